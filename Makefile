@@ -1,0 +1,109 @@
+# cellgrad build. Sources are found by wildcard, so adding a file never needs an edit here.
+#   make            build the library, the apps and the test binary
+#   make test       install missing Debian packages, build, run every test (CPU; CUDA tests skip without a GPU)
+#   make run        the main job
+#   make bench      kernel microbenchmarks and peer comparisons (not tests)
+#   make CUDA=0     force a CPU-only build even when nvcc is present
+#   make CUDA_ARCH="80 90 100"   choose the GPU architectures (default: 80 90)
+
+BUILD     ?= build
+CXX       ?= g++
+# -march=native is safe: every machine (CI included) builds from source for itself.
+OPT       ?= -O3 -march=native
+CXXFLAGS  += -std=c++17 $(OPT) -fopenmp -Wall -Wextra -Wno-unused-parameter -I. \
+             -I/usr/include/eigen3 -I/usr/include/hdf5/serial -MMD -MP
+LDLIBS    += -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -fopenmp -lpthread
+
+# ---- CUDA detection ------------------------------------------------------------------------
+NVCC      ?= $(shell command -v nvcc 2>/dev/null || { test -x /usr/local/cuda/bin/nvcc && echo /usr/local/cuda/bin/nvcc; })
+CUDA      ?= $(if $(NVCC),1,0)
+CUDA_ARCH ?= 80 90
+CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
+ifeq ($(CUDA),1)
+  CXXFLAGS  += -DCELLGRAD_CUDA -I$(CUDA_HOME)/include
+  NVCCFLAGS += -std=c++17 -O3 -I. -DCELLGRAD_CUDA -MMD -MP --expt-relaxed-constexpr \
+               $(foreach a,$(CUDA_ARCH),-gencode arch=compute_$(a),code=sm_$(a)) -Xcompiler -fopenmp
+  LDLIBS    += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart
+  CU_SRCS   := $(wildcard kernels/cuda/*.cu)
+endif
+
+LIB_SRCS  := $(wildcard kernels/cpu/*.cpp autograd/*.cpp nn/*.cpp omics/*.cpp)
+TEST_SRCS := $(wildcard tests/*.cpp)
+APP_DIRS  := $(patsubst apps/%/,%,$(sort $(dir $(wildcard apps/*/*.cpp))))
+BENCH_SRCS:= $(wildcard bench/*.cpp)
+
+LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o) $(CU_SRCS:%.cu=$(BUILD)/obj/%.cu.o)
+TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/obj/%.o)
+LIB       := $(BUILD)/libcellgrad.a
+TEST_BIN  := $(BUILD)/bin/cellgrad_tests
+APP_BINS  := $(APP_DIRS:%=$(BUILD)/bin/%)
+BENCH_BINS:= $(BENCH_SRCS:bench/%.cpp=$(BUILD)/bin/bench_%)
+
+.PHONY: all test run bench deps deps-bench clean fuzz
+all: $(LIB) $(APP_BINS) $(TEST_BIN)
+
+$(BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.cu.o: %.cu
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(TEST_BIN): $(TEST_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(TEST_OBJS) $(LIB) $(LDLIBS) -o $@
+
+# One binary per folder under apps/.
+.SECONDEXPANSION:
+$(BUILD)/bin/%: $$(patsubst %.cpp,$(BUILD)/obj/%.o,$$(wildcard apps/%/*.cpp)) $(LIB)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/bin/bench_%: $(BUILD)/obj/bench/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+# ---- set-up ------------------------------------------------------------------------------------
+# Installs only what is missing, so it costs a few dpkg queries on a ready machine.
+DEB_PKGS   := g++ make libhdf5-dev libeigen3-dev doctest-dev libcli11-dev nlohmann-json3-dev \
+              python3-numpy python3-scipy python3-anndata
+BENCH_PKGS := python3-torch libopenblas0-pthread
+define install_missing
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+deps:
+	$(call install_missing,$(DEB_PKGS))
+deps-bench: deps
+	$(call install_missing,$(BENCH_PKGS))
+
+# ---- the commands the README shows -------------------------------------------------------------
+test: deps
+	$(MAKE) all
+	$(TEST_BIN) $(TEST_ARGS)
+
+run: deps
+	$(MAKE) all
+	./scripts/main_job.sh $(BUILD)
+
+bench: deps-bench
+	$(MAKE) all $(BENCH_BINS)
+	./bench/run_all.sh $(BUILD)
+
+FUZZ_SECONDS ?= 120
+fuzz:
+	./tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
