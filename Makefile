@@ -10,8 +10,8 @@ BUILD     ?= build
 CXX       ?= g++
 # -march=native is safe: every machine (CI included) builds from source for itself.
 OPT       ?= -O3 -march=native
-CXXFLAGS  += -std=c++17 $(OPT) -fopenmp -Wall -Wextra -Wno-unused-parameter -I. \
-             -I/usr/include/eigen3 -I/usr/include/hdf5/serial -MMD -MP
+CXXFLAGS  += -std=c++17 $(OPT) -fopenmp -Wall -Wextra -Wno-unused-parameter -Wno-maybe-uninitialized -I. \
+             -isystem /usr/include/eigen3 -isystem /usr/include/hdf5/serial -MMD -MP
 LDLIBS    += -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -fopenmp -lpthread
 
 # ---- CUDA detection ------------------------------------------------------------------------

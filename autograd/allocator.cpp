@@ -1,0 +1,112 @@
+#include "autograd/allocator.h"
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+#include "autograd/error.h"
+#ifdef CELLGRAD_CUDA
+#include "kernels/cuda/runtime.h"
+#endif
+
+namespace cg {
+
+void* cpu_allocate(size_t bytes) {
+  const size_t rounded = ((bytes + 63) / 64) * 64;
+  void* p = std::aligned_alloc(64, rounded > 0 ? rounded : 64);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+void cpu_deallocate(void* p) { std::free(p); }
+
+namespace {
+
+// Size classes: round to 512 bytes below 1 MiB, to 1 MiB above, so repeated requests of the
+// same shape land in the same class and a freed block fits the next request exactly.
+size_t size_class(size_t bytes) {
+  const size_t small = 512, large = size_t(1) << 20;
+  if (bytes < large) return ((bytes + small - 1) / small) * small;
+  return ((bytes + large - 1) / large) * large;
+}
+
+struct CudaCache {
+  std::mutex mutex;
+  std::map<size_t, std::vector<void*>> free_blocks;  // size class -> cached blocks
+  std::unordered_map<void*, size_t> live;            // block -> size class
+  CudaAllocatorStats stats;
+};
+CudaCache& cache() {
+  static CudaCache* c = new CudaCache();  // never destroyed: tensors may outlive static teardown
+  return *c;
+}
+
+}  // namespace
+
+void* cuda_allocate(size_t bytes) {
+#ifdef CELLGRAD_CUDA
+  const size_t cls = size_class(bytes > 0 ? bytes : 1);
+  CudaCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  auto it = c.free_blocks.find(cls);
+  void* p = nullptr;
+  if (it != c.free_blocks.end() && !it->second.empty()) {
+    p = it->second.back();
+    it->second.pop_back();
+    c.stats.cache_hits++;
+    c.stats.bytes_cached -= cls;
+  } else {
+    try {
+      p = kernels::cuda::raw_malloc(cls);
+    } catch (const std::exception&) {
+      // Out of memory with blocks parked in the cache: give them back and try once more.
+      for (auto& [sz, blocks] : c.free_blocks)
+        for (void* b : blocks) { kernels::cuda::raw_free(b); c.stats.device_frees++; }
+      c.free_blocks.clear();
+      c.stats.bytes_cached = 0;
+      p = kernels::cuda::raw_malloc(cls);
+    }
+    c.stats.device_mallocs++;
+  }
+  c.live[p] = cls;
+  c.stats.bytes_in_use += cls;
+  return p;
+#else
+  (void)bytes;
+  throw Error("cuda_allocate: this build of cellgrad has no CUDA support (nvcc was not found at build time)");
+#endif
+}
+
+void cuda_deallocate(void* p) {
+  if (!p) return;
+  CudaCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  auto it = c.live.find(p);
+  if (it == c.live.end()) return;
+  const size_t cls = it->second;
+  c.live.erase(it);
+  c.free_blocks[cls].push_back(p);
+  c.stats.bytes_in_use -= cls;
+  c.stats.bytes_cached += cls;
+}
+
+CudaAllocatorStats cuda_allocator_stats() {
+  CudaCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  return c.stats;
+}
+
+void cuda_empty_cache() {
+#ifdef CELLGRAD_CUDA
+  CudaCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  for (auto& [sz, blocks] : c.free_blocks)
+    for (void* b : blocks) { kernels::cuda::raw_free(b); c.stats.device_frees++; }
+  c.free_blocks.clear();
+  c.stats.bytes_cached = 0;
+#endif
+}
+
+}  // namespace cg

@@ -1,0 +1,53 @@
+#include "kernels/cuda/runtime.h"
+
+#include "kernels/cuda/check.cuh"
+
+namespace cg::kernels::cuda {
+
+int device_count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no driver" error
+    return 0;
+  }
+  return n;
+}
+
+std::string device_name() {
+  cudaDeviceProp prop{};
+  CG_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+  return prop.name;
+}
+
+void* raw_malloc(size_t bytes) {
+  void* p = nullptr;
+  CG_CUDA_CHECK(cudaMalloc(&p, bytes));
+  return p;
+}
+void raw_free(void* p) { CG_CUDA_CHECK(cudaFree(p)); }
+void copy_host_to_device(void* dst, const void* src, size_t bytes) {
+  CG_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+}
+void copy_device_to_host(void* dst, const void* src, size_t bytes) {
+  CG_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
+}
+void copy_device_to_device(void* dst, const void* src, size_t bytes) {
+  CG_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice));
+}
+void memset_zero(void* p, size_t bytes) { CG_CUDA_CHECK(cudaMemset(p, 0, bytes)); }
+void synchronize() { CG_CUDA_CHECK(cudaDeviceSynchronize()); }
+
+cublasHandle_t cublas_handle() {
+  static cublasHandle_t handle = [] {
+    cublasHandle_t h;
+    CG_CUBLAS_CHECK(cublasCreate(&h));
+    return h;
+  }();
+  return handle;
+}
+
+void set_tf32(bool enabled) {
+  CG_CUBLAS_CHECK(cublasSetMathMode(cublas_handle(), enabled ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
+}
+
+}  // namespace cg::kernels::cuda
