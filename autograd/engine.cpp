@@ -58,7 +58,7 @@ Tensor record(Tensor out, const char* op, std::vector<Tensor> inputs, BackwardFn
   return out;
 }
 
-void run_backward(const Tensor& root, const Tensor& grad_in) {
+void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) {
   CG_CHECK(root.requires_grad(), "backward: the tensor " << root.describe()
                                                          << " does not require a gradient (no input of its graph "
                                                             "requires one, or it was made under no_grad)");
@@ -139,6 +139,7 @@ void run_backward(const Tensor& root, const Tensor& grad_in) {
   }
 
   // Release the tape: saved tensors and inputs go now, not when the last output dies.
+  if (retain_graph) return;
   for (Node* node : order) {
     node->backward = nullptr;
     node->inputs.clear();

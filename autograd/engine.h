@@ -43,6 +43,6 @@ Tensor record(Tensor out, const char* op, std::vector<Tensor> inputs, BackwardFn
 // True when any input requires a gradient and recording is on.
 bool needs_grad(std::initializer_list<const Tensor*> inputs);
 
-void run_backward(const Tensor& root, const Tensor& grad);
+void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph = false);
 
 }  // namespace cg

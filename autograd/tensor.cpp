@@ -288,9 +288,9 @@ Tensor Tensor::detach() const {
   return Tensor(std::move(impl));
 }
 
-void Tensor::backward(const Tensor& grad) const {
+void Tensor::backward(const Tensor& grad, bool retain_graph) const {
   require_defined("backward");
-  run_backward(*this, grad);
+  run_backward(*this, grad, retain_graph);
 }
 
 }  // namespace cg

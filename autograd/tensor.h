@@ -80,7 +80,8 @@ class Tensor {
   bool is_leaf() const;
   Tensor detach() const;  // same storage, no history
   // Reverse-mode from this tensor: a one-element tensor, or any tensor with an explicit gradient.
-  void backward(const Tensor& grad = Tensor()) const;
+  // The tape is released afterwards unless retain_graph (per-task gradients: GradNorm, PCGrad).
+  void backward(const Tensor& grad = Tensor(), bool retain_graph = false) const;
 
   TensorImpl* impl() const { return impl_.get(); }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
