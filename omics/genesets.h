@@ -77,7 +77,8 @@ GeneSetMask build_mask(const std::vector<std::string>& dataset_genes, const std:
 // (|A and B| / |A or B|, on the given members) is >= threshold are linked, clusters are the
 // connected components of those links (single linkage, via union-find: a chain A~B~C puts A and C
 // together even when they are not similar themselves), and each cluster keeps its largest set
-// (ties: the earlier one). Returns the kept positions in ascending order.
+// (ties: the earlier one). Sets that share no gene are never linked, whatever the threshold.
+// Returns the kept positions in ascending order.
 std::vector<size_t> nonredundant_sets(const std::vector<std::vector<int64_t>>& members, double threshold = 0.5);
 // The mask restricted to nonredundant_sets(mask.members, threshold).
 GeneSetMask drop_redundant(const GeneSetMask& mask, double threshold = 0.5);

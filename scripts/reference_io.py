@@ -2,7 +2,9 @@
 """Reference facts about the shared data files, computed with Python anndata / h5py / scipy,
 for tests/test_omics_io.cpp to check the C++ readers against.
 
-Run from the repository root:  /usr/bin/python3 scripts/reference_io.py > tests/reference/h5ad_facts.tsv
+Run from the repository root:
+  /usr/bin/python3 scripts/reference_io.py > tests/reference/h5ad_facts.tsv
+  /usr/bin/python3 scripts/reference_io.py --genesets > tests/reference/geneset_facts.tsv
 
 Each line: <file relative to the data root> TAB <fact> TAB <value>. Facts:
   shape            "<n_obs> <n_vars>"
@@ -13,6 +15,11 @@ Each line: <file relative to the data root> TAB <fact> TAB <value>. Facts:
   obs:COL:I        str(obs[COL][I])        var:COL:I     str(var[COL][I])
   count:obs:COL:V  number of cells whose obs[COL] is V
   obsm_at:K:R:C    obsm[K][R, C] as float32
+With --genesets, for each pathway file against the Kang genes (symbols matched upper-cased):
+  sets             number of gene sets (GMT) or pathways (PROGENy)
+  genes_matched    Kang genes in at least one set
+  sets_min10       sets with at least 10 Kang genes
+  first_set        "<id> <number of genes>" of the first set
 """
 import os
 import sys
@@ -110,5 +117,50 @@ def main():
                 emit(rel, f"var_index:{i}", names[i])
 
 
+def read_gmt(path):
+    sets = []
+    with open(path, newline="") as f:
+        for line in f:
+            line = line.rstrip("\n").rstrip("\r")
+            if not line.strip():
+                continue
+            fields = line.split("\t")
+            sets.append((fields[0], [g for g in fields[2:] if g]))
+    return sets
+
+
+def geneset_facts():
+    import anndata as ad
+
+    kang = ad.read_h5ad(os.path.join(DATA, "perturbation/kang_scgen_valid_lognorm.h5ad"), backed="r")
+    genes = {g.upper() for g in kang.var_names}
+    files = ["pathways/GO_BP_propagated_size15-500_symbols.gmt", "pathways/GO_BP_direct_orgHsEgDb3.16_symbols.gmt",
+             "pathways/msigdb_h.all.v7.0.symbols.gmt", "pathways/ReactomePathways_PathwayScore.gmt",
+             "pathways/progeny_model_human_top100.tsv"]
+    for rel in files:
+        path = os.path.join(DATA, rel)
+        if rel.endswith(".tsv"):
+            import csv
+            by = {}
+            with open(path) as f:
+                for row in csv.DictReader(f, delimiter="\t"):
+                    by.setdefault(row["pathway"], []).append(row["gene"])
+            sets = list(by.items())
+        else:
+            sets = read_gmt(path)
+        matched = set()
+        min10 = 0
+        for _, gs in sets:
+            m = {g.upper() for g in gs} & genes
+            matched |= m
+            min10 += len(m) >= 10
+        emit(rel, "sets", len(sets))
+        emit(rel, "genes_matched", len(matched))
+        emit(rel, "sets_min10", min10)
+        emit(rel, "first_set", f"{sets[0][0]} {len(sets[0][1])}")
+
+
 if __name__ == "__main__":
+    if "--genesets" in sys.argv:
+        sys.exit(geneset_facts())
     sys.exit(main())
