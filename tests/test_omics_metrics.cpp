@@ -11,6 +11,7 @@
 #include "omics/error.h"
 #include "omics/filter.h"
 #include "omics/metrics.h"
+#include "omics/rng.h"
 #include "omics/special_functions.h"
 #include "tests/omics_reference_io.h"
 #include "tests/test_paths.h"

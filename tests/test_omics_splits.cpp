@@ -98,7 +98,7 @@ TEST_CASE("stratified train/validation split by (type, condition)") {
 
 TEST_CASE("stratified train/validation: a group left empty is an error") {
   CHECK_THROWS_WITH_AS(stratified_train_val({"A", "A", "A", "B"}, {"c", "c", "c", "c"}, 0.2, 1),
-                       doctest::Contains("cell type 'A'"), DataError);
+                       doctest::Contains("cell type 'B'"), DataError);
   CHECK_THROWS_AS(stratified_train_val({"A", "A"}, {"c", "c"}, 1.0, 1), DataError);
 }
 
