@@ -1,0 +1,63 @@
+#include "kernels/cuda/index.h"
+
+#include "kernels/cuda/check.cuh"
+#include "kernels/cuda/runtime.h"
+
+namespace cg::kernels::cuda {
+namespace {
+
+__global__ void gather_rows_kernel(const float* x, const int32_t* index, float* out, int64_t n_index, int64_t cols) {
+  const int64_t n = n_index * cols;
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+    const int64_t r = i / cols, c = i % cols;
+    out[i] = x[static_cast<int64_t>(index[r]) * cols + c];
+  }
+}
+
+__global__ void scatter_add_rows_kernel(const float* g, const int32_t* index, float* gx, int64_t n_index, int64_t cols) {
+  const int64_t n = n_index * cols;
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+    const int64_t r = i / cols, c = i % cols;
+    atomicAdd(gx + static_cast<int64_t>(index[r]) * cols + c, g[i]);
+  }
+}
+
+// Records the smallest bad position (atomicMin), so the error can name the first offender.
+__global__ void range_check_kernel(const int32_t* index, int64_t n, int64_t limit, unsigned long long* first_bad) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+    if (index[i] < 0 || index[i] >= limit) atomicMin(first_bad, static_cast<unsigned long long>(i));
+}
+
+}  // namespace
+
+void gather_rows(const float* x, const int32_t* index, float* out, int64_t n_index, int64_t cols) {
+  if (n_index * cols == 0) return;
+  gather_rows_kernel<<<blocks_for(n_index * cols), kThreads>>>(x, index, out, n_index, cols);
+  CG_CUDA_LAUNCH_CHECK();
+}
+
+void scatter_add_rows(const float* g, const int32_t* index, float* gx, int64_t n_index, int64_t cols) {
+  if (n_index * cols == 0) return;
+  scatter_add_rows_kernel<<<blocks_for(n_index * cols), kThreads>>>(g, index, gx, n_index, cols);
+  CG_CUDA_LAUNCH_CHECK();
+}
+
+int64_t first_out_of_range(const int32_t* index, int64_t n, int64_t limit) {
+  if (n == 0) return -1;
+  const unsigned long long none = ~0ull;
+  unsigned long long* flag = static_cast<unsigned long long*>(raw_malloc(sizeof(unsigned long long)));
+  unsigned long long host = none;
+  try {
+    copy_host_to_device(flag, &host, sizeof host);
+    range_check_kernel<<<blocks_for(n), kThreads>>>(index, n, limit, flag);
+    CG_CUDA_LAUNCH_CHECK();
+    copy_device_to_host(&host, flag, sizeof host);
+  } catch (...) {
+    raw_free(flag);
+    throw;
+  }
+  raw_free(flag);
+  return host == none ? -1 : static_cast<int64_t>(host);
+}
+
+}  // namespace cg::kernels::cuda

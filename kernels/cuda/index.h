@@ -1,0 +1,13 @@
+#pragma once
+// CUDA row gather and scatter-add (float32); same semantics as kernels/cpu/index.h.
+#include <cstdint>
+
+namespace cg::kernels::cuda {
+
+void gather_rows(const float* x, const int32_t* index, float* out, int64_t n_index, int64_t cols);
+// gx[index[i], :] += g[i, :] with atomicAdd: repeated indices accumulate (in no fixed order).
+void scatter_add_rows(const float* g, const int32_t* index, float* gx, int64_t n_index, int64_t cols);
+// Position of the first index outside [0, limit), or -1 (device index, synchronous result).
+int64_t first_out_of_range(const int32_t* index, int64_t n, int64_t limit);
+
+}  // namespace cg::kernels::cuda
