@@ -1,28 +1,11 @@
 #include "kernels/cuda/reduce.h"
 
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/runtime.h"
 
 namespace cg::kernels::cuda {
 namespace {
-
-// Block-wide sum in double; every thread gets the total.
-__device__ double block_sum(double v) {
-  __shared__ double shared[32];
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  if (lane == 0) shared[warp] = v;
-  __syncthreads();
-  const int warps = (blockDim.x + 31) / 32;
-  v = threadIdx.x < warps ? shared[threadIdx.x] : 0.0;
-  if (warp == 0)
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-  if (threadIdx.x == 0) shared[0] = v;
-  __syncthreads();
-  v = shared[0];
-  __syncthreads();
-  return v;
-}
 
 // One block per row (Rows) or a single block over everything (All).
 __global__ void sum_rows_kernel(const float* x, float* out, int64_t rows, int64_t cols, double scale) {
