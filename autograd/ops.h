@@ -55,6 +55,7 @@ Tensor pow(const Tensor& x, double exponent);
 Tensor abs(const Tensor& x);
 Tensor clamp(const Tensor& x, double lo, double hi);
 Tensor neg(const Tensor& x);
+Tensor lgamma(const Tensor& x);  // log Gamma(x) for x > 0 (count likelihoods); gradient digamma(x)
 inline Tensor operator-(const Tensor& x) { return neg(x); }
 
 // ---- reductions (ops_reduce.cpp) ------------------------------------------------------------------

@@ -49,6 +49,7 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
   return unary(UnaryOp::Clamp, "clamp", x, {lo, hi});
 }
 Tensor neg(const Tensor& x) { return unary(UnaryOp::Neg, "neg", x); }
+Tensor lgamma(const Tensor& x) { return unary(UnaryOp::Lgamma, "lgamma", x); }
 Tensor add_scalar(const Tensor& a, double s) { return unary(UnaryOp::Affine, "add_scalar", a, {1.0, s}); }
 Tensor mul_scalar(const Tensor& a, double s) { return unary(UnaryOp::Affine, "mul_scalar", a, {s, 0.0}); }
 

@@ -39,6 +39,7 @@ const UnaryCase kCases[] = {
     {"abs", cg::abs, [](double x) { return std::fabs(x); }, false, 0.05},
     {"clamp", clamp1, [](double x) { return std::min(0.7, std::max(-0.5, x)); }, false, 0.05},
     {"neg", neg, [](double x) { return -x; }, false, 0},
+    {"lgamma", cg::lgamma, [](double x) { return std::lgamma(x); }, true, 0},
     {"add_scalar", addc, [](double x) { return x + 1.25; }, false, 0},
     {"mul_scalar", mulc, [](double x) { return -3.0 * x; }, false, 0},
 };
