@@ -27,9 +27,10 @@ ifeq ($(CUDA),1)
   CU_SRCS   := $(wildcard kernels/cuda/*.cu)
 endif
 
-LIB_SRCS  := $(wildcard kernels/cpu/*.cpp autograd/*.cpp nn/*.cpp omics/*.cpp)
+LIB_SRCS  := $(wildcard kernels/cpu/*.cpp autograd/*.cpp nn/*.cpp omics/*.cpp apps/common/*.cpp)
 TEST_SRCS := $(wildcard tests/*.cpp)
-APP_DIRS  := $(patsubst apps/%/,%,$(sort $(dir $(wildcard apps/*/*.cpp))))
+# apps/common/ is shared app code (in the library); every other folder under apps/ is a binary.
+APP_DIRS  := $(filter-out common,$(patsubst apps/%/,%,$(sort $(dir $(wildcard apps/*/*.cpp)))))
 BENCH_SRCS:= $(wildcard bench/*.cpp)
 
 LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o) $(CU_SRCS:%.cu=$(BUILD)/obj/%.cu.o)
@@ -58,11 +59,13 @@ $(TEST_BIN): $(TEST_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(TEST_OBJS) $(LIB) $(LDLIBS) -o $@
 
-# One binary per folder under apps/.
-.SECONDEXPANSION:
-$(BUILD)/bin/%: $$(patsubst %.cpp,$(BUILD)/obj/%.o,$$(wildcard apps/%/*.cpp)) $(LIB)
-	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
+# One binary per folder under apps/ (an explicit rule each, generated).
+define app_rule
+$(BUILD)/bin/$(1): $(patsubst %.cpp,$(BUILD)/obj/%.o,$(wildcard apps/$(1)/*.cpp)) $(LIB)
+	@mkdir -p $$(@D)
+	$$(CXX) $$(CXXFLAGS) $$(filter %.o,$$^) $(LIB) $$(LDLIBS) -o $$@
+endef
+$(foreach a,$(APP_DIRS),$(eval $(call app_rule,$(a))))
 
 $(BUILD)/bin/bench_%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(@D)

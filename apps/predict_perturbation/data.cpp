@@ -1,0 +1,72 @@
+#include "apps/predict_perturbation/data.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+#include <stdexcept>
+
+namespace cg::perturb {
+namespace {
+std::string join(const std::set<std::string>& s) {
+  std::string o;
+  for (const auto& v : s) o += (o.empty() ? "" : ", ") + v;
+  return o;
+}
+}  // namespace
+
+PerturbData load_perturb_data(Config& c) {
+  omics::AnnData a = omics::read_h5ad(c.data);
+  PerturbData d;
+  d.cell_types = a.obs.labels(c.cell_type_key);
+  d.conditions = a.obs.labels(c.condition_key);
+  const std::set<std::string> types(d.cell_types.begin(), d.cell_types.end());
+  const std::set<std::string> conds(d.conditions.begin(), d.conditions.end());
+  d.types.assign(types.begin(), types.end());
+
+  if (!conds.count(c.control))
+    throw std::runtime_error(c.data + ": obs '" + c.condition_key + "' has no value '" + c.control +
+                             "' (--control); values present: " + join(conds));
+  if (c.perturbed.empty())
+    for (const auto& v : conds)
+      if (v != c.control) c.perturbed.push_back(v);
+  if (c.perturbed.empty())
+    throw std::runtime_error(c.data + ": obs '" + c.condition_key + "' has only the control value '" + c.control + "'");
+  for (const auto& p : c.perturbed)
+    if (!conds.count(p))
+      throw std::runtime_error(c.data + ": obs '" + c.condition_key + "' has no value '" + p +
+                               "' (--perturbed); values present: " + join(conds));
+  d.perturbed = c.perturbed;
+
+  if (c.held_out != "all" && !types.count(c.held_out))
+    throw std::runtime_error(c.data + ": obs '" + c.cell_type_key + "' has no cell type '" + c.held_out +
+                             "' (--held-out); types present: " + join(types));
+  for (const auto& t : (c.held_out == "all" ? d.types : std::vector<std::string>{c.held_out})) {
+    bool has_ctrl = false, has_pert = false;
+    for (size_t i = 0; i < d.cell_types.size(); ++i) {
+      if (d.cell_types[i] != t) continue;
+      if (d.conditions[i] == c.control) has_ctrl = true;
+      else if (std::find(d.perturbed.begin(), d.perturbed.end(), d.conditions[i]) != d.perturbed.end()) has_pert = true;
+    }
+    if (!has_ctrl) throw std::runtime_error(c.data + ": held-out cell type '" + t + "' has no '" + c.control + "' cells to start the prediction from");
+    if (!has_pert) throw std::runtime_error(c.data + ": held-out cell type '" + t + "' has no perturbed cells to compare the prediction with");
+  }
+
+  d.X = a.dense_X();
+  float max_value = 0;
+  bool all_integer = true;
+  for (int64_t i = 0; i < d.X.size(); ++i) {
+    const float v = d.X.data()[i];
+    if (!std::isfinite(v)) throw std::runtime_error(c.data + ": X holds a non-finite value at cell " + std::to_string(i / d.X.cols()) + ", gene " + std::to_string(i % d.X.cols()));
+    max_value = std::max(max_value, v);
+    if (all_integer && v != std::floor(v)) all_integer = false;
+  }
+  if (max_value > 20 || (all_integer && max_value > 1))
+    std::fprintf(stderr, "warning: %s: X does not look log-normalised (maximum %.1f%s); the models expect log1p of normalised counts\n",
+                 c.data.c_str(), max_value, all_integer ? ", all integers" : "");
+  d.var = a.var;
+  d.gene_names = a.var.index;
+  return d;
+}
+
+}  // namespace cg::perturb

@@ -1,0 +1,34 @@
+#pragma once
+// Scoring one prediction against the real perturbed cells of the held-out type (methods.md,
+// "Evaluation of perturbation predictions"). The parts that depend only on real data (DEGs of
+// the real response, the PCA space) are computed once per held-out type and reused.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "omics/matrix.h"
+#include "omics/pca.h"
+
+namespace cg::perturb {
+
+struct EvalReference {
+  omics::DenseMatrix real, ctrl;
+  std::vector<int64_t> top_degs;  // top-k genes of the real response (Wilcoxon, scanpy ranking)
+  std::vector<double> deg_scores;
+  omics::PcaModel pca;            // fitted on the real cells (controls + perturbed) of the type
+  omics::DenseMatrixD real_pcs, ctrl_pcs;
+};
+
+struct EvalSettings {
+  int top_degs = 100, bootstrap = 100, pca_components = 50;
+  uint64_t seed = 0;
+};
+
+EvalReference make_reference(omics::DenseMatrix real, omics::DenseMatrix ctrl, const EvalSettings& s);
+
+// Metrics: r2_all, r2_top (with bootstrap mean/std), common_degs, e_distance_ratio,
+// mmd_linear_ratio, mmd_rbf (pred vs real), pearson_delta, cell counts.
+nlohmann::json evaluate_prediction(const omics::DenseMatrix& pred, const EvalReference& ref, const EvalSettings& s);
+
+}  // namespace cg::perturb

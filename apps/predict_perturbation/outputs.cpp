@@ -1,0 +1,80 @@
+#include "apps/predict_perturbation/outputs.h"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "apps/common/run_folder.h"
+#include "apps/common/svg_plot.h"
+
+namespace cg::perturb {
+
+void write_prediction_h5ad(const std::string& path, const omics::DenseMatrix& pred, const PerturbData& d,
+                           const std::string& cell_type, const std::string& condition_key,
+                           const std::string& cell_type_key, const std::string& perturbed) {
+  omics::AnnData a;
+  a.X = omics::Matrix::from(pred);
+  a.var = d.var;
+  const size_t n = static_cast<size_t>(pred.rows());
+  for (size_t i = 0; i < n; ++i) a.obs.index.push_back("pred_" + std::to_string(i));
+  a.obs.set(condition_key, omics::Column::categorical(std::vector<std::string>(n, "predicted")));
+  a.obs.set(cell_type_key, omics::Column::categorical(std::vector<std::string>(n, cell_type)));
+  a.obs.set("target_condition", omics::Column::categorical(std::vector<std::string>(n, perturbed)));
+  omics::write_h5ad(path, a);
+}
+
+void write_mean_scatter(const std::string& path, const omics::DenseMatrix& pred, const EvalReference& ref,
+                        const PerturbData& d, const std::string& title, double r2_all) {
+  apps::ScatterPlot p;
+  p.title = title;
+  p.x_label = "mean of real perturbed cells";
+  p.y_label = "mean of predicted cells";
+  const Eigen::RowVectorXd mr = ref.real.cast<double>().colwise().mean(), mp = pred.cast<double>().colwise().mean();
+  p.x.assign(mr.data(), mr.data() + mr.size());
+  p.y.assign(mp.data(), mp.data() + mp.size());
+  for (int64_t g : ref.top_degs) {
+    p.highlighted.push_back(static_cast<size_t>(g));
+    p.labels.push_back(d.gene_names.at(g));
+  }
+  char note[64];
+  std::snprintf(note, sizeof note, "R^2 (all genes) = %.3f; red: top %zu DEGs", r2_all, ref.top_degs.size());
+  p.note = note;
+  apps::write_text_file(path, apps::render_svg(p));
+}
+
+void write_history(const std::string& csv_path, const std::string& svg_path, const TrainHistory& h, const std::string& title) {
+  std::vector<std::string> cols;
+  for (const auto& t : h.terms) cols.push_back("train_" + t);
+  cols.push_back("val_loss");
+  std::ostringstream csv;
+  csv << "epoch";
+  for (const auto& c : cols) csv << "," << c;
+  csv << "\n";
+  csv.precision(8);
+  for (size_t e = 0; e < h.epochs.size(); ++e) {
+    csv << e + 1;
+    for (const auto& c : cols) {
+      auto it = h.epochs[e].find(c);
+      csv << ",";
+      if (it != h.epochs[e].end()) csv << it->second;
+    }
+    csv << "\n";
+  }
+  apps::write_text_file(csv_path, csv.str());
+  apps::LinePlot plot;
+  plot.title = title + " (best epoch " + std::to_string(h.best_epoch) + ")";
+  plot.x_label = "epoch";
+  plot.y_label = "loss";
+  plot.log_y = true;
+  for (const auto& c : cols) {
+    apps::LineSeries s{c, {}};
+    for (const auto& row : h.epochs) {
+      auto it = row.find(c);
+      s.y.push_back(it == row.end() ? NAN : it->second);
+    }
+    plot.series.push_back(std::move(s));
+  }
+  apps::write_text_file(svg_path, apps::render_svg(plot));
+}
+
+}  // namespace cg::perturb
