@@ -126,7 +126,7 @@ void Optimizer::step() {
   refresh_segments();
   ++step_count_;
   Segments s;
-  s.count = num_segments();
+  s.count = static_cast<int>(dtype_ == DType::F32 ? host_f32_.size() : host_f64_.size());
   s.total = total_;
   if (device_ == Device::CUDA) s.table = s.count > 0 ? device_table_->data() : nullptr;
   else s.table = dtype_ == DType::F32 ? static_cast<const void*>(host_f32_.data()) : host_f64_.data();
