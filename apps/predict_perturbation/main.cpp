@@ -13,7 +13,7 @@
 #include "apps/predict_perturbation/config.h"
 #include "apps/predict_perturbation/data.h"
 #include "apps/predict_perturbation/evaluate.h"
-#include "apps/predict_perturbation/models.h"
+#include "apps/common/perturbation_models.h"
 #include "apps/predict_perturbation/outputs.h"
 #include "apps/predict_perturbation/predictors.h"
 #include "apps/predict_perturbation/table.h"

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "apps/predict_perturbation/data.h"
-#include "apps/predict_perturbation/models.h"
+#include "apps/common/perturbation_models.h"
 
 namespace cg::perturb {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "apps/predict_perturbation/models.h"
+#include "apps/common/perturbation_models.h"
 #include "omics/matrix.h"
 
 namespace cg::perturb {

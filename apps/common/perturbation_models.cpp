@@ -1,4 +1,4 @@
-#include "apps/predict_perturbation/models.h"
+#include "apps/common/perturbation_models.h"
 
 #include "autograd/engine.h"
 #include "autograd/ops.h"
