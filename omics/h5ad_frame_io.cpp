@@ -206,10 +206,21 @@ void write_dataframe(hid_t loc, const std::string& name, const DataFrame& df, in
 
 namespace {
 
+// Hard links can make a group its own descendant, so groups already visited are skipped, and
+// the walk is bounded in depth and in entries.
+constexpr int kMaxUnsDepth = 32;
+constexpr size_t kMaxUnsEntries = 1 << 16;
+
 void read_uns_group(hid_t g, const std::string& file, const std::string& key, const std::string& prefix,
-                    std::map<std::string, UnsValue>& out, std::vector<std::string>* skipped, int depth) {
-  if (depth > 32) fail(file, key, "uns nesting deeper than 32 levels");
+                    std::map<std::string, UnsValue>& out, std::vector<std::string>* skipped, int depth,
+                    std::set<uint64_t>& visited, size_t& entries) {
+  if (depth > kMaxUnsDepth) fail(file, key, "uns nesting deeper than " + std::to_string(kMaxUnsDepth) + " levels");
+  if (!visited.insert(h5::object_address(g)).second) {
+    if (skipped) skipped->push_back(key + " (hard link to a group already read)");
+    return;
+  }
   for (const auto& name : h5::children(g, file, key)) {
+    if (++entries > kMaxUnsEntries) fail(file, "uns", "more than " + std::to_string(kMaxUnsEntries) + " entries");
     const std::string path = key + "/" + name;
     const std::string flat = prefix.empty() ? name : prefix + "/" + name;
     h5::Kind k = h5::kind_of(g, name);
@@ -217,7 +228,7 @@ void read_uns_group(hid_t g, const std::string& file, const std::string& key, co
       Hid sub = h5::open_group(g, file, name, path);
       std::string enc = h5::read_string_attr(sub, "encoding-type", file, path);
       if (enc.empty() || enc == "dict")
-        read_uns_group(sub, file, path, flat, out, skipped, depth + 1);
+        read_uns_group(sub, file, path, flat, out, skipped, depth + 1, visited, entries);
       else if (skipped)
         skipped->push_back(path + " (encoding '" + enc + "')");
       continue;
@@ -253,7 +264,9 @@ std::map<std::string, UnsValue> read_uns(hid_t loc, const std::string& file, std
   h5::Kind k = h5::kind_of(loc, "uns");
   if (k == h5::Kind::Missing) return out;
   Hid g = h5::open_group(loc, file, "uns");
-  read_uns_group(g, file, "uns", "", out, skipped, 0);
+  std::set<uint64_t> visited;
+  size_t entries = 0;
+  read_uns_group(g, file, "uns", "", out, skipped, 0, visited, entries);
   return out;
 }
 

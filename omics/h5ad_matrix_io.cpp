@@ -116,8 +116,8 @@ SparseGroup open_sparse(hid_t loc, const std::string& file, const std::string& k
     fail(file, key + "/data", "impossibly many entries");
   s.nnz = static_cast<int64_t>(di.dims[0]);
   // Guard the whole arrays even for a partial read: a file that lies about them is corrupt.
-  h5::check_plausible_size(s.data, file, key + "/data", di.dims[0], std::max<size_t>(4, di.type_size));
-  h5::check_plausible_size(s.indices, file, key + "/indices", ii.dims[0], 8);
+  h5::check_plausible_size(s.data, file, key + "/data", di.dims[0], di.type_size);
+  h5::check_plausible_size(s.indices, file, key + "/indices", ii.dims[0], ii.type_size);
   s.indptr = h5::read_all<int64_t>(indptr.get(), file, key + "/indptr");
   if (s.indptr[0] != 0) fail(file, key + "/indptr", "starts at " + std::to_string(s.indptr[0]) + ", expected 0");
   for (int64_t i = 0; i < major; ++i)
@@ -259,7 +259,7 @@ DenseMatrix read_dense(hid_t loc, const std::string& file, const std::string& ke
   if (R > static_cast<uint64_t>(std::numeric_limits<int32_t>::max()) ||
       C > static_cast<uint64_t>(std::numeric_limits<int32_t>::max()))
     fail(file, key, "dimensions " + std::to_string(R) + " x " + std::to_string(C) + " too large");
-  h5::check_plausible_size(d, file, key, di.n_elements(), std::max<size_t>(4, di.type_size));
+  h5::check_plausible_size(d, file, key, di.n_elements(), di.type_size);
   if (!sub.rows && !sub.cols) {
     DenseMatrix m(static_cast<Eigen::Index>(R), static_cast<Eigen::Index>(C));
     h5::read_block<float>(d, file, key, {0, 0}, {R, C}, m.data());

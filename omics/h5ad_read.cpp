@@ -12,6 +12,7 @@ using h5::Hid;
 
 AnnData read_h5ad(const std::string& path, const ReadOptions& opt) {
   Hid f = h5::open_file_readonly(path);
+  h5::ReadBudget budget(f, path);
   AnnData a;
   a.source_file = path;
   const std::vector<int64_t>* rows = opt.rows ? &*opt.rows : nullptr;

@@ -16,10 +16,13 @@ namespace {
 // on constant data), so the bound is generous; it exists to stop absurd claims (terabytes from
 // a few kilobytes), not to second-guess real files.
 constexpr uint64_t kMaxCompressionRatio = 4096;
-// Slack for fill-value chunks that were never written, and for tiny datasets.
-constexpr uint64_t kSlackBytes = 16ull << 20;
+// Slack for datasets whose storage was never written (fill values), and for tiny datasets.
+// Small, because h5py/anndata always write their data.
+constexpr uint64_t kSlackBytes = 1ull << 20;
+// Slack of the whole-file budget.
+constexpr uint64_t kBudgetSlackBytes = 64ull << 20;
 // Attributes live in object headers; anything this large is corrupt.
-constexpr uint64_t kMaxAttrElements = 1ull << 22;
+constexpr uint64_t kMaxAttrElements = 1ull << 16;
 // Chunk cache for reads: big enough that reading scattered rows of a compressed CSR matrix does
 // not decompress the same chunk over and over.
 constexpr size_t kChunkCacheBytes = 64ull << 20;
@@ -444,11 +447,38 @@ NumType num_type(hid_t dset, const std::string& file, const std::string& key) {
   }
 }
 
+static thread_local ReadBudget* active_budget = nullptr;
+
+ReadBudget::ReadBudget(hid_t file, std::string path) : path_(std::move(path)), outer_(active_budget) {
+  hsize_t size = 0;
+  H5Fget_filesize(file, &size);
+  uint64_t scaled;
+  limit_ = mul_overflows(size, kMaxCompressionRatio, &scaled) ? std::numeric_limits<uint64_t>::max()
+                                                                : scaled + kBudgetSlackBytes;
+  active_budget = this;
+}
+
+ReadBudget::~ReadBudget() { active_budget = outer_; }
+
+void ReadBudget::consume(uint64_t bytes, const std::string& key) {
+  if (bytes > limit_ - std::min(used_, limit_))
+    fail(path_, key, "declares " + std::to_string(bytes) + " bytes, which would take the data read from this file past " +
+                         std::to_string(limit_) + " bytes, more than it could hold even compressed: truncated or corrupt");
+  used_ += bytes;
+}
+
+uint64_t object_address(hid_t obj) {
+  H5O_info_t info;
+  if (H5Oget_info2(obj, &info, H5O_INFO_BASIC) < 0) return std::numeric_limits<uint64_t>::max();
+  return static_cast<uint64_t>(info.addr);
+}
+
 void check_plausible_size(hid_t dset, const std::string& file, const std::string& key,
-                          uint64_t n_elements, size_t mem_elem_size) {
+                          uint64_t n_elements, size_t file_elem_size) {
   uint64_t need;
-  if (mul_overflows(n_elements, std::max<uint64_t>(mem_elem_size, 1), &need))
+  if (mul_overflows(n_elements, std::max<uint64_t>(file_elem_size, 1), &need))
     fail(file, key, "declares " + std::to_string(n_elements) + " elements: impossibly large");
+  if (active_budget) active_budget->consume(need, key);
   if (need <= kSlackBytes) return;
   uint64_t storage = H5Dget_storage_size(dset);
   hsize_t file_size = 0;
@@ -510,7 +540,7 @@ std::vector<T> read_all(hid_t dset, const std::string& file, const std::string& 
   DatasetInfo di = info(dset, file, key);
   if (!di.is_numeric()) fail(file, key, std::string("expected numeric data, found ") + class_name(di.cls));
   uint64_t n = di.n_elements();
-  check_plausible_size(dset, file, key, n, std::max(sizeof(T), di.type_size));
+  check_plausible_size(dset, file, key, n, di.type_size);
   std::vector<T> out(n);
   read_block<T>(dset, file, key, std::vector<uint64_t>(di.dims.size(), 0), di.dims, out.data());
   return out;
@@ -545,8 +575,21 @@ std::vector<std::string> read_strings(hid_t dset, const std::string& file, const
   if (H5Sget_simple_extent_type(space) == H5S_NULL) return {};
   hssize_t np = H5Sget_simple_extent_npoints(space);
   if (np < 0) fail(file, key, "unreadable dataspace", true);
-  size_t per = H5Tis_variable_str(type) > 0 ? sizeof(char*) + 16 : H5Tget_size(type);
-  check_plausible_size(dset, file, key, static_cast<uint64_t>(np), per);
+  check_plausible_size(dset, file, key, static_cast<uint64_t>(np), H5Tget_size(type));
+  if (H5Tis_variable_str(type) > 0 && np > 1 && H5Sget_simple_extent_type(space) == H5S_SIMPLE) {
+    // Variable-length strings live in the file's global heap, and many elements may point at
+    // one big heap object: ask HDF5 for the total first, and count it against the budget.
+    // (Not for scalars: H5Dvlen_get_buf_size crashes on scalar dataspaces in HDF5 1.10, and one
+    // element is bounded by the file size anyway.)
+    Hid mt(H5Tcopy(H5T_C_S1));
+    H5Tset_size(mt, H5T_VARIABLE);
+    hsize_t bytes = 0;
+    if (H5Dvlen_get_buf_size(dset, mt, space, &bytes) < 0) fail(file, key, "cannot size its strings", true);
+    if (active_budget)
+      active_budget->consume(bytes, key);
+    else if (bytes > (1ull << 32))
+      fail(file, key, "strings would take " + std::to_string(bytes) + " bytes: corrupt file");
+  }
   return read_string_elements(
       type, space, [&](hid_t mt, void* buf) { return H5Dread(dset, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf); },
       file, key);

@@ -105,10 +105,31 @@ DatasetInfo info(hid_t dset, const std::string& file, const std::string& key);
 NumType num_type(hid_t dset, const std::string& file, const std::string& key);
 const char* class_name(H5T_class_t cls);
 
-// Refuses to go on when a dataset declares more bytes (at `mem_elem_size` per element in
-// memory) than its on-disk storage could decompress to; see the .cpp for the bound.
+// Refuses to go on when a dataset declares more bytes (n_elements x its stored element size)
+// than its on-disk storage could decompress to; see the .cpp for the bound. Inside a ReadBudget
+// scope the bytes also count against the budget of the whole file.
 void check_plausible_size(hid_t dset, const std::string& file, const std::string& key,
-                          uint64_t n_elements, size_t mem_elem_size);
+                          uint64_t n_elements, size_t file_elem_size);
+
+// Bounds the total bytes one reader call may pull out of a file (file size x the maximal
+// compression ratio): without it, many links to one dataset (HDF5 allows hard links anywhere)
+// could make a small file expand without limit. Scopes nest; one per thread is active.
+class ReadBudget {
+ public:
+  ReadBudget(hid_t file, std::string path);
+  ~ReadBudget();
+  ReadBudget(const ReadBudget&) = delete;
+  ReadBudget& operator=(const ReadBudget&) = delete;
+  void consume(uint64_t bytes, const std::string& key);
+
+ private:
+  std::string path_;
+  uint64_t used_ = 0, limit_ = 0;
+  ReadBudget* outer_ = nullptr;
+};
+
+// The object's address in its file (identifies hard-linked aliases); UINT64_MAX on failure.
+uint64_t object_address(hid_t obj);
 
 // ---- numeric reads (HDF5 converts from the stored type; enums/bools are converted too) ------------
 template <class T> hid_t native_type();  // specialised for float, double, int8..int64, uint8

@@ -13,6 +13,7 @@ using h5::Hid;
 
 AnnData read_10x_h5(const std::string& path) {
   Hid f = h5::open_file_readonly(path);
+  h5::ReadBudget budget(f, path);
   std::string root = "matrix", names_key, ids_key, types_key;
   if (h5::kind_of(f, "matrix") == h5::Kind::Group) {
     names_key = h5::kind_of(f, "matrix/features/name") == h5::Kind::Dataset ? "matrix/features/name"

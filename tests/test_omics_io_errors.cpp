@@ -2,6 +2,7 @@
 // file, the dataset key and the problem; nothing may crash or leave a half-written file.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -287,4 +288,28 @@ TEST_CASE("write_h5ad fails cleanly") {
   msg = data_error_of([&] { write_h5ad(tmp.file("x.h5ad"), c); });
   CHECK(contains(msg, "obs/n"));
   CHECK(std::filesystem::is_empty(tmp.path));
+}
+
+TEST_CASE("hard links cannot make the reader loop or expand a small file without bound") {
+  cg::test::TempDir tmp;
+  const std::string path = tmp.file("cycle.h5ad");
+  AnnData a = small();
+  a.uns["deep/value"] = UnsValue::number(2.5);
+  write_h5ad(path, a);
+  mutate(path, [](hid_t f) {
+    // uns/deep/loop -> uns: a cycle through the group tree.
+    REQUIRE(H5Lcreate_hard(f, "uns", f, "uns/deep/loop", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+  });
+  AnnData b = read_h5ad(path);
+  CHECK(b.uns.at("deep/value").numbers == std::vector<double>{2.5});
+  CHECK(std::any_of(b.skipped.begin(), b.skipped.end(), [](const std::string& s) { return contains(s, "uns/deep/loop"); }));
+
+  // The per-file budget: at most file size x 4096 (+ slack) bytes may be read from one file.
+  h5::Hid f = h5::open_file_readonly(path);
+  h5::ReadBudget budget(f, path);
+  budget.consume(1 << 20, "obs/a");
+  std::string msg = data_error_of([&] { budget.consume(1ull << 40, "obs/b"); });
+  CHECK(contains(msg, path));
+  CHECK(contains(msg, "obs/b"));
+  CHECK(contains(msg, "corrupt"));
 }
