@@ -1,0 +1,130 @@
+#include "apps/train_multitask/ablation.h"
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace cg::multitask {
+
+Config apply_variant(const Config& base, const std::string& variant) {
+  Config c = base;
+  c.ablation.clear();
+  std::stringstream ss(variant);
+  std::string part;
+  while (std::getline(ss, part, '+')) {
+    if (part == "multitask") continue;
+    else if (part == "translation_only") c.no_classifier = true;
+    else if (part == "classification_only") c.no_translation = true;
+    else if (part == "fixed" || part == "uncertainty" || part == "dwa" || part == "gradnorm" || part == "pcgrad") c.weighting = part;
+    else if (part == "joint" || part == "alternating" || part == "finetune") c.schedule = part;
+    else if (part == "no_discriminator") c.no_discriminator = true;
+    else if (part == "no_contrastive") c.no_contrastive = true;
+    else if (part == "no_reconstruction") c.no_reconstruction = true;
+    else if (part == "vae") c.vae = true;
+    else
+      throw std::runtime_error("--ablation: unknown variant '" + part +
+                               "' (known: multitask, translation_only, classification_only, fixed, uncertainty, dwa, gradnorm, "
+                               "pcgrad, joint, alternating, finetune, no_discriminator, no_contrastive, no_reconstruction, vae; "
+                               "join several with '+')");
+  }
+  c.validate();
+  return c;
+}
+
+namespace {
+
+// Every number of a metrics.json as a flat "a.b" key, with per-feature details left out.
+void flatten(const nlohmann::json& j, const std::string& prefix, std::map<std::string, double>& out) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (it.key() == "r2_per_feature") continue;
+      flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
+    }
+  } else if (j.is_number()) {
+    out[prefix] = j.get<double>();
+  } else if (j.is_null()) {
+    out[prefix] = NAN;
+  }
+}
+
+std::string fmt(double v, int digits = 3) {
+  if (!std::isfinite(v)) return "n/a";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.*f", digits, v);
+  return b;
+}
+
+}  // namespace
+
+ComparisonTable comparison_table(const std::vector<VariantResult>& results) {
+  // Columns: every translation metric, then classification, then time (the union over variants).
+  std::vector<std::string> columns;
+  std::map<std::string, bool> seen;
+  std::vector<std::map<std::string, std::vector<double>>> values(results.size());
+  for (size_t v = 0; v < results.size(); ++v)
+    for (const auto& m : results[v].per_split) {
+      std::map<std::string, double> flat;
+      flatten(m, "", flat);
+      for (const auto& [k, x] : flat) values[v][k].push_back(x);
+    }
+  auto add_columns = [&](const std::string& prefix) {
+    for (const auto& vals : values)
+      for (const auto& [k, x] : vals)
+        if (k.rfind(prefix, 0) == 0 && !seen[k]) {
+          seen[k] = true;
+          columns.push_back(k);
+        }
+  };
+  add_columns("translation.");
+  add_columns("classification.");
+  add_columns("train_seconds");
+  add_columns("best_epoch");
+
+  auto stats = [](const std::vector<double>& xs) {
+    double s = 0, s2 = 0;
+    int n = 0;
+    for (double x : xs)
+      if (std::isfinite(x)) {
+        s += x;
+        s2 += x * x;
+        ++n;
+      }
+    const double mean = n ? s / n : NAN;
+    const double sd = n > 1 ? std::sqrt(std::max(0.0, (s2 - n * mean * mean) / (n - 1))) : NAN;
+    return std::make_pair(mean, sd);
+  };
+  std::ostringstream md, csv;
+  csv.precision(8);
+  md << "| variant | splits";
+  csv << "variant,splits";
+  for (const auto& col : columns) {
+    std::string short_name = col;
+    for (const char* p : {"translation.", "classification."})
+      if (short_name.rfind(p, 0) == 0) short_name = short_name.substr(std::string(p).size());
+    md << " | " << short_name;
+    csv << "," << col << "_mean," << col << "_sd";
+  }
+  md << " |\n|---|---";
+  for (size_t i = 0; i < columns.size(); ++i) md << "|---";
+  md << "|\n";
+  csv << "\n";
+  for (size_t v = 0; v < results.size(); ++v) {
+    md << "| " << results[v].variant << " | " << results[v].per_split.size();
+    csv << results[v].variant << "," << results[v].per_split.size();
+    for (const auto& col : columns) {
+      const auto it = values[v].find(col);
+      const auto [mean, sd] = it == values[v].end() ? std::make_pair(double(NAN), double(NAN)) : stats(it->second);
+      const bool time = col == "train_seconds" || col == "best_epoch";
+      md << " | " << fmt(mean, time ? 1 : 3);
+      if (std::isfinite(sd)) md << " ± " << fmt(sd, time ? 1 : 3);
+      csv << "," << mean << "," << sd;
+    }
+    md << " |\n";
+    csv << "\n";
+  }
+  return {md.str(), csv.str()};
+}
+
+}  // namespace cg::multitask

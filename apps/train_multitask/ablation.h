@@ -1,0 +1,27 @@
+#pragma once
+// Ablation variants and the comparison table. A variant is a name, or several joined by '+'
+// ("joint+pcgrad"), each changing one setting of the base configuration; the table averages
+// every held-out metric over the splits (mean and standard deviation).
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "apps/train_multitask/config.h"
+
+namespace cg::multitask {
+
+// The base configuration changed as `variant` says; throws listing the known names.
+Config apply_variant(const Config& base, const std::string& variant);
+
+struct VariantResult {
+  std::string variant;
+  std::vector<nlohmann::json> per_split;  // the metrics.json of every split
+};
+
+struct ComparisonTable {
+  std::string markdown, csv;
+};
+ComparisonTable comparison_table(const std::vector<VariantResult>& results);
+
+}  // namespace cg::multitask

@@ -1,0 +1,185 @@
+#include "apps/train_multitask/config.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <stdexcept>
+
+namespace cg::multitask {
+
+// One list of every setting keeps to_json, merge_json and the flags from drifting apart.
+#define CG_MULTITASK_SETTINGS(X)                                                                        \
+  X(modalities) X(preprocess) X(distance) X(top_features) X(label_key) X(condition_key) X(zero_variance) \
+  X(test_fraction) X(folds) X(fold) X(validation_fraction) X(hidden) X(latent) X(projector) X(vae)      \
+  X(kl_warmup) X(temperature) X(no_classifier) X(no_translation) X(no_reconstruction)                  \
+  X(no_discriminator) X(no_contrastive) X(weight_reconstruction) X(weight_translation)                 \
+  X(weight_discriminator) X(weight_generator) X(weight_classification) X(weight_contrastive)           \
+  X(weight_kl) X(schedule) X(weighting) X(epochs) X(patience) X(batch_size) X(lr) X(ablation) X(seed)  \
+  X(device) X(out) X(overwrite)
+
+namespace {
+[[noreturn]] void fail(const std::string& m) { throw std::runtime_error(m); }
+}  // namespace
+
+std::map<std::string, std::string> parse_assignments(const std::vector<std::string>& entries, const std::string& flag) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : entries) {
+    const auto eq = e.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == e.size())
+      fail(flag + ": expected NAME=VALUE, found '" + e + "'");
+    const std::string name = e.substr(0, eq);
+    if (!out.emplace(name, e.substr(eq + 1)).second) fail(flag + ": modality '" + name + "' is given twice");
+  }
+  return out;
+}
+
+void Config::validate() const {
+  if (out.empty()) fail("--out: an output folder is required");
+  const auto mods = parse_assignments(modalities, "--modality");
+  if (mods.size() < 2) fail("--modality: at least two modalities (NAME=FILE.h5ad) are required, found " + std::to_string(mods.size()));
+  auto check_names = [&](const std::vector<std::string>& entries, const std::string& flag, const std::set<std::string>& allowed) {
+    for (const auto& [name, value] : parse_assignments(entries, flag)) {
+      if (!mods.count(name)) fail(flag + ": '" + name + "' is not a modality given with --modality");
+      if (!allowed.empty() && !allowed.count(value)) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        fail(flag + " " + name + ": unknown value '" + value + "' (expected " + list + ")");
+      }
+    }
+  };
+  check_names(preprocess, "--preprocess", {"none", "log1p", "clr", "tfidf", "standardize"});
+  check_names(distance, "--distance", {"mse", "bce"});
+  check_names(top_features, "--top-features", {});
+  for (const auto& [name, value] : parse_assignments(top_features, "--top-features")) {
+    char* end = nullptr;
+    const long long n = std::strtoll(value.c_str(), &end, 10);
+    if (*end != '\0' || n < 1) fail("--top-features " + name + ": expected a positive integer, found '" + value + "'");
+  }
+  if (zero_variance != "drop" && zero_variance != "error") fail("--zero-variance: expected drop or error, found '" + zero_variance + "'");
+  if (folds == 0) {
+    if (!(test_fraction > 0 && test_fraction < 1)) fail("--test-fraction: expected a value in (0, 1), found " + std::to_string(test_fraction));
+    if (fold != -1) fail("--fold needs --folds K");
+  } else {
+    if (folds < 2) fail("--folds: expected at least 2, found " + std::to_string(folds));
+    if (fold < -1 || fold >= folds) fail("--fold: expected 0.." + std::to_string(folds - 1) + " (or -1 for every fold), found " + std::to_string(fold));
+  }
+  if (!(validation_fraction > 0 && validation_fraction < 1)) fail("--validation-fraction: expected a value in (0, 1)");
+  if (hidden.empty()) fail("--hidden: at least one hidden width is required");
+  for (int64_t h : hidden)
+    if (h < 1) fail("--hidden: widths must be positive, found " + std::to_string(h));
+  if (latent < 1 || projector < 1) fail("--latent and --projector must be positive");
+  if (kl_warmup < 0) fail("--kl-warmup: expected >= 0");
+  if (!(temperature > 0)) fail("--temperature: expected a positive value");
+  const std::map<std::string, double> weights = {
+      {"--weight-reconstruction", weight_reconstruction}, {"--weight-translation", weight_translation},
+      {"--weight-discriminator", weight_discriminator},   {"--weight-generator", weight_generator},
+      {"--weight-classification", weight_classification}, {"--weight-contrastive", weight_contrastive},
+      {"--weight-kl", weight_kl}};
+  for (const auto& [flag, w] : weights) {
+    if (!std::isfinite(w)) fail(flag + ": expected a finite weight, found " + std::to_string(w));
+    if (w < 0) fail(flag + ": a loss weight must be >= 0, found " + std::to_string(w));
+  }
+  if (schedule != "alternating" && schedule != "finetune" && schedule != "joint")
+    fail("--schedule: expected alternating, finetune or joint, found '" + schedule + "'");
+  static const std::set<std::string> strategies = {"fixed", "uncertainty", "dwa", "gradnorm", "pcgrad"};
+  if (!strategies.count(weighting)) fail("--weighting: expected fixed, uncertainty, dwa, gradnorm or pcgrad, found '" + weighting + "'");
+  if (epochs < 1) fail("--epochs: expected at least 1, found " + std::to_string(epochs));
+  if (patience < 1) fail("--patience: expected at least 1, found " + std::to_string(patience));
+  if (batch_size < 2) fail("--batch-size: expected at least 2 (batch norm needs two cells), found " + std::to_string(batch_size));
+  if (!(lr > 0)) fail("--lr: expected a positive learning rate");
+  if (device != "auto" && device != "cpu" && device != "cuda") fail("--device: expected cpu, cuda or auto, found '" + device + "'");
+  if (no_translation && no_classifier) fail("--no-translation and --no-classifier together leave nothing to train");
+}
+
+nlohmann::json to_json(const Config& c) {
+  nlohmann::json j;
+#define CG_TO_JSON(f) j[#f] = c.f;
+  CG_MULTITASK_SETTINGS(CG_TO_JSON)
+#undef CG_TO_JSON
+  return j;
+}
+
+void merge_json(Config& c, const nlohmann::json& j, const std::string& source) {
+  if (!j.is_object()) fail(source + ": expected a JSON object of settings");
+  const nlohmann::json defaults = to_json(c);
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (!defaults.contains(it.key())) fail(source + ": unknown setting '" + it.key() + "'");
+  std::string current;
+  try {
+#define CG_FROM_JSON(f) \
+  current = #f;         \
+  if (j.contains(#f)) j.at(#f).get_to(c.f);
+    CG_MULTITASK_SETTINGS(CG_FROM_JSON)
+#undef CG_FROM_JSON
+  } catch (const nlohmann::json::exception& e) {
+    fail(source + ": setting '" + current + "' has the wrong type (" + e.what() + ")");
+  }
+}
+
+void load_config_files(int argc, char** argv, Config& c) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i], path;
+    if (a == "--config" && i + 1 < argc) path = argv[i + 1];
+    else if (a.rfind("--config=", 0) == 0) path = a.substr(9);
+    else continue;
+    std::ifstream f(path);
+    if (!f) fail("--config " + path + ": cannot open the file");
+    nlohmann::json j;
+    try {
+      f >> j;
+    } catch (const nlohmann::json::exception& e) {
+      fail("--config " + path + ": not valid JSON (" + e.what() + ")");
+    }
+    merge_json(c, j, "--config " + path);
+  }
+}
+
+void add_flags(CLI::App& app, Config& c) {
+  app.add_option("--modality", c.modalities, "NAME=FILE.h5ad, repeated (at least two; cells paired by obs index)");
+  app.add_option("--preprocess", c.preprocess, "NAME=none|log1p|clr|tfidf|standardize (per modality; default none)");
+  app.add_option("--distance", c.distance, "NAME=mse|bce (bce binarizes the data and gives the decoder a sigmoid output)");
+  app.add_option("--top-features", c.top_features, "NAME=N: keep the N most variable features (on training cells)");
+  app.add_option("--label-key", c.label_key, "obs column with cell labels (turns on classification)");
+  app.add_option("--condition-key", c.condition_key, "obs column with the condition (FiLM-conditioned decoders)");
+  app.add_option("--zero-variance", c.zero_variance, "features constant on the training cells: drop (with a note) or error");
+  app.add_option("--test-fraction", c.test_fraction, "share of cells held out for testing (stratified by label)");
+  app.add_option("--folds", c.folds, "K-fold cross-validation (replaces --test-fraction)");
+  app.add_option("--fold", c.fold, "the fold used as the test set (default: every fold in turn)");
+  app.add_option("--validation-fraction", c.validation_fraction, "share of the training cells used for early stopping");
+  app.add_option("--hidden", c.hidden, "encoder hidden widths, comma-separated (decoders mirror)")->delimiter(',');
+  app.add_option("--latent", c.latent, "latent width");
+  app.add_option("--projector", c.projector, "projector width (classification and contrastive head)");
+  app.add_flag("--vae", c.vae, "Gaussian (VAE) latents with a KL term");
+  app.add_option("--kl-warmup", c.kl_warmup, "epochs over which the KL weight ramps up");
+  app.add_option("--temperature", c.temperature, "contrastive temperature");
+  app.add_flag("--no-classifier", c.no_classifier, "switch the classification task off");
+  app.add_flag("--no-translation", c.no_translation, "switch reconstruction, translation, GAN and contrastive terms off");
+  app.add_flag("--no-reconstruction", c.no_reconstruction, "switch the reconstruction term off");
+  app.add_flag("--no-discriminator", c.no_discriminator, "switch the discriminators (and generator term) off");
+  app.add_flag("--no-contrastive", c.no_contrastive, "switch the contrastive term off");
+  app.add_option("--weight-reconstruction", c.weight_reconstruction, "loss weight");
+  app.add_option("--weight-translation", c.weight_translation, "loss weight");
+  app.add_option("--weight-discriminator", c.weight_discriminator, "loss weight");
+  app.add_option("--weight-generator", c.weight_generator, "loss weight");
+  app.add_option("--weight-classification", c.weight_classification, "loss weight");
+  app.add_option("--weight-contrastive", c.weight_contrastive, "loss weight");
+  app.add_option("--weight-kl", c.weight_kl, "loss weight (on the KL averaged over latent units)");
+  app.add_option("--schedule", c.schedule, "alternating (translation then classification), finetune (reverse) or joint");
+  app.add_option("--weighting", c.weighting, "fixed, uncertainty, dwa, gradnorm or pcgrad");
+  app.add_option("--epochs", c.epochs, "maximum epochs");
+  app.add_option("--patience", c.patience, "early-stopping patience (epochs without a better validation loss)");
+  app.add_option("--batch-size", c.batch_size, "minibatch size");
+  app.add_option("--lr", c.lr, "Adam learning rate");
+  app.add_option("--ablation", c.ablation,
+                 "comma-separated variants: multitask, translation_only, classification_only, fixed, uncertainty, dwa, "
+                 "gradnorm, pcgrad, joint, alternating, finetune, no_discriminator, no_contrastive, vae")
+      ->delimiter(',');
+  app.add_option("--seed", c.seed, "random seed (splits, initialisation, batches)");
+  app.add_option("--device", c.device, "cpu, cuda or auto");
+  app.add_option("--out", c.out, "output folder (refused if it holds a run, unless --overwrite)");
+  app.add_flag("--overwrite", c.overwrite, "replace an earlier run in --out");
+}
+
+}  // namespace cg::multitask

@@ -1,0 +1,75 @@
+#pragma once
+// Settings of a train_multitask run. A JSON file (--config) may hold any of them under the same
+// names with underscores ("label_key", "weight_translation"); flags given on the command line
+// override it; the resolved settings are written to the run folder as config.json.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace CLI {
+class App;
+}
+
+namespace cg::multitask {
+
+struct Config {
+  // ---- inputs
+  std::vector<std::string> modalities;   // "NAME=FILE.h5ad", at least two
+  std::vector<std::string> preprocess;   // "NAME=none|log1p|clr|tfidf|standardize" (default none)
+  std::vector<std::string> distance;     // "NAME=mse|bce" (default mse)
+  std::vector<std::string> top_features; // "NAME=N": keep the N most variable features (training cells)
+  std::string label_key;                 // obs column: classification task (optional)
+  std::string condition_key;             // obs column: FiLM-conditioned decoders (optional)
+  std::string zero_variance = "drop";    // features constant on the training cells: drop | error
+
+  // ---- splits
+  double test_fraction = 0.2;
+  int folds = 0;                          // > 0: K-fold cross-validation instead of test_fraction
+  int fold = -1;                          // which fold is the test set; -1: every fold in turn
+  double validation_fraction = 0.15;
+
+  // ---- model
+  std::vector<int64_t> hidden = {64, 64};  // encoder hidden widths (decoders mirror them)
+  int64_t latent = 64;
+  int64_t projector = 100;
+  bool vae = false;
+  int kl_warmup = 50;                      // epochs over which the KL weight ramps from 0 to 1
+  double temperature = 0.1;
+  bool no_classifier = false, no_translation = false, no_reconstruction = false;
+  bool no_discriminator = false, no_contrastive = false;
+
+  // ---- loss weights (UnitedNet's defaults)
+  double weight_reconstruction = 1, weight_translation = 1, weight_discriminator = 0.1, weight_generator = 0.1;
+  double weight_classification = 1, weight_contrastive = 1, weight_kl = 0.01;
+
+  // ---- training
+  std::string schedule = "alternating";  // alternating | finetune | joint
+  std::string weighting = "fixed";       // fixed | uncertainty | dwa | gradnorm | pcgrad
+  int epochs = 300;
+  int patience = 40;
+  int batch_size = 512;
+  double lr = 0.001;
+  std::vector<std::string> ablation;      // variant names; empty: a single run
+
+  uint64_t seed = 0;
+  std::string device = "auto";
+  std::string out;
+  bool overwrite = false;
+
+  void validate() const;  // throws std::runtime_error naming the setting
+};
+
+nlohmann::json to_json(const Config& c);
+void merge_json(Config& c, const nlohmann::json& j, const std::string& source);
+// Registers every setting as a --kebab-case flag on `app` (bound to `c`).
+void add_flags(CLI::App& app, Config& c);
+// Reads every --config FILE given in argv into `c` (before the flags are parsed, so flags win).
+void load_config_files(int argc, char** argv, Config& c);
+
+// "NAME=VALUE" entries as a map; throws naming the flag on a malformed or repeated entry.
+std::map<std::string, std::string> parse_assignments(const std::vector<std::string>& entries, const std::string& flag);
+
+}  // namespace cg::multitask

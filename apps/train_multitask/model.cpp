@@ -1,0 +1,157 @@
+#include "apps/train_multitask/model.h"
+
+#include <stdexcept>
+
+#include "autograd/ops.h"
+
+namespace cg::multitask {
+namespace {
+void append(std::vector<Tensor>& to, const std::vector<Tensor>& from) { to.insert(to.end(), from.begin(), from.end()); }
+}  // namespace
+
+ConditionedDecoder::ConditionedDecoder(const std::vector<int64_t>& widths, int64_t conditions, Generator& gen)
+    : nn::Module("ConditionedDecoder") {
+  for (size_t i = 0; i + 1 < widths.size(); ++i) {
+    const std::string n = std::to_string(i);
+    linears_.push_back(register_module("linear" + n, std::make_shared<nn::Linear>(widths[i], widths[i + 1], gen, nn::Init::KaimingNormal)));
+    if (i + 2 < widths.size()) {
+      norms_.push_back(register_module("norm" + n, std::make_shared<nn::BatchNorm1d>(widths[i + 1])));
+      if (conditions > 0) films_.push_back(register_module("film" + n, std::make_shared<nn::FiLM>(conditions, widths[i + 1], gen)));
+    }
+  }
+}
+
+Tensor ConditionedDecoder::forward(const Tensor& z, const Tensor& condition) {
+  Tensor h = z;
+  for (size_t i = 0; i < linears_.size(); ++i) {
+    h = linears_[i]->forward(h);
+    if (i + 1 == linears_.size()) break;
+    h = norms_[i]->forward(h);
+    if (!films_.empty()) h = films_[i]->forward(h, condition);
+    h = relu(h);
+  }
+  return h;
+}
+
+UnitedNetModel::UnitedNetModel(const ModelSpec& spec, uint64_t seed)
+    : nn::Module("UnitedNetModel"), spec_(spec), noise_(std::make_shared<Generator>(seed, 11)) {
+  Generator init(seed, 5);
+  const size_t M = spec.inputs.size();
+  for (size_t m = 0; m < M; ++m) {
+    const std::string n = std::to_string(m);
+    nn::MLPConfig enc;
+    enc.widths = {spec.inputs[m]};
+    enc.widths.insert(enc.widths.end(), spec.hidden.begin(), spec.hidden.end());
+    enc.batch_norm = true;
+    enc.activation = nn::Activation::ReLU;
+    enc.init = nn::Init::KaimingNormal;
+    if (spec.vae) {
+      vae_encoders_.push_back(register_module("encoder" + n, std::make_shared<nn::GaussianEncoder>(enc, spec.latent, init, noise_)));
+    } else {
+      enc.widths.push_back(spec.latent);
+      encoders_.push_back(register_module("encoder" + n, nn::make_mlp(enc, init, nullptr)));
+    }
+    std::vector<int64_t> dec = {spec.latent};
+    dec.insert(dec.end(), spec.hidden.rbegin(), spec.hidden.rend());
+    dec.push_back(spec.inputs[m]);
+    decoders_.push_back(register_module("decoder" + n, std::make_shared<ConditionedDecoder>(dec, spec.conditions, init)));
+    if (spec.discriminators) {
+      // No normalisation on the single output unit: a LayerNorm there makes the output constant
+      // (a known defect of the public UnitedNet code).
+      nn::MLPConfig disc;
+      disc.widths = {spec.inputs[m], 64, 1};
+      disc.activation = nn::Activation::LeakyReLU;
+      disc.init = nn::Init::KaimingNormal;
+      discriminators_.push_back(register_module("discriminator" + n, nn::make_mlp(disc, init, nullptr)));
+    }
+  }
+  fuser_ = register_module("fuser", std::make_shared<nn::Fuser>(static_cast<int64_t>(M), spec.latent));
+  nn::MLPConfig proj;
+  proj.widths = {spec.latent, spec.projector};
+  proj.layer_norm = true;
+  proj.plain_output = false;
+  proj.output_activation = nn::Activation::ReLU;
+  proj.init = nn::Init::KaimingNormal;
+  projector_ = register_module("projector", nn::make_mlp(proj, init, nullptr));
+  if (spec.classes > 0) head_ = register_module("head", std::make_shared<nn::ClusterHead>(spec.projector, spec.classes, init));
+}
+
+UnitedNetModel::Encoded UnitedNetModel::encode(const std::vector<Tensor>& x) {
+  Encoded e;
+  for (size_t m = 0; m < modalities(); ++m) {
+    if (spec_.vae) {
+      auto o = vae_encoders_[m]->forward(x[m]);
+      e.z.push_back(o.z);
+      e.mu.push_back(o.mu);
+      e.logvar.push_back(o.logvar);
+    } else {
+      e.z.push_back(encoders_[m]->forward(x[m]));
+    }
+  }
+  return e;
+}
+
+Tensor UnitedNetModel::decode(size_t target, const Tensor& z, const Tensor& condition) {
+  return decoders_.at(target)->forward(z, condition);
+}
+
+Tensor UnitedNetModel::predict(size_t target, const Tensor& z, const Tensor& condition) {
+  Tensor out = decode(target, z, condition);
+  return spec_.bce[target] ? sigmoid(out) : out;
+}
+
+Tensor UnitedNetModel::fuse(const std::vector<Tensor>& z) { return fuser_->forward(z); }
+Tensor UnitedNetModel::project(const Tensor& z) { return projector_->forward(z); }
+
+Tensor UnitedNetModel::classify(const Tensor& projected) {
+  if (!head_) throw std::logic_error("classify: the model has no classification head");
+  return head_->forward(projected);
+}
+
+Tensor UnitedNetModel::discriminate(size_t m, const Tensor& x) {
+  if (discriminators_.empty()) throw std::logic_error("discriminate: the model has no discriminators");
+  return discriminators_.at(m)->forward(x);
+}
+
+std::vector<Tensor> UnitedNetModel::encoder_parameters() const {
+  std::vector<Tensor> p;
+  for (const auto& e : encoders_) append(p, e->parameters());
+  for (const auto& e : vae_encoders_) append(p, e->parameters());
+  return p;
+}
+std::vector<Tensor> UnitedNetModel::decoder_parameters() const {
+  std::vector<Tensor> p;
+  for (const auto& d : decoders_) append(p, d->parameters());
+  return p;
+}
+std::vector<Tensor> UnitedNetModel::head_parameters() const {
+  std::vector<Tensor> p = fuser_->parameters();
+  append(p, projector_->parameters());
+  if (head_) append(p, head_->parameters());
+  return p;
+}
+std::vector<Tensor> UnitedNetModel::discriminator_parameters() const {
+  std::vector<Tensor> p;
+  for (const auto& d : discriminators_) append(p, d->parameters());
+  return p;
+}
+std::vector<Tensor> UnitedNetModel::last_shared_parameters() const {
+  std::vector<Tensor> p;
+  if (spec_.vae) {
+    // mu and logvar heads are the encoder's outputs; take both heads' weights.
+    for (const auto& e : vae_encoders_)
+      for (const auto& [name, t] : e->named_parameters())
+        if (name.rfind("mu.", 0) == 0 || name.rfind("logvar.", 0) == 0) p.push_back(t);
+  } else {
+    for (const auto& e : encoders_) {
+      const auto* last = dynamic_cast<const nn::Linear*>(e->at(e->size() - 1).get());
+      if (last) {
+        p.push_back(last->weight);
+        p.push_back(last->bias);
+      }
+    }
+  }
+  return p;
+}
+
+}  // namespace cg::multitask

@@ -1,0 +1,29 @@
+#pragma once
+// Files of a run folder: translated matrices and the fused latent as .h5ad, the split of every
+// cell, the loss curves and the latent's 2-D PCA as SVG, final metrics as JSON and CSV.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "apps/train_multitask/data.h"
+#include "apps/train_multitask/evaluate.h"
+#include "apps/train_multitask/splits.h"
+#include "apps/train_multitask/trainer.h"
+
+namespace cg::multitask {
+
+// <dir>translated_<source>_to_<target>.h5ad: held-out cells x target features (obs: the test
+// cells' obs rows; var: the target's kept features).
+void write_translations(const std::string& dir, const Evaluation& ev, const Dataset& d,
+                        const std::vector<PreparedModality>& prepared, const Split& split);
+// latent.h5ad (every cell; obsm X_latent and X_pca; obs column "split"), latent_pca.svg
+// coloured by label (PCA fitted on the training cells), split.csv (cell, row, split).
+void write_latent(const std::string& dir, const Evaluation& ev, const Dataset& d, const Split& split,
+                  const std::string& label_key);
+// One line per loss term (train_*, val_*) over epochs.
+void write_loss_curves(const std::string& path, const TrainResult& r, const std::string& title);
+// metrics.json (nested) and metrics.csv (one "metric,value" row per number).
+void write_metrics(const std::string& dir, const nlohmann::json& metrics);
+
+}  // namespace cg::multitask
