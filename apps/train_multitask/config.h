@@ -51,7 +51,7 @@ struct Config {
   int epochs = 300;
   int patience = 40;
   int batch_size = 512;
-  double lr = 0.001;
+  double lr = 0.01;  // UnitedNet's; on Patch-seq it beat 0.003 (accuracy 0.86 vs 0.80, fewer epochs)
   std::vector<std::string> ablation;      // variant names; empty: a single run
 
   uint64_t seed = 0;

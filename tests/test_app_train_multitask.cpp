@@ -1,0 +1,208 @@
+// End-to-end tests of the train_multitask binary (apps are not linked into the test binary, so
+// the built program is run with std::system). The binary is looked up in $CELLGRAD_BIN_DIR,
+// default build/bin (what `make test` builds); the tests are skipped with a message when it is
+// absent. Small synthetic .h5ad files exercise the bad-input paths; a short real run on the
+// shared Patch-seq data checks the outputs, the held-out accuracy and the split's disjointness.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "omics/anndata.h"
+#include "test_omics_io_util.h"
+#include "test_paths.h"
+
+namespace fs = std::filesystem;
+using cg::test::TempDir;
+
+namespace {
+
+std::string binary() {
+  const char* dir = std::getenv("CELLGRAD_BIN_DIR");
+  return std::string(dir ? dir : "build/bin") + "/train_multitask";
+}
+
+struct Result {
+  int code;
+  std::string output;
+};
+
+// Runs the binary with `args` (stdout and stderr captured together).
+Result run(const TempDir& tmp, const std::string& args) {
+  const std::string log = tmp.file("log.txt");
+  const std::string cmd = "OMP_NUM_THREADS=1 " + binary() + " " + args + " > " + log + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  std::ifstream f(log);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ss.str()};
+}
+
+// A small dense modality: `cells` named c0.. (with replacements), deterministic values, an obs
+// column "type" cycling through `types` classes.
+void write_modality(const std::string& path, std::vector<std::string> names, int features, int types, int constant_features = 0) {
+  cg::omics::AnnData a;
+  const int64_t n = static_cast<int64_t>(names.size());
+  cg::omics::DenseMatrix x(n, features);
+  for (int64_t i = 0; i < n; ++i)
+    for (int j = 0; j < features; ++j) x(i, j) = j < constant_features ? 1.0f : static_cast<float>((i * 7 + j * 3) % 11) / 5.0f;
+  a.X = cg::omics::Matrix::from(x);
+  a.obs.index = names;
+  std::vector<std::string> t;
+  for (int64_t i = 0; i < n; ++i) t.push_back("type" + std::to_string(i % types));
+  a.obs.set("type", cg::omics::Column::categorical(t));
+  for (int j = 0; j < features; ++j) a.var.index.push_back("f" + std::to_string(j));
+  cg::omics::write_h5ad(path, a);
+}
+
+std::vector<std::string> cell_names(int n) {
+  std::vector<std::string> v;
+  for (int i = 0; i < n; ++i) v.push_back("c" + std::to_string(i));
+  return v;
+}
+
+bool have_binary() {
+  if (fs::exists(binary())) return true;
+  MESSAGE("skipped: " << binary() << " is not built (set CELLGRAD_BIN_DIR)");
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("train_multitask: modalities with different cells are refused, listing the mismatches, and nothing is written") {
+  if (!have_binary()) return;
+  TempDir tmp;
+  auto other = cell_names(20);
+  other[3] = "x_only_b";
+  other[7] = "y_only_b";
+  write_modality(tmp.file("a.h5ad"), cell_names(20), 5, 2);
+  write_modality(tmp.file("b.h5ad"), other, 4, 2);
+  const std::string out = tmp.file("run");
+  const Result r = run(tmp, "--modality A=" + tmp.file("a.h5ad") + " --modality B=" + tmp.file("b.h5ad") + " --out " + out);
+  CHECK(r.code != 0);
+  CHECK(r.output.find("do not hold the same cells") != std::string::npos);
+  CHECK(r.output.find("2 only in 'A' (c3, c7)") != std::string::npos);
+  CHECK(r.output.find("x_only_b") != std::string::npos);
+  CHECK_FALSE(fs::exists(out));
+  // No staging folder is left beside it either.
+  for (const auto& e : fs::directory_iterator(tmp.path)) CHECK(e.path().filename().string().find("run.partial") == std::string::npos);
+}
+
+TEST_CASE("train_multitask: bad settings and labels are refused with one clear line") {
+  if (!have_binary()) return;
+  TempDir tmp;
+  write_modality(tmp.file("a.h5ad"), cell_names(24), 5, 3);
+  write_modality(tmp.file("b.h5ad"), cell_names(24), 4, 3);
+  const std::string base = "--modality A=" + tmp.file("a.h5ad") + " --modality B=" + tmp.file("b.h5ad") + " --epochs 2 --device cpu";
+
+  SUBCASE("a negative loss weight") {
+    const Result r = run(tmp, base + " --weight-translation -0.5 --out " + tmp.file("neg"));
+    CHECK(r.code != 0);
+    CHECK(r.output.find("--weight-translation: a loss weight must be >= 0") != std::string::npos);
+    CHECK_FALSE(fs::exists(tmp.file("neg")));
+  }
+  SUBCASE("a class with a single cell") {
+    auto names = cell_names(24);
+    cg::omics::AnnData a = cg::omics::read_h5ad(tmp.file("a.h5ad"));
+    auto labels = a.obs.labels("type");
+    labels[5] = "lonely";
+    a.obs.set("type", cg::omics::Column::categorical(labels));
+    cg::omics::write_h5ad(tmp.file("a1.h5ad"), a);
+    const Result r = run(tmp, "--modality A=" + tmp.file("a1.h5ad") + " --modality B=" + tmp.file("b.h5ad") +
+                                  " --label-key type --out " + tmp.file("one"));
+    CHECK(r.code != 0);
+    CHECK(r.output.find("class 'lonely' has a single cell") != std::string::npos);
+    CHECK_FALSE(fs::exists(tmp.file("one")));
+  }
+  SUBCASE("a missing label key names the columns present") {
+    const Result r = run(tmp, base + " --label-key cell_type --out " + tmp.file("nokey"));
+    CHECK(r.code != 0);
+    CHECK(r.output.find("'cell_type': no modality has this obs column") != std::string::npos);
+    CHECK(r.output.find("type") != std::string::npos);
+  }
+  SUBCASE("zero-variance features: an error naming the modality and the count when asked") {
+    write_modality(tmp.file("z.h5ad"), cell_names(24), 6, 3, /*constant_features=*/2);
+    const Result r = run(tmp, "--modality A=" + tmp.file("a.h5ad") + " --modality Z=" + tmp.file("z.h5ad") +
+                                  " --zero-variance error --out " + tmp.file("zv"));
+    CHECK(r.code != 0);
+    CHECK(r.output.find("modality 'Z'") != std::string::npos);
+    CHECK(r.output.find("2 features are constant on the training cells") != std::string::npos);
+    CHECK_FALSE(fs::exists(tmp.file("zv")));
+    // The default drops them with a note and trains (standardize never divides by zero).
+    const Result ok = run(tmp, "--modality A=" + tmp.file("a.h5ad") + " --modality Z=" + tmp.file("z.h5ad") +
+                                   " --preprocess Z=standardize --epochs 2 --device cpu --out " + tmp.file("zv2"));
+    CHECK_MESSAGE(ok.code == 0, ok.output);
+    CHECK(ok.output.find("dropped 2 features") != std::string::npos);
+  }
+  SUBCASE("an existing run folder is refused without --overwrite and left untouched") {
+    fs::create_directories(tmp.file("old"));
+    std::ofstream(tmp.file("old/config.json")) << "{\"marker\": 1}\n";
+    const Result r = run(tmp, base + " --out " + tmp.file("old"));
+    CHECK(r.code != 0);
+    CHECK(r.output.find("already holds a run") != std::string::npos);
+    std::ifstream f(tmp.file("old/config.json"));
+    std::string content((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    CHECK(content == "{\"marker\": 1}\n");
+    const Result again = run(tmp, base + " --out " + tmp.file("old") + " --overwrite");
+    CHECK_MESSAGE(again.code == 0, again.output);
+    CHECK(fs::exists(tmp.file("old/best.h5")));
+  }
+}
+
+TEST_CASE("train_multitask: a short Patch-seq run writes every output, classifies held-out cells well above chance, "
+          "and never trains on them") {
+  if (!have_binary()) return;
+  const std::string d = cg::test::data_path("crossmodal/unitednet_patchseq_");
+  if (!fs::exists(d + "RNA_TEM.h5ad")) {
+    MESSAGE("skipped: Patch-seq data not found under " << d);
+    return;
+  }
+  TempDir tmp;
+  const std::string out = tmp.file("patchseq");
+  const Result r = run(tmp, "--modality RNA=" + d + "RNA_TEM.h5ad --modality Ephys=" + d + "Ephys_TEM.h5ad --modality Morph=" + d +
+                                "Morph_TEM.h5ad --preprocess RNA=standardize --preprocess Morph=standardize --label-key cell_type_TEM "
+                                "--epochs 60 --no-discriminator --seed 3 --device cpu --out " + out);
+  REQUIRE_MESSAGE(r.code == 0, r.output);
+  for (const char* f : {"config.json", "best.h5", "last.h5", "metrics.json", "metrics.csv", "history.csv", "history.jsonl",
+                        "loss_curves.svg", "latent.h5ad", "latent_pca.svg", "split.csv", "translated_RNA_to_Ephys.h5ad",
+                        "translated_Morph_to_RNA.h5ad", "translated_Ephys_to_Morph.h5ad"})
+    CHECK_MESSAGE(fs::exists(out + "/" + f), f);
+  nlohmann::json m;
+  std::ifstream(out + "/metrics.json") >> m;
+  const double acc = m["classification"]["accuracy"].get<double>();
+  MESSAGE("held-out accuracy " << acc);
+  CHECK(acc > 0.5);  // 27 types: chance is ~4-10%; 60 epochs reach ~0.7-0.85
+  CHECK(m["translation"].size() == 6);
+
+  // split.csv partitions every cell into exactly one of train/validation/test.
+  std::ifstream sf(out + "/split.csv");
+  std::string line;
+  std::getline(sf, line);
+  std::map<std::string, std::set<std::string>> sets;
+  int rows = 0;
+  while (std::getline(sf, line)) {
+    const auto a = line.find(','), b = line.rfind(',');
+    sets[line.substr(b + 1)].insert(line.substr(0, a));
+    ++rows;
+  }
+  CHECK(rows == 448);
+  CHECK(sets["train"].size() + sets["validation"].size() + sets["test"].size() == 448);
+  for (const auto& t : sets["test"]) {
+    CHECK(sets["train"].count(t) == 0);
+    CHECK(sets["validation"].count(t) == 0);
+  }
+  CHECK(sets["test"].size() == m["test_cells"].get<size_t>());
+  // The translated matrices hold exactly the held-out cells.
+  const auto tr = cg::omics::read_h5ad(out + "/translated_RNA_to_Ephys.h5ad");
+  CHECK(std::set<std::string>(tr.obs.index.begin(), tr.obs.index.end()) == sets["test"]);
+  const auto lat = cg::omics::read_h5ad(out + "/latent.h5ad");
+  CHECK(lat.obsm.count("X_latent") == 1);
+  CHECK(lat.obsm.at("X_latent").rows() == 448);
+}
