@@ -1,5 +1,6 @@
 // sum/mean over all, rows, cols; max_rows; matmul and bmm with every transpose combination; reshape.
 #include <doctest/doctest.h>
+#include <omp.h>
 
 #include "tests/op_check.h"
 
@@ -82,6 +83,50 @@ TEST_CASE("matmul: forward values and every transpose combination") {
     const auto part = matmul(xi, yi).to_vector<double>();
     for (int j = 0; j < 4; ++j) CHECK(whole[4 * i + j] == doctest::Approx(part[j]));
   }
+}
+
+TEST_CASE("matmul: a second backward adds into existing leaf gradients") {
+  // The CPU backward adds a leaf's gradient straight into its .grad with one beta = 1 GEMM once
+  // the gradient exists; the totals must equal the sum of separate backwards.
+  uint64_t seed = 90;
+  for (int ta = 0; ta < 2; ++ta)
+    for (int tb = 0; tb < 2; ++tb) {
+      INFO("trans_a " << ta << " trans_b " << tb);
+      Tensor x = random_input(ta ? Shape{200, 64} : Shape{64, 200}, seed++);
+      Tensor y = random_input(tb ? Shape{300, 200} : Shape{200, 300}, seed++);
+      Tensor w = random_input({64, 300}, seed++, 1.0, 0.0, false);
+      auto loss = [&](const Tensor& a, const Tensor& b) { return sum(matmul(a, b, ta, tb) * w); };
+      loss(x, y).backward();
+      const auto gx1 = x.grad().to_vector<double>(), gy1 = y.grad().to_vector<double>();
+      const void* gx_data = x.grad().raw_data();
+      loss(x, y).backward();
+      CHECK(x.grad().raw_data() == gx_data);  // accumulated in place
+      const auto gx2 = x.grad().to_vector<double>(), gy2 = y.grad().to_vector<double>();
+      for (size_t i = 0; i < gx1.size(); ++i) REQUIRE(gx2[i] == doctest::Approx(2 * gx1[i]).epsilon(1e-12));
+      for (size_t i = 0; i < gy1.size(); ++i) REQUIRE(gy2[i] == doctest::Approx(2 * gy1[i]).epsilon(1e-12));
+      // Zeroed, then one backward through a non-leaf operand a = 2 * x: x gets 2 * dL/da (dL/da
+      // does not depend on a) and y, whose product doubled, 2 * gy1; the tape carries a's part.
+      x.zero_grad();
+      y.zero_grad();
+      loss(x * 2.0, y).backward();
+      const auto gx3 = x.grad().to_vector<double>(), gy3 = y.grad().to_vector<double>();
+      for (size_t i = 0; i < gx1.size(); ++i) REQUIRE(gx3[i] == doctest::Approx(2 * gx1[i]).epsilon(1e-12));
+      for (size_t i = 0; i < gy1.size(); ++i) REQUIRE(gy3[i] == doctest::Approx(2 * gy1[i]).epsilon(1e-12));
+    }
+}
+
+TEST_CASE("matmul: the CPU result is the same bits for 1 and 2 threads") {
+  // GEMM blocks depend only on the shape, never on the thread count (kernels/cpu/parallel.h).
+  const int before = omp_get_max_threads();
+  for (const Shape& s : {Shape{32, 700, 800}, Shape{800, 32, 700}, Shape{700, 800, 32}}) {
+    Tensor a = random_input({s[0], s[2]}, 7, 1, 0, false).to(DType::F32), b = random_input({s[2], s[1]}, 8, 1, 0, false).to(DType::F32);
+    omp_set_num_threads(1);
+    const auto one = matmul(a, b).to_vector<float>();
+    omp_set_num_threads(2);
+    const auto two = matmul(a, b).to_vector<float>();
+    CHECK(one == two);
+  }
+  omp_set_num_threads(before);
 }
 
 TEST_CASE("matmul: bad shapes name the op and both shapes") {

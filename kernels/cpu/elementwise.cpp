@@ -1,5 +1,7 @@
 #include "kernels/cpu/elementwise.h"
 
+#include "kernels/cpu/parallel.h"
+
 #include <cmath>
 #include "kernels/unary_math.h"
 
@@ -8,24 +10,27 @@ using std::exp; using std::log; using std::log1p; using std::pow; using std::sqr
 
 template <class T> void unary_forward(UnaryOp op, UnaryParams p, const T* x, T* y, int64_t n) {
   const T a = static_cast<T>(p.a), b = static_cast<T>(p.b);
-#pragma omp parallel for if (n > 65536) schedule(static)
-  for (int64_t i = 0; i < n; ++i) y[i] = unary_value<T>(op, x[i], a, b);
+  parallel_for(n, kElementwiseGrain, [&](int64_t lo_, int64_t hi_) {
+    for (int64_t i = lo_; i < hi_; ++i) y[i] = unary_value<T>(op, x[i], a, b);
+  });
 }
 
 template <class T>
 void unary_backward(UnaryOp op, UnaryParams p, const T* x, const T* y, const T* gy, T* gx, int64_t n) {
   const T a = static_cast<T>(p.a), b = static_cast<T>(p.b);
-#pragma omp parallel for if (n > 65536) schedule(static)
-  for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] * unary_derivative<T>(op, x[i], y[i], a, b);
+  parallel_for(n, kElementwiseGrain, [&](int64_t lo_, int64_t hi_) {
+    for (int64_t i = lo_; i < hi_; ++i) gx[i] = gy[i] * unary_derivative<T>(op, x[i], y[i], a, b);
+  });
 }
 
 template <class T>
 void binary_forward(BinaryOp op, const T* a, Bcast am, const T* b, Bcast bm, T* out, int64_t rows,
                     int64_t cols) {
-#pragma omp parallel for if (rows * cols > 65536) schedule(static)
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c)
-      out[r * cols + c] = binary_value<T>(op, a[bcast_index(am, r, c, cols)], b[bcast_index(bm, r, c, cols)]);
+  parallel_for(rows, row_grain(cols), [&](int64_t lo_, int64_t hi_) {
+    for (int64_t r = lo_; r < hi_; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        out[r * cols + c] = binary_value<T>(op, a[bcast_index(am, r, c, cols)], b[bcast_index(bm, r, c, cols)]);
+  });
 }
 
 template <class T> void broadcast_copy(const T* x, Bcast mode, T* out, int64_t rows, int64_t cols) {
@@ -34,13 +39,19 @@ template <class T> void broadcast_copy(const T* x, Bcast mode, T* out, int64_t r
 }
 
 template <class T> void fill(T* x, T value, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = value;
+  parallel_for(n, kElementwiseGrain, [&](int64_t lo_, int64_t hi_) {
+    for (int64_t i = lo_; i < hi_; ++i) x[i] = value;
+  });
 }
 template <class T> void axpy(T alpha, const T* x, T* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+  parallel_for(n, kElementwiseGrain, [&](int64_t lo_, int64_t hi_) {
+    for (int64_t i = lo_; i < hi_; ++i) y[i] += alpha * x[i];
+  });
 }
 template <class T> void scale(T* x, T alpha, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] *= alpha;
+  parallel_for(n, kElementwiseGrain, [&](int64_t lo_, int64_t hi_) {
+    for (int64_t i = lo_; i < hi_; ++i) x[i] *= alpha;
+  });
 }
 template <class From, class To> void convert(const From* x, To* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = static_cast<To>(x[i]);

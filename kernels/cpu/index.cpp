@@ -1,13 +1,16 @@
 #include "kernels/cpu/index.h"
 
+#include "kernels/cpu/parallel.h"
+
 #include <cstring>
 
 namespace cg::kernels::cpu {
 
 template <class T> void gather_rows(const T* x, const int32_t* index, T* out, int64_t n_index, int64_t cols) {
-#pragma omp parallel for if (n_index * cols > 65536) schedule(static)
-  for (int64_t i = 0; i < n_index; ++i)
-    std::memcpy(out + i * cols, x + static_cast<int64_t>(index[i]) * cols, static_cast<size_t>(cols) * sizeof(T));
+  parallel_for(n_index, row_grain(cols), [&](int64_t lo_, int64_t hi_) {
+    for (int64_t i = lo_; i < hi_; ++i)
+      std::memcpy(out + i * cols, x + static_cast<int64_t>(index[i]) * cols, static_cast<size_t>(cols) * sizeof(T));
+  });
 }
 
 template <class T> void scatter_add_rows(const T* g, const int32_t* index, T* gx, int64_t n_index, int64_t cols) {

@@ -1,5 +1,7 @@
 #include "kernels/cpu/mask.h"
 
+#include "kernels/cpu/parallel.h"
+
 #include "kernels/random_math.h"
 #include "kernels/unary_math.h"
 
@@ -8,36 +10,40 @@ namespace cg::kernels::cpu {
 template <class T>
 void dropout_forward(const T* x, T* y, T* mask, int64_t n, uint64_t seed, uint64_t stream, uint64_t offset, float p,
                      T scale) {
-#pragma omp parallel for if (n > 65536) schedule(static)
-  for (int64_t i = 0; i < n; ++i) {
-    const bool drop = philox_bernoulli_at(seed, stream, offset, i, p) != 0.0f;
-    mask[i] = drop ? T(0) : scale;
-    y[i] = x[i] * mask[i];
-  }
+  parallel_for(n, kElementwiseGrain, [&](int64_t lo_, int64_t hi_) {
+    for (int64_t i = lo_; i < hi_; ++i) {
+      const bool drop = philox_bernoulli_at(seed, stream, offset, i, p) != 0.0f;
+      mask[i] = drop ? T(0) : scale;
+      y[i] = x[i] * mask[i];
+    }
+  });
 }
 
 template <class T>
 void masked_fill(const T* x, const T* mask, Bcast mode, T value, T* out, int64_t rows, int64_t cols) {
-#pragma omp parallel for if (rows * cols > 65536) schedule(static)
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) {
-      const int64_t i = r * cols + c;
-      out[i] = mask[bcast_index(mode, r, c, cols)] != T(0) ? value : x[i];
-    }
+  parallel_for(rows, row_grain(cols), [&](int64_t lo_, int64_t hi_) {
+    for (int64_t r = lo_; r < hi_; ++r)
+      for (int64_t c = 0; c < cols; ++c) {
+        const int64_t i = r * cols + c;
+        out[i] = mask[bcast_index(mode, r, c, cols)] != T(0) ? value : x[i];
+      }
+  });
 }
 
 template <class T> void where_forward(const T* cond, const T* a, const T* b, T* out, int64_t n) {
-#pragma omp parallel for if (n > 65536) schedule(static)
-  for (int64_t i = 0; i < n; ++i) out[i] = cond[i] != T(0) ? a[i] : b[i];
+  parallel_for(n, kElementwiseGrain, [&](int64_t lo_, int64_t hi_) {
+    for (int64_t i = lo_; i < hi_; ++i) out[i] = cond[i] != T(0) ? a[i] : b[i];
+  });
 }
 
 template <class T> void where_backward(const T* cond, const T* g, T* ga, T* gb, int64_t n) {
-#pragma omp parallel for if (n > 65536) schedule(static)
-  for (int64_t i = 0; i < n; ++i) {
-    const bool take_a = cond[i] != T(0);
-    ga[i] = take_a ? g[i] : T(0);
-    gb[i] = take_a ? T(0) : g[i];
-  }
+  parallel_for(n, kElementwiseGrain, [&](int64_t lo_, int64_t hi_) {
+    for (int64_t i = lo_; i < hi_; ++i) {
+      const bool take_a = cond[i] != T(0);
+      ga[i] = take_a ? g[i] : T(0);
+      gb[i] = take_a ? T(0) : g[i];
+    }
+  });
 }
 
 #define CG_INSTANTIATE(T)                                                                                  \

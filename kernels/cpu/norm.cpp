@@ -1,5 +1,7 @@
 #include "kernels/cpu/norm.h"
 
+#include "kernels/cpu/parallel.h"
+
 #include <cmath>
 #include <vector>
 
@@ -12,49 +14,51 @@ namespace cg::kernels::cpu {
 template <class T>
 void layer_norm_forward(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* rstd, int64_t rows,
                         int64_t cols, double eps) {
-#pragma omp parallel for if (rows * cols > 65536) schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    const T* xr = x + r * cols;
-    double s = 0;
-    for (int64_t c = 0; c < cols; ++c) s += xr[c];
-    const double m = s / static_cast<double>(cols);
-    // Second pass over deviations: E[x^2] - E[x]^2 cancels badly when |mean| >> std.
-    double ss = 0;
-    for (int64_t c = 0; c < cols; ++c) {
-      const double d = static_cast<double>(xr[c]) - m;
-      ss += d * d;
+  parallel_for(rows, row_grain(cols), [&](int64_t lo_, int64_t hi_) {
+    for (int64_t r = lo_; r < hi_; ++r) {
+      const T* xr = x + r * cols;
+      double s = 0;
+      for (int64_t c = 0; c < cols; ++c) s += xr[c];
+      const double m = s / static_cast<double>(cols);
+      // Second pass over deviations: E[x^2] - E[x]^2 cancels badly when |mean| >> std.
+      double ss = 0;
+      for (int64_t c = 0; c < cols; ++c) {
+        const double d = static_cast<double>(xr[c]) - m;
+        ss += d * d;
+      }
+      const T mean_t = static_cast<T>(m);
+      const T rstd_t = static_cast<T>(norm_inv_std(ss / static_cast<double>(cols), eps));
+      mean[r] = mean_t;
+      rstd[r] = rstd_t;
+      for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = norm_affine<T>(xr[c], mean_t, rstd_t, gamma, beta, c);
     }
-    const T mean_t = static_cast<T>(m);
-    const T rstd_t = static_cast<T>(norm_inv_std(ss / static_cast<double>(cols), eps));
-    mean[r] = mean_t;
-    rstd[r] = rstd_t;
-    for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = norm_affine<T>(xr[c], mean_t, rstd_t, gamma, beta, c);
-  }
+  });
 }
 
 template <class T>
 void layer_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, const T* gamma, T* gx, T* dgamma,
                          T* dbeta, int64_t rows, int64_t cols) {
   if (gx) {
-#pragma omp parallel for if (rows * cols > 65536) schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
-      const T* gr = gy + r * cols;
-      const T* xr = x + r * cols;
-      double sg = 0, sgx = 0;
-      for (int64_t c = 0; c < cols; ++c) {
-        const T g = gamma ? gr[c] * gamma[c] : gr[c];
-        const T xhat = (xr[c] - mean[r]) * rstd[r];
-        sg += g;
-        sgx += g * xhat;
+    parallel_for(rows, row_grain(cols), [&](int64_t lo_, int64_t hi_) {
+      for (int64_t r = lo_; r < hi_; ++r) {
+        const T* gr = gy + r * cols;
+        const T* xr = x + r * cols;
+        double sg = 0, sgx = 0;
+        for (int64_t c = 0; c < cols; ++c) {
+          const T g = gamma ? gr[c] * gamma[c] : gr[c];
+          const T xhat = (xr[c] - mean[r]) * rstd[r];
+          sg += g;
+          sgx += g * xhat;
+        }
+        const T mean_g = static_cast<T>(sg / static_cast<double>(cols));
+        const T mean_gx = static_cast<T>(sgx / static_cast<double>(cols));
+        for (int64_t c = 0; c < cols; ++c) {
+          const T g = gamma ? gr[c] * gamma[c] : gr[c];
+          const T xhat = (xr[c] - mean[r]) * rstd[r];
+          gx[r * cols + c] = norm_input_grad<T>(rstd[r], g, xhat, mean_g, mean_gx);
+        }
       }
-      const T mean_g = static_cast<T>(sg / static_cast<double>(cols));
-      const T mean_gx = static_cast<T>(sgx / static_cast<double>(cols));
-      for (int64_t c = 0; c < cols; ++c) {
-        const T g = gamma ? gr[c] * gamma[c] : gr[c];
-        const T xhat = (xr[c] - mean[r]) * rstd[r];
-        gx[r * cols + c] = norm_input_grad<T>(rstd[r], g, xhat, mean_g, mean_gx);
-      }
-    }
+    });
   }
   if (dgamma || dbeta) {
     // Rows in order with one double accumulator per column (cache friendly).
@@ -104,9 +108,10 @@ void batch_norm_update_running(T* running_mean, T* running_var, const T* mean, c
 template <class T>
 void batch_norm_apply(const T* x, const T* mean, const T* rstd, const T* gamma, const T* beta, T* y, int64_t n,
                       int64_t c) {
-#pragma omp parallel for if (n * c > 65536) schedule(static)
-  for (int64_t r = 0; r < n; ++r)
-    for (int64_t j = 0; j < c; ++j) y[r * c + j] = norm_affine<T>(x[r * c + j], mean[j], rstd[j], gamma, beta, j);
+  parallel_for(n, row_grain(c), [&](int64_t lo_, int64_t hi_) {
+    for (int64_t r = lo_; r < hi_; ++r)
+      for (int64_t j = 0; j < c; ++j) y[r * c + j] = norm_affine<T>(x[r * c + j], mean[j], rstd[j], gamma, beta, j);
+  });
 }
 
 template <class T>
@@ -124,54 +129,57 @@ void batch_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, 
     sum_gy_xhat[j] = static_cast<T>(b[j]);
   }
   if (!gx) return;
-#pragma omp parallel for if (n * c > 65536) schedule(static)
-  for (int64_t r = 0; r < n; ++r)
-    for (int64_t j = 0; j < c; ++j) {
-      const T scale = gamma ? gamma[j] * rstd[j] : rstd[j];
-      const T g = gy[r * c + j];
-      if (training) {
-        const T xhat = (x[r * c + j] - mean[j]) * rstd[j];
-        const T mean_g = static_cast<T>(static_cast<double>(sum_gy[j]) / static_cast<double>(n));
-        const T mean_gx = static_cast<T>(static_cast<double>(sum_gy_xhat[j]) / static_cast<double>(n));
-        gx[r * c + j] = norm_input_grad<T>(scale, g, xhat, mean_g, mean_gx);
-      } else {
-        gx[r * c + j] = scale * g;
+  parallel_for(n, row_grain(c), [&](int64_t lo_, int64_t hi_) {
+    for (int64_t r = lo_; r < hi_; ++r)
+      for (int64_t j = 0; j < c; ++j) {
+        const T scale = gamma ? gamma[j] * rstd[j] : rstd[j];
+        const T g = gy[r * c + j];
+        if (training) {
+          const T xhat = (x[r * c + j] - mean[j]) * rstd[j];
+          const T mean_g = static_cast<T>(static_cast<double>(sum_gy[j]) / static_cast<double>(n));
+          const T mean_gx = static_cast<T>(static_cast<double>(sum_gy_xhat[j]) / static_cast<double>(n));
+          gx[r * c + j] = norm_input_grad<T>(scale, g, xhat, mean_g, mean_gx);
+        } else {
+          gx[r * c + j] = scale * g;
+        }
       }
-    }
+  });
 }
 
 template <class T> void l2_normalize_rows(const T* x, T* y, T* norm, int64_t rows, int64_t cols, double eps) {
-#pragma omp parallel for if (rows * cols > 65536) schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    const T* xr = x + r * cols;
-    double ss = 0;
-    for (int64_t c = 0; c < cols; ++c) ss += static_cast<double>(xr[c]) * xr[c];
-    const T nrm = static_cast<T>(std::sqrt(ss));
-    norm[r] = nrm;
-    const T inv = static_cast<T>(l2_inv_divisor(nrm, eps));
-    for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = xr[c] * inv;
-  }
+  parallel_for(rows, row_grain(cols), [&](int64_t lo_, int64_t hi_) {
+    for (int64_t r = lo_; r < hi_; ++r) {
+      const T* xr = x + r * cols;
+      double ss = 0;
+      for (int64_t c = 0; c < cols; ++c) ss += static_cast<double>(xr[c]) * xr[c];
+      const T nrm = static_cast<T>(std::sqrt(ss));
+      norm[r] = nrm;
+      const T inv = static_cast<T>(l2_inv_divisor(nrm, eps));
+      for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = xr[c] * inv;
+    }
+  });
 }
 
 template <class T>
 void l2_normalize_rows_backward(const T* gy, const T* y, const T* norm, T* gx, int64_t rows, int64_t cols,
                                 double eps) {
-#pragma omp parallel for if (rows * cols > 65536) schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    const T* gr = gy + r * cols;
-    const T* yr = y + r * cols;
-    T* out = gx + r * cols;
-    const T inv = static_cast<T>(l2_inv_divisor(norm[r], eps));
-    if (l2_is_clamped(norm[r], eps)) {
-      // The divisor is the constant eps here: y is linear in x.
-      for (int64_t c = 0; c < cols; ++c) out[c] = gr[c] * inv;
-      continue;
+  parallel_for(rows, row_grain(cols), [&](int64_t lo_, int64_t hi_) {
+    for (int64_t r = lo_; r < hi_; ++r) {
+      const T* gr = gy + r * cols;
+      const T* yr = y + r * cols;
+      T* out = gx + r * cols;
+      const T inv = static_cast<T>(l2_inv_divisor(norm[r], eps));
+      if (l2_is_clamped(norm[r], eps)) {
+        // The divisor is the constant eps here: y is linear in x.
+        for (int64_t c = 0; c < cols; ++c) out[c] = gr[c] * inv;
+        continue;
+      }
+      double s = 0;
+      for (int64_t c = 0; c < cols; ++c) s += gr[c] * yr[c];
+      const T dot = static_cast<T>(s);
+      for (int64_t c = 0; c < cols; ++c) out[c] = (gr[c] - yr[c] * dot) * inv;
     }
-    double s = 0;
-    for (int64_t c = 0; c < cols; ++c) s += gr[c] * yr[c];
-    const T dot = static_cast<T>(s);
-    for (int64_t c = 0; c < cols; ++c) out[c] = (gr[c] - yr[c] * dot) * inv;
-  }
+  });
 }
 
 #define CG_INSTANTIATE(T)                                                                                      \

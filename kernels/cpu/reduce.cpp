@@ -1,5 +1,7 @@
 #include "kernels/cpu/reduce.h"
 
+#include "kernels/cpu/parallel.h"
+
 #include <vector>
 
 namespace cg::kernels::cpu {
@@ -13,12 +15,13 @@ template <class T> void reduce_sum(const T* x, T* out, int64_t rows, int64_t col
       break;
     }
     case ReduceAxis::Rows:
-#pragma omp parallel for if (rows * cols > 65536) schedule(static)
-      for (int64_t r = 0; r < rows; ++r) {
-        double s = 0;
-        for (int64_t c = 0; c < cols; ++c) s += x[r * cols + c];
-        out[r] = static_cast<T>(s * scale);
-      }
+      parallel_for(rows, row_grain(cols), [&](int64_t lo_, int64_t hi_) {
+        for (int64_t r = lo_; r < hi_; ++r) {
+          double s = 0;
+          for (int64_t c = 0; c < cols; ++c) s += x[r * cols + c];
+          out[r] = static_cast<T>(s * scale);
+        }
+      });
       break;
     case ReduceAxis::Cols: {
       // Walk rows in order (cache friendly) with one double accumulator per column.

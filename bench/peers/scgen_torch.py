@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+"""scGen VAE training speed in PyTorch: the peer of bench/scgen.cpp (not a test).
+
+The same model as cellgrad's ScGenVAE (apps/common/perturbation_models.cpp): encoder
+G -> 800 -> 800 -> (mu, logvar) 100 and decoder 100 -> 800 -> 800 -> G, each hidden block
+Linear, BatchNorm1d, LeakyReLU(0.2), Dropout(0.2); Xavier-uniform weights, zero biases;
+loss 0.5 * sum((x - x_hat)^2) / N + 0.5 * alpha * KL / N with alpha 5e-5; Adam lr 1e-3.
+One step is what cellgrad's trainer does: gather the batch rows, zero_grad, forward, backward,
+Adam step, and read the loss back (loss.item(), which also waits for the GPU).
+
+Prints one machine-readable line per batch size:
+  SCGEN_TORCH device=cpu batch=32 threads=2 steps_per_epoch=62 epochs=2 epoch_ms=... step_ms=... loss=...
+and one line naming the BLAS torch uses:  SCGEN_TORCH_INFO torch=1.13.0 blas=...
+Usage: scgen_torch.py --data FILE.h5ad [--batches 32,512] [--epochs 2] [--warmup 1]
+                      [--max-steps 0] [--device cpu|cuda] [--threads 2] [--seed 0]
+"""
+import argparse
+import os
+import re
+import sys
+import time
+
+
+def blas_description(torch):
+    """What BLAS torch's CPU GEMM goes through: its build config, and for a generic build, the
+    library the Debian alternatives system points libblas.so.3 at."""
+    found = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
+    info = found.group(1) if found else "unknown"
+    if info == "generic":
+        link = "/etc/alternatives/libblas.so.3-x86_64-linux-gnu"
+        target = os.path.realpath(link) if os.path.exists(link) else "?"
+        if "openblas" in target:
+            kind = "openblas"
+        elif "blis" in target:
+            kind = "blis"
+        elif "atlas" in target:
+            kind = "atlas"
+        elif "blas/libblas" in target:
+            kind = "reference(slow)"
+        else:
+            kind = "?"
+        return "generic->%s(%s)" % (kind, target)
+    return info
+
+
+def make_model(torch, genes, latent=100, hidden=800, dropout=0.2):
+    nn = torch.nn
+
+    def block(i, o):
+        return [nn.Linear(i, o), nn.BatchNorm1d(o), nn.LeakyReLU(0.2), nn.Dropout(dropout)]
+
+    class ScGenVAE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(*block(genes, hidden), *block(hidden, hidden))
+            self.mu = nn.Linear(hidden, latent)
+            self.logvar = nn.Linear(hidden, latent)
+            self.decoder = nn.Sequential(*block(latent, hidden), *block(hidden, hidden), nn.Linear(hidden, genes))
+            for m in self.modules():
+                if isinstance(m, nn.Linear):
+                    nn.init.xavier_uniform_(m.weight)
+                    nn.init.zeros_(m.bias)
+
+        def forward(self, x):
+            h = self.body(x)
+            mu, logvar = self.mu(h), self.logvar(h)
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+            return self.decoder(z), mu, logvar
+
+    return ScGenVAE()
+
+
+def scgen_loss(torch, x, x_hat, mu, logvar, alpha=5e-5):
+    n = x.shape[0]
+    rec = 0.5 * torch.sum((x_hat - x) ** 2) / n
+    kl = 0.5 * torch.sum(torch.exp(logvar) + mu ** 2 - logvar - 1.0) / n
+    return rec + 0.5 * alpha * kl
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--batches", default="32,512")
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--max-steps", type=int, default=0, help="steps per epoch (0: the whole epoch)")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+
+    try:
+        import torch
+    except ImportError as e:
+        print("SCGEN_TORCH_ERROR torch is not importable by %s: %s" % (sys.executable, e))
+        return 2
+    import anndata
+    import numpy as np
+
+    torch.set_num_threads(a.threads)
+    print("SCGEN_TORCH_INFO torch=%s blas=%s threads=%d cuda_available=%d"
+          % (torch.__version__, blas_description(torch), torch.get_num_threads(), int(torch.cuda.is_available())))
+    if a.device == "cuda" and not torch.cuda.is_available():
+        print("SCGEN_TORCH_ERROR torch.cuda.is_available() is False")
+        return 2
+    dev = torch.device(a.device)
+
+    ad = anndata.read_h5ad(a.data)
+    X = ad.X.toarray() if hasattr(ad.X, "toarray") else np.asarray(ad.X)
+    X = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+    cells, genes = X.shape
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+
+    for batch in [int(b) for b in a.batches.split(",") if b]:
+        torch.manual_seed(a.seed)
+        model = make_model(torch, genes).to(dev)
+        model.train()
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        g = torch.Generator().manual_seed(a.seed)
+        # Same batching as cellgrad's trainer: a last batch of fewer than 2 cells is dropped.
+        starts = [s for s in range(0, cells, batch) if s + 2 <= cells]
+        if a.max_steps > 0:
+            starts = starts[: a.max_steps]
+        times = []
+        for epoch in range(a.warmup + a.epochs):
+            order = torch.randperm(cells, generator=g)
+            loss_sum = 0.0
+            sync()
+            t0 = time.perf_counter()
+            for s in starts:
+                rows = order[s : s + batch]
+                x = X[rows].to(dev)  # gathered on the host and uploaded, as cellgrad's trainer does
+                opt.zero_grad(set_to_none=False)  # cellgrad zero-fills too
+                x_hat, mu, logvar = model(x)
+                loss = scgen_loss(torch, x, x_hat, mu, logvar)
+                loss.backward()
+                opt.step()
+                loss_sum += loss.item()
+            sync()
+            if epoch >= a.warmup:
+                times.append(time.perf_counter() - t0)
+                mean_loss = loss_sum / len(starts)
+        epoch_ms = 1e3 * sum(times) / len(times)
+        print("SCGEN_TORCH device=%s batch=%d threads=%d steps_per_epoch=%d epochs=%d epoch_ms=%.3f step_ms=%.4f loss=%.4f"
+              % (a.device, batch, a.threads, len(starts), a.epochs, epoch_ms, epoch_ms / len(starts), mean_loss))
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
