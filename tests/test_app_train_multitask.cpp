@@ -121,6 +121,12 @@ TEST_CASE("train_multitask: bad settings and labels are refused with one clear l
     CHECK(r.output.find("class 'lonely' has a single cell") != std::string::npos);
     CHECK_FALSE(fs::exists(tmp.file("one")));
   }
+  SUBCASE("an unknown attribution target lists the known ones") {
+    const Result r = run(tmp, base + " --attributions 5 --attribution-targets C --out " + tmp.file("attr"));
+    CHECK(r.code != 0);
+    CHECK(r.output.find("--attribution-targets: unknown target 'C' (expected one of: classifier, A, B)") != std::string::npos);
+    CHECK_FALSE(fs::exists(tmp.file("attr")));
+  }
   SUBCASE("a missing label key names the columns present") {
     const Result r = run(tmp, base + " --label-key cell_type --out " + tmp.file("nokey"));
     CHECK(r.code != 0);
@@ -168,7 +174,8 @@ TEST_CASE("train_multitask: a short Patch-seq run writes every output, classifie
   const std::string out = tmp.file("patchseq");
   const Result r = run(tmp, "--modality RNA=" + d + "RNA_TEM.h5ad --modality Ephys=" + d + "Ephys_TEM.h5ad --modality Morph=" + d +
                                 "Morph_TEM.h5ad --preprocess RNA=standardize --preprocess Morph=standardize --label-key cell_type_TEM "
-                                "--epochs 60 --no-discriminator --seed 3 --device cpu --out " + out);
+                                "--epochs 60 --no-discriminator --seed 3 --device cpu --attributions 5 "
+                                "--attribution-targets Ephys,classifier --attribution-cells 40 --out " + out);
   REQUIRE_MESSAGE(r.code == 0, r.output);
   for (const char* f : {"config.json", "best.h5", "last.h5", "metrics.json", "metrics.csv", "history.csv", "history.jsonl",
                         "loss_curves.svg", "latent.h5ad", "latent_pca.svg", "split.csv", "translated_RNA_to_Ephys.h5ad",
@@ -205,4 +212,31 @@ TEST_CASE("train_multitask: a short Patch-seq run writes every output, classifie
   const auto lat = cg::omics::read_h5ad(out + "/latent.h5ad");
   CHECK(lat.obsm.count("X_latent") == 1);
   CHECK(lat.obsm.at("X_latent").rows() == 448);
+  // Attributions: only the directions into Ephys and the classifier were asked for.
+  CHECK_FALSE(fs::exists(out + "/attributions_Ephys_to_RNA.csv"));
+  CHECK_FALSE(fs::exists(out + "/attributions_RNA_to_Morph.h5ad"));
+  for (const std::string dir : {"RNA_to_Ephys", "Morph_to_Ephys"}) {
+    INFO(dir);
+    const auto t = cg::omics::read_h5ad(out + "/attributions_" + dir + ".h5ad");
+    CHECK(t.obs.index.size() == 68);  // one row per electrophysiology feature
+    CHECK(t.var.index.size() == size_t(dir == "RNA_to_Ephys" ? m["features"]["RNA"].get<size_t>() : m["features"]["Morph"].get<size_t>()));
+    // Integrated gradients' completeness (sum of a cell's attributions = f(x) - f(baseline)) holds
+    // up to the 32-step quadrature error: measured ~8% of the largest |f(x) - f(baseline)| here
+    // (it shrinks ~1/steps: 1.16, 0.22, 0.05 at 8, 32, 128 steps after 10 epochs). A wrong
+    // baseline or a missing (x - x') factor breaks it by the order of the delta itself.
+    const double completeness = t.uns.at("attribution/max_completeness_error").numbers.at(0);
+    const double delta = t.uns.at("attribution/max_abs_output_delta").numbers.at(0);
+    MESSAGE(dir << " max completeness error " << completeness << " of max |delta| " << delta);
+    CHECK(delta > 1);
+    CHECK(completeness < 0.15 * delta);
+    std::ifstream csv(out + "/attributions_" + dir + ".csv");
+    int lines = 0;
+    for (std::string l; std::getline(csv, l);) ++lines;
+    CHECK(lines == 1 + 68 * 5);  // header + top 5 per output
+  }
+  const auto cls = cg::omics::read_h5ad(out + "/attributions_classifier.h5ad");
+  CHECK(cls.obs.index.size() == 27);
+  CHECK(cls.var.index.size() == m["features"]["RNA"].get<size_t>() + m["features"]["Ephys"].get<size_t>() +
+                                    m["features"]["Morph"].get<size_t>());
+  CHECK(cls.var.index.front().rfind("RNA:", 0) == 0);
 }

@@ -20,13 +20,14 @@ Config apply_variant(const Config& base, const std::string& variant) {
     else if (part == "fixed" || part == "uncertainty" || part == "dwa" || part == "gradnorm" || part == "pcgrad") c.weighting = part;
     else if (part == "joint" || part == "alternating" || part == "finetune") c.schedule = part;
     else if (part == "no_discriminator") c.no_discriminator = true;
+    else if (part == "discriminator") c.no_discriminator = false;
     else if (part == "no_contrastive") c.no_contrastive = true;
     else if (part == "no_reconstruction") c.no_reconstruction = true;
     else if (part == "vae") c.vae = true;
     else
       throw std::runtime_error("--ablation: unknown variant '" + part +
                                "' (known: multitask, translation_only, classification_only, fixed, uncertainty, dwa, gradnorm, "
-                               "pcgrad, joint, alternating, finetune, no_discriminator, no_contrastive, no_reconstruction, vae; "
+                               "pcgrad, joint, alternating, finetune, discriminator, no_discriminator, no_contrastive, no_reconstruction, vae; "
                                "join several with '+')");
   }
   c.validate();

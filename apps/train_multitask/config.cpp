@@ -16,7 +16,8 @@ namespace cg::multitask {
   X(kl_warmup) X(temperature) X(no_classifier) X(no_translation) X(no_reconstruction)                  \
   X(no_discriminator) X(no_contrastive) X(weight_reconstruction) X(weight_translation)                 \
   X(weight_discriminator) X(weight_generator) X(weight_classification) X(weight_contrastive)           \
-  X(weight_kl) X(schedule) X(weighting) X(epochs) X(patience) X(batch_size) X(lr) X(ablation) X(seed)  \
+  X(weight_kl) X(schedule) X(weighting) X(epochs) X(patience) X(batch_size) X(lr) X(ablation) X(attributions) X(attribution_cells) X(attribution_steps) \
+  X(attribution_targets) X(seed)  \
   X(device) X(out) X(overwrite)
 
 namespace {
@@ -90,6 +91,16 @@ void Config::validate() const {
   if (batch_size < 2) fail("--batch-size: expected at least 2 (batch norm needs two cells), found " + std::to_string(batch_size));
   if (!(lr > 0)) fail("--lr: expected a positive learning rate");
   if (device != "auto" && device != "cpu" && device != "cuda") fail("--device: expected cpu, cuda or auto, found '" + device + "'");
+  if (attributions < 0 || attribution_cells < 1 || attribution_steps < 1)
+    fail("--attributions must be >= 0, --attribution-cells and --attribution-steps >= 1");
+  if (attributions > 0 && !condition_key.empty()) fail("--attributions: not supported with --condition-key (FiLM-conditioned decoders)");
+  for (const auto& t : attribution_targets)
+    if (t != "classifier" && !mods.count(t)) {
+      std::string list = "classifier";
+      for (const auto& [name, file] : mods) list += ", " + name;
+      fail("--attribution-targets: unknown target '" + t + "' (expected one of: " + list + ")");
+    }
+  if (!attribution_targets.empty() && attributions == 0) fail("--attribution-targets needs --attributions N (N > 0)");
   if (no_translation && no_classifier) fail("--no-translation and --no-classifier together leave nothing to train");
 }
 
@@ -174,7 +185,14 @@ void add_flags(CLI::App& app, Config& c) {
   app.add_option("--lr", c.lr, "Adam learning rate");
   app.add_option("--ablation", c.ablation,
                  "comma-separated variants: multitask, translation_only, classification_only, fixed, uncertainty, dwa, "
-                 "gradnorm, pcgrad, joint, alternating, finetune, no_discriminator, no_contrastive, vae")
+                 "gradnorm, pcgrad, joint, alternating, finetune, discriminator, no_discriminator, no_contrastive, no_reconstruction, vae; "
+                 "combine with '+' (joint+pcgrad)")
+      ->delimiter(',');
+  app.add_option("--attributions", c.attributions, "write integrated-gradients attributions: top N features per output (0: off)");
+  app.add_option("--attribution-cells", c.attribution_cells, "held-out cells used for attributions");
+  app.add_option("--attribution-steps", c.attribution_steps, "integrated-gradients path steps");
+  app.add_option("--attribution-targets", c.attribution_targets,
+                 "comma-separated: modality names (every direction into it) and/or classifier (default: all)")
       ->delimiter(',');
   app.add_option("--seed", c.seed, "random seed (splits, initialisation, batches)");
   app.add_option("--device", c.device, "cpu, cuda or auto");

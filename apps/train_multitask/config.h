@@ -53,6 +53,12 @@ struct Config {
   int batch_size = 512;
   double lr = 0.01;  // UnitedNet's; on Patch-seq it beat 0.003 (accuracy 0.86 vs 0.80, fewer epochs)
   std::vector<std::string> ablation;      // variant names; empty: a single run
+  int attributions = 0;                   // > 0: integrated-gradients attributions, top N features per output
+  int attribution_cells = 100;            // held-out cells used for attributions
+  int attribution_steps = 32;             // integrated-gradients path steps (midpoint rule)
+  // Which outputs get attributions: modality names (every direction into that modality) and/or
+  // "classifier"; empty: all. A wide target (19,521 genes) costs one backward per output.
+  std::vector<std::string> attribution_targets;
 
   uint64_t seed = 0;
   std::string device = "auto";

@@ -10,6 +10,7 @@
 #include "apps/common/app_main.h"
 #include "apps/common/run_folder.h"
 #include "apps/train_multitask/ablation.h"
+#include "apps/train_multitask/attributions.h"
 #include "apps/train_multitask/config.h"
 #include "apps/train_multitask/data.h"
 #include "apps/train_multitask/evaluate.h"
@@ -81,6 +82,9 @@ nlohmann::json run_one(const Config& c, const Dataset& data, const Split& split,
   write_loss_curves(dir + "loss_curves.svg", tr, label);
   write_latent(dir, ev, data, split, c.label_key);
   if (full_outputs) write_translations(dir, ev, data, prepared, split);
+  if (full_outputs && c.attributions > 0)
+    write_attributions(model, td, names, features, data.label_names, split, active.classification, device,
+                       AttributionSettings{c.attributions, c.attribution_steps, c.attribution_cells, c.attribution_targets}, dir);
   return ev.metrics;
 }
 

@@ -91,6 +91,10 @@ UnitedNetModel::Encoded UnitedNetModel::encode(const std::vector<Tensor>& x) {
   return e;
 }
 
+Tensor UnitedNetModel::encode_one(size_t m, const Tensor& x) {
+  return spec_.vae ? vae_encoders_.at(m)->forward(x).z : encoders_.at(m)->forward(x);
+}
+
 Tensor UnitedNetModel::decode(size_t target, const Tensor& z, const Tensor& condition) {
   return decoders_.at(target)->forward(z, condition);
 }

@@ -54,6 +54,8 @@ class UnitedNetModel : public nn::Module {
     std::vector<Tensor> z, mu, logvar;  // mu/logvar only with vae
   };
   Encoded encode(const std::vector<Tensor>& x);
+  // The latent of one modality alone (z; the posterior mean in eval mode).
+  Tensor encode_one(size_t m, const Tensor& x);
   // Raw decoder output of modality `target` (logits for BCE modalities).
   Tensor decode(size_t target, const Tensor& z, const Tensor& condition);
   // decode, with the sigmoid applied for BCE modalities (what predictions are).
