@@ -112,7 +112,10 @@ bench: deps-bench
 	./bench/run_all.sh $(BUILD)
 
 FUZZ_SECONDS ?= 120
-fuzz:
+# clang's libFuzzer and sanitizers (Debian's clang ships them).
+FUZZ_PKGS  := clang
+fuzz: deps
+	$(call install_missing,$(FUZZ_PKGS))
 	./tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS)
 
 clean:

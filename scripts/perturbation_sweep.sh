@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Leave-one-cell-type-out sweep on the shared Kang PBMC data (IFN-beta): scGen, MTAe and the
-# two baselines, 1 seed, epochs capped so that it finishes in minutes on 2 CPU cores.
+# two baselines, 1 seed, the app's defaults (at most 100 epochs, early stopping with patience
+# 20 on the validation split). About 8 minutes per held-out type on 2 CPU cores (~55 minutes for
+# all 7); pass e.g. `--epochs 30` for a quick look. This was the main job until train_multitask
+# existed (make run now trains that; see scripts/main_job.sh).
 # Usage: scripts/perturbation_sweep.sh [BUILD_DIR] [OUT_DIR] [extra flags...]
 set -euo pipefail
 build=${1:-build}
