@@ -121,6 +121,14 @@ TEST_CASE("train_multitask: bad settings and labels are refused with one clear l
     CHECK(r.output.find("class 'lonely' has a single cell") != std::string::npos);
     CHECK_FALSE(fs::exists(tmp.file("one")));
   }
+  SUBCASE("a diverging run names the loss term and leaves no output") {
+    const Result r = run(tmp, base + " --lr 1e30 --out " + tmp.file("div"));
+    CHECK(r.code != 0);
+    // Either a training term or the validation loss is the first to overflow.
+    CHECK_MESSAGE(r.output.find("(the model diverged; try a lower --lr)") != std::string::npos, r.output);
+    CHECK(r.output.find("error: ") != std::string::npos);
+    CHECK_FALSE(fs::exists(tmp.file("div")));
+  }
   SUBCASE("an unknown attribution target lists the known ones") {
     const Result r = run(tmp, base + " --attributions 5 --attribution-targets C --out " + tmp.file("attr"));
     CHECK(r.code != 0);

@@ -350,7 +350,8 @@ TrainResult train_model(UnitedNetModel& model, const Config& c, const TrainData&
         row[std::string("val_") + name] = v;
         val += weight_of(c, name) * v;
       }
-      if (!std::isfinite(val)) throw std::runtime_error(label + ": the validation loss became non-finite at epoch " + std::to_string(epoch));
+      if (!std::isfinite(val)) throw std::runtime_error(label + ": the validation loss became " + std::to_string(val) + " at epoch " +
+                                                        std::to_string(epoch) + " (the model diverged; try a lower --lr)");
       row["val_loss"] = val;
     }
     row["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
