@@ -13,6 +13,12 @@ void Config::validate() const {
   if (batch_size < 2) fail("--batch-size: expected at least 2 (batch norm needs two cells), found " + std::to_string(batch_size));
   if (!(lr > 0)) fail("--lr: expected a positive learning rate");
   if (!(validation_fraction > 0 && validation_fraction < 1)) fail("--validation-fraction: expected a value in (0, 1)");
+  std::set<std::string> listed;
+  for (const auto& p : perturbed) {
+    if (p == control)
+      fail("--perturbed: lists the control value '" + control + "' (--control); expected only perturbed condition values");
+    if (!listed.insert(p).second) fail("--perturbed: '" + p + "' is listed twice");
+  }
   if (seeds.empty()) fail("--seeds: at least one seed is required");
   if (models.empty()) fail("--models: at least one model is required");
   static const std::set<std::string> known = {"scgen", "vidr", "mtae", "control", "shift"};

@@ -6,6 +6,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "apps/predict_perturbation/held_out_checks.h"
+
 namespace cg::perturb {
 namespace {
 std::string join(const std::set<std::string>& s) {
@@ -41,16 +43,7 @@ PerturbData load_perturb_data(Config& c) {
   if (c.held_out != "all" && !types.count(c.held_out))
     throw std::runtime_error(c.data + ": obs '" + c.cell_type_key + "' has no cell type '" + c.held_out +
                              "' (--held-out); types present: " + join(types));
-  for (const auto& t : (c.held_out == "all" ? d.types : std::vector<std::string>{c.held_out})) {
-    bool has_ctrl = false, has_pert = false;
-    for (size_t i = 0; i < d.cell_types.size(); ++i) {
-      if (d.cell_types[i] != t) continue;
-      if (d.conditions[i] == c.control) has_ctrl = true;
-      else if (std::find(d.perturbed.begin(), d.perturbed.end(), d.conditions[i]) != d.perturbed.end()) has_pert = true;
-    }
-    if (!has_ctrl) throw std::runtime_error(c.data + ": held-out cell type '" + t + "' has no '" + c.control + "' cells to start the prediction from");
-    if (!has_pert) throw std::runtime_error(c.data + ": held-out cell type '" + t + "' has no perturbed cells to compare the prediction with");
-  }
+  check_held_out_types(d, c);
 
   d.X = a.dense_X();
   float max_value = 0;

@@ -19,8 +19,9 @@ struct PerturbData {
   std::vector<std::string> gene_names;
 };
 
-// Loads and validates: unknown keys or values list what exists; every held-out type needs
-// control cells; data that does not look log-normalised gets a warning with its maximum.
+// Loads and validates: unknown keys or values list what exists; every held-out type must be
+// predictable and scorable (check_held_out_types); a non-finite value in X is refused; data
+// that does not look log-normalised gets a warning with its maximum.
 PerturbData load_perturb_data(Config& config);
 
 }  // namespace cg::perturb

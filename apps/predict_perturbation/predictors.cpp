@@ -105,6 +105,10 @@ DenseMatrix predict_scgen(ScGenVAE& vae, const PerturbData& d, const HeldOutTask
       for (size_t k = 0; k < largest; ++k) out.push_back(rows[gen.next_below(static_cast<uint32_t>(rows.size()))]);
     return out;
   };
+  // load_perturb_data refuses such data; this guards the balancer's arithmetic all the same.
+  if (ctrl_by_type.empty() || pert_by_type.empty())
+    throw std::runtime_error("scgen: held-out cell type '" + t.type + "' leaves no training cells with '" +
+                             (ctrl_by_type.empty() ? control : perturbed) + "'");
   std::vector<int64_t> ctrl = balance(ctrl_by_type), pert = balance(pert_by_type);
   // Subsample both conditions (without replacement) to the same size.
   const size_t eq = std::min(ctrl.size(), pert.size());
@@ -121,20 +125,21 @@ DenseMatrix predict_scgen(ScGenVAE& vae, const PerturbData& d, const HeldOutTask
   return decode(vae, add_row(z_held, delta), device);
 }
 
+std::string vidr_fit_value(const std::vector<std::string>& perturbed, const std::string& value) {
+  double v = 0, d_max = 0;
+  if (!parse_number(value, v)) return value;
+  std::string fit = value;
+  for (const auto& p : perturbed) {
+    if (!parse_number(p, v)) return value;
+    if (v > d_max) { d_max = v; fit = p; }
+  }
+  return fit;
+}
+
 DenseMatrix predict_vidr(ScGenVAE& vae, const PerturbData& d, const HeldOutTask& t, const std::string& control,
                          const std::string& perturbed, Device device) {
   // With numeric doses, fit at the largest dose and scale by log1p(d) / log1p(d_max).
-  double dose = 0, d_max = 0;
-  bool numeric = parse_number(perturbed, dose);
-  std::string fit_value = perturbed;
-  if (numeric) {
-    for (const auto& p : d.perturbed) {
-      double v;
-      if (!parse_number(p, v)) { numeric = false; break; }
-      if (v > d_max) { d_max = v; fit_value = p; }
-    }
-  }
-  if (!numeric) fit_value = perturbed;
+  const std::string fit_value = vidr_fit_value(d.perturbed, perturbed);
   const DenseMatrix Z = encode_means(vae, d.X, device);
   std::map<std::string, std::vector<int64_t>> ctrl_by_type, pert_by_type;
   for (int64_t i : t.train) {
@@ -159,7 +164,9 @@ DenseMatrix predict_vidr(ScGenVAE& vae, const PerturbData& d, const HeldOutTask&
   const Eigen::MatrixXd W = A.completeOrthogonalDecomposition().solve(B);  // minimum-norm least squares
   const RowVec held_centroid = column_means(Z, t.controls);
   RowVec delta = (held_centroid - a_mean) * W + b_mean;
-  if (numeric && d_max > 0) delta *= std::log1p(dose) / std::log1p(d_max);
+  double dose = 0, d_max = 0;
+  if (fit_value != perturbed && parse_number(perturbed, dose) && parse_number(fit_value, d_max))
+    delta *= std::log1p(dose) / std::log1p(d_max);
   return decode(vae, add_row(apps::take_rows(Z, t.controls), delta), device);
 }
 

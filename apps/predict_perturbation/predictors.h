@@ -37,6 +37,10 @@ omics::DenseMatrix predict_scgen(ScGenVAE& vae, const PerturbData& d, const Held
 omics::DenseMatrix predict_vidr(ScGenVAE& vae, const PerturbData& d, const HeldOutTask& t, const std::string& control,
                                 const std::string& perturbed, Device device);
 
+// The perturbed value whose response scVIDR fits to predict `value`: with numeric doses (every
+// perturbed value a number) the largest positive dose, otherwise `value` itself.
+std::string vidr_fit_value(const std::vector<std::string>& perturbed, const std::string& value);
+
 // MTAe: Dec(Enc(held-out controls), one-hot(target condition)).
 omics::DenseMatrix predict_mtae(MultiTaskAE& model, const PerturbData& d, const HeldOutTask& t, int target_index,
                                 int n_conditions, Device device);
