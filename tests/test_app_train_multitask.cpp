@@ -129,6 +129,12 @@ TEST_CASE("train_multitask: bad settings and labels are refused with one clear l
     CHECK(r.output.find("error: ") != std::string::npos);
     CHECK_FALSE(fs::exists(tmp.file("div")));
   }
+  SUBCASE("an unknown early-stopping selection") {
+    const Result r = run(tmp, base + " --select-on accuracy --out " + tmp.file("sel"));
+    CHECK(r.code != 0);
+    CHECK(r.output.find("--select-on: expected sum, translation or classification, found 'accuracy'") != std::string::npos);
+    CHECK_FALSE(fs::exists(tmp.file("sel")));
+  }
   SUBCASE("an unknown attribution target lists the known ones") {
     const Result r = run(tmp, base + " --attributions 5 --attribution-targets C --out " + tmp.file("attr"));
     CHECK(r.code != 0);
@@ -247,4 +253,43 @@ TEST_CASE("train_multitask: a short Patch-seq run writes every output, classifie
   CHECK(cls.var.index.size() == m["features"]["RNA"].get<size_t>() + m["features"]["Ephys"].get<size_t>() +
                                     m["features"]["Morph"].get<size_t>());
   CHECK(cls.var.index.front().rfind("RNA:", 0) == 0);
+}
+
+TEST_CASE("train_multitask: --select-on decides which validation terms early stopping follows") {
+  if (!have_binary()) return;
+  TempDir tmp;
+  write_modality(tmp.file("a.h5ad"), cell_names(30), 5, 3);
+  write_modality(tmp.file("b.h5ad"), cell_names(30), 4, 3);
+  const std::string base = "--modality A=" + tmp.file("a.h5ad") + " --modality B=" + tmp.file("b.h5ad") +
+                           " --label-key type --epochs 4 --device cpu --out ";
+  // history.csv rows as column -> value.
+  auto history = [](const std::string& path) {
+    std::ifstream f(path);
+    std::string line;
+    std::getline(f, line);
+    std::vector<std::string> header;
+    std::stringstream hs(line);
+    for (std::string h; std::getline(hs, h, ',');) header.push_back(h);
+    std::vector<std::map<std::string, double>> rows;
+    while (std::getline(f, line)) {
+      std::stringstream ls(line);
+      std::map<std::string, double> row;
+      size_t i = 0;
+      for (std::string v; std::getline(ls, v, ',') && i < header.size(); ++i) row[header[i]] = std::stod(v);
+      rows.push_back(row);
+    }
+    return rows;
+  };
+  for (const std::string sel : {"sum", "translation", "classification"}) {
+    INFO(sel);
+    const Result r = run(tmp, base + tmp.file(sel) + " --select-on " + sel);
+    REQUIRE_MESSAGE(r.code == 0, r.output);
+    const auto rows = history(tmp.file(sel + "/history.csv"));
+    REQUIRE(rows.size() == 4);
+    for (const auto& row : rows) {
+      const double rec = row.at("val_reconstruction"), tr = row.at("val_translation"), cls = row.at("val_classification");
+      const double expected = sel == "sum" ? rec + tr + cls : sel == "translation" ? rec + tr : cls;
+      CHECK(row.at("val_loss") == doctest::Approx(expected).epsilon(1e-9));
+    }
+  }
 }

@@ -16,7 +16,7 @@ namespace cg::multitask {
   X(kl_warmup) X(temperature) X(no_classifier) X(no_translation) X(no_reconstruction)                  \
   X(no_discriminator) X(no_contrastive) X(weight_reconstruction) X(weight_translation)                 \
   X(weight_discriminator) X(weight_generator) X(weight_classification) X(weight_contrastive)           \
-  X(weight_kl) X(schedule) X(weighting) X(epochs) X(patience) X(batch_size) X(lr) X(ablation) X(attributions) X(attribution_cells) X(attribution_steps) \
+  X(weight_kl) X(schedule) X(weighting) X(epochs) X(patience) X(select_on) X(batch_size) X(lr) X(ablation) X(attributions) X(attribution_cells) X(attribution_steps) \
   X(attribution_targets) X(seed)  \
   X(device) X(out) X(overwrite)
 
@@ -88,6 +88,8 @@ void Config::validate() const {
   if (!strategies.count(weighting)) fail("--weighting: expected fixed, uncertainty, dwa, gradnorm or pcgrad, found '" + weighting + "'");
   if (epochs < 1) fail("--epochs: expected at least 1, found " + std::to_string(epochs));
   if (patience < 1) fail("--patience: expected at least 1, found " + std::to_string(patience));
+  if (select_on != "sum" && select_on != "translation" && select_on != "classification")
+    fail("--select-on: expected sum, translation or classification, found '" + select_on + "'");
   if (batch_size < 2) fail("--batch-size: expected at least 2 (batch norm needs two cells), found " + std::to_string(batch_size));
   if (!(lr > 0)) fail("--lr: expected a positive learning rate");
   if (device != "auto" && device != "cpu" && device != "cuda") fail("--device: expected cpu, cuda or auto, found '" + device + "'");
@@ -181,6 +183,9 @@ void add_flags(CLI::App& app, Config& c) {
   app.add_option("--weighting", c.weighting, "fixed, uncertainty, dwa, gradnorm or pcgrad");
   app.add_option("--epochs", c.epochs, "maximum epochs");
   app.add_option("--patience", c.patience, "early-stopping patience (epochs without a better validation loss)");
+  app.add_option("--select-on", c.select_on,
+                 "validation terms for early stopping and the best checkpoint: sum, translation (reconstruction + "
+                 "translation) or classification");
   app.add_option("--batch-size", c.batch_size, "minibatch size");
   app.add_option("--lr", c.lr, "Adam learning rate");
   app.add_option("--ablation", c.ablation,

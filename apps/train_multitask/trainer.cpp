@@ -343,16 +343,24 @@ TrainResult train_model(UnitedNetModel& model, const Config& c, const TrainData&
       const BatchTensors vb = make_batch(d, split.validation, device);
       Terms vt = step.losses(vb, has_translation, a.classification, 0.0);
       model.train();
-      double val = 0;
+      double val = 0, selected = 0;
+      bool any_selected = false;
       for (const char* name : {"reconstruction", "translation", "classification"}) {
         if (!vt.t.count(name)) continue;
         const double v = vt.t.at(name).item();
         row[std::string("val_") + name] = v;
         val += weight_of(c, name) * v;
+        const bool is_translation = std::string(name) != "classification";
+        if (c.select_on == "sum" || (c.select_on == "translation") == is_translation) {
+          selected += weight_of(c, name) * v;
+          any_selected = true;
+        }
       }
       if (!std::isfinite(val)) throw std::runtime_error(label + ": the validation loss became " + std::to_string(val) + " at epoch " +
                                                         std::to_string(epoch) + " (the model diverged; try a lower --lr)");
-      row["val_loss"] = val;
+      // val_loss is what early stopping and the best checkpoint follow (--select-on); with no
+      // selected term active, the whole sum.
+      row["val_loss"] = any_selected ? selected : val;
     }
     row["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     result.history.push_back(row);
