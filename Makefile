@@ -99,12 +99,15 @@ deps-bench: deps
 	$(call install_missing,$(BENCH_PKGS))
 
 # ---- the commands the README shows -------------------------------------------------------------
+# The build inside test/run uses every core (a serial build of everything takes ~10 minutes on
+# 2 cores, ~6 in parallel); JOBS=1 for a serial one.
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	$(TEST_BIN) $(TEST_ARGS)
 
 run: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	./scripts/main_job.sh $(BUILD)
 
 bench: deps-bench

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "omics/anndata.h"
+#include "tests/app_runner.h"
 #include "test_omics_io_util.h"
 
 namespace fs = std::filesystem;
@@ -27,32 +28,12 @@ using cg::test::TempDir;
 
 namespace {
 
-std::string binary() {
-  const char* dir = std::getenv("CELLGRAD_BIN_DIR");
-  return std::string(dir ? dir : "build/bin") + "/predict_perturbation";
-}
+bool have_binary() { return cg::test::have_app("predict_perturbation"); }
 
-bool have_binary() {
-  if (fs::exists(binary())) return true;
-  MESSAGE("skipped: " << binary() << " is not built (set CELLGRAD_BIN_DIR)");
-  return false;
-}
-
-struct Result {
-  int code;
-  std::string output;
-};
+using Result = cg::test::AppResult;
 
 // Runs the binary with `args` (stdout and stderr captured together).
-Result run(const TempDir& tmp, const std::string& args) {
-  const std::string log = tmp.file("log.txt");
-  const std::string cmd = "OMP_NUM_THREADS=1 " + binary() + " " + args + " > " + log + " 2>&1";
-  const int status = std::system(cmd.c_str());
-  std::ifstream f(log);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ss.str()};
-}
+Result run(const TempDir& tmp, const std::string& args) { return cg::test::run_app("predict_perturbation", tmp, args); }
 
 std::string read_text(const std::string& path) {
   std::ifstream f(path);

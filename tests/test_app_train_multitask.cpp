@@ -16,6 +16,7 @@
 #include <string>
 
 #include "omics/anndata.h"
+#include "tests/app_runner.h"
 #include "test_omics_io_util.h"
 #include "test_paths.h"
 
@@ -24,26 +25,10 @@ using cg::test::TempDir;
 
 namespace {
 
-std::string binary() {
-  const char* dir = std::getenv("CELLGRAD_BIN_DIR");
-  return std::string(dir ? dir : "build/bin") + "/train_multitask";
-}
-
-struct Result {
-  int code;
-  std::string output;
-};
+using Result = cg::test::AppResult;
 
 // Runs the binary with `args` (stdout and stderr captured together).
-Result run(const TempDir& tmp, const std::string& args) {
-  const std::string log = tmp.file("log.txt");
-  const std::string cmd = "OMP_NUM_THREADS=1 " + binary() + " " + args + " > " + log + " 2>&1";
-  const int status = std::system(cmd.c_str());
-  std::ifstream f(log);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ss.str()};
-}
+Result run(const TempDir& tmp, const std::string& args) { return cg::test::run_app("train_multitask", tmp, args); }
 
 // A small dense modality: `cells` named c0.. (with replacements), deterministic values, an obs
 // column "type" cycling through `types` classes.
@@ -68,11 +53,7 @@ std::vector<std::string> cell_names(int n) {
   return v;
 }
 
-bool have_binary() {
-  if (fs::exists(binary())) return true;
-  MESSAGE("skipped: " << binary() << " is not built (set CELLGRAD_BIN_DIR)");
-  return false;
-}
+bool have_binary() { return cg::test::have_app("train_multitask"); }
 
 }  // namespace
 
