@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/device_sync.h"
 #include "autograd/optim.h"
 #include "autograd/rng.h"
 #include "autograd/tensor.h"
@@ -38,13 +39,7 @@ namespace {
 std::string g_filter;
 bool g_cuda = false;
 
-void sync(Device dev) {
-#ifdef CELLGRAD_CUDA
-  if (dev == Device::CUDA) kernels::cuda::synchronize();
-#else
-  (void)dev;
-#endif
-}
+using bench::sync;
 
 // Median milliseconds of fn over repetitions after one warm-up call. The repetition count adapts
 // to the cost (3 to 25 runs, about 2 s per case) so the big CPU GEMMs stay affordable.

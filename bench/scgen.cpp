@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "apps/common/perturbation_models.h"
+#include "bench/device_sync.h"
 #include "autograd/engine.h"
 #include "autograd/optim.h"
 #include "autograd/rng.h"
@@ -54,13 +55,7 @@ struct Result {
   double forward_ms = 0, backward_ms = 0, optim_ms = 0;  // per step, with --phases
 };
 
-void sync(Device dev) {
-#ifdef CELLGRAD_CUDA
-  if (dev == Device::CUDA) kernels::cuda::synchronize();
-#else
-  (void)dev;
-#endif
-}
+using bench::sync;
 
 double ms_since(clock_type::time_point t0) {
   return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
