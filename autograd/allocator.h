@@ -1,5 +1,6 @@
 #pragma once
-// Allocators. CPU: 64-byte aligned blocks. CUDA: a caching allocator that keeps freed blocks
+// Allocators. CPU: 64-byte aligned blocks; blocks of 32 MiB or more are cached for reuse (at
+// most 2 GiB), since the C library maps and faults them in afresh on every request. CUDA: a caching allocator that keeps freed blocks
 // in size-class free lists, so that a steady-state training step (same shapes every step)
 // reuses memory and makes no cudaMalloc/cudaFree calls.
 #include <cstddef>
@@ -8,7 +9,7 @@
 namespace cg {
 
 void* cpu_allocate(size_t bytes);
-void cpu_deallocate(void* p);
+void cpu_deallocate(void* p, size_t bytes);  // bytes: as given to cpu_allocate
 
 struct CudaAllocatorStats {
   uint64_t device_mallocs = 0;  // real cudaMalloc calls so far

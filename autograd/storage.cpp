@@ -34,7 +34,7 @@ Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
 }
 
 Storage::~Storage() {
-  if (device_ == Device::CPU) cpu_deallocate(data_);
+  if (device_ == Device::CPU) cpu_deallocate(data_, bytes_);
   else cuda_deallocate(data_);
 }
 

@@ -205,3 +205,28 @@ TEST_CASE("tensor: mixing devices is an error that names both") {
   CHECK_THROWS_WITH_AS(matmul(a, b), doctest::Contains("cuda"), Error);
   CHECK_THROWS_AS(Tensor::zeros({2}, DType::F64, Device::CUDA), Error);
 }
+
+TEST_CASE("CPU allocator: a freed large block is reused, small blocks and odd sizes still work") {
+  // 40 MiB is past the C library's mmap threshold: the block is kept and handed out again.
+  const void* first = nullptr;
+  {
+    Tensor big = Tensor::zeros({10, 1 << 20});  // 10 Mi floats = 40 MiB
+    first = big.raw_data();
+    big.data<float>()[0] = 3.0f;
+  }
+  Tensor again = Tensor::empty({10, 1 << 20});
+  CHECK(again.raw_data() == first);
+  CHECK(again.data<float>()[0] == 3.0f);  // the same memory, not cleared
+  again = Tensor();
+  // zeros() on a reused block still gives zeros.
+  Tensor zeros = Tensor::zeros({10, 1 << 20});
+  CHECK(zeros.raw_data() == first);
+  CHECK(zeros.data<float>()[0] == 0.0f);
+  zeros = Tensor();
+  // A size in the same 1 MiB class shares the block; values written are read back.
+  Tensor near = Tensor::full({10 * (1 << 20) - 7}, 2.0f);
+  CHECK(near.raw_data() == first);
+  CHECK(near.data<float>()[10 * (1 << 20) - 8] == 2.0f);
+  Tensor small = Tensor::ones({3});
+  CHECK(small.data<float>()[2] == 1.0f);
+}
