@@ -6,16 +6,11 @@
 #include <set>
 #include <stdexcept>
 
+#include "apps/common/join.h"
 #include "apps/predict_perturbation/held_out_checks.h"
 
 namespace cg::perturb {
-namespace {
-std::string join(const std::set<std::string>& s) {
-  std::string o;
-  for (const auto& v : s) o += (o.empty() ? "" : ", ") + v;
-  return o;
-}
-}  // namespace
+using apps::join;
 
 PerturbData load_perturb_data(Config& c) {
   omics::AnnData a = omics::read_h5ad(c.data);

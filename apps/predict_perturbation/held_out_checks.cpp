@@ -4,6 +4,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "apps/common/join.h"
 #include "apps/predict_perturbation/predictors.h"
 #include "omics/error.h"
 #include "omics/splits.h"
@@ -11,11 +12,7 @@
 namespace cg::perturb {
 namespace {
 
-std::string join(const std::vector<std::string>& v) {
-  std::string o;
-  for (const auto& s : v) o += (o.empty() ? "" : ", ") + s;
-  return o;
-}
+using apps::join;
 
 bool uses(const Config& c, const std::string& model) { return std::count(c.models.begin(), c.models.end(), model) > 0; }
 

@@ -49,6 +49,8 @@ void write_attributions(UnitedNetModel& model, const TrainData& d, const std::ve
   nn::AttributionOptions opt;
   opt.model = &model;
   const size_t M = d.X.size();
+  std::vector<Tensor> baselines;  // per modality: the integrated-gradients baseline
+  for (size_t m = 0; m < M; ++m) baselines.push_back(training_mean(d.X[m], split.train, device));
   for (size_t j = 0; j < M; ++j)
     for (size_t i = 0; i < M; ++i) {
       if (i == j || !s.wants(names[i])) continue;
@@ -57,19 +59,18 @@ void write_attributions(UnitedNetModel& model, const TrainData& d, const std::ve
                    feature_names[j].size(), cells.size());
       const Tensor x = apps::to_tensor(apps::take_rows(d.X[j], cells), device);
       auto f = [&, i, j](const Tensor& in) { return model.predict(i, model.encode_one(j, in), Tensor()); };
-      const auto r = nn::integrated_gradients(f, x, training_mean(d.X[j], split.train, device), s.steps, opt);
+      const auto r = nn::integrated_gradients(f, x, baselines[j], s.steps, opt);
       write_one(r, feature_names[j], feature_names[i], s, dir + "attributions_" + dname, "translation " + dname);
     }
   if (!classifier_trained || !s.wants("classifier")) return;
   // The classifier sees every modality: attribute over their concatenation.
   std::vector<int64_t> widths;
   std::vector<std::string> all_features;
-  std::vector<Tensor> xs, bs;
+  std::vector<Tensor> xs;
   for (size_t m = 0; m < M; ++m) {
     widths.push_back(d.X[m].cols());
     for (const auto& f : feature_names[m]) all_features.push_back(names[m] + ":" + f);
     xs.push_back(apps::to_tensor(apps::take_rows(d.X[m], cells), device));
-    bs.push_back(training_mean(d.X[m], split.train, device));
   }
   auto f = [&](const Tensor& in) {
     std::vector<Tensor> parts;
@@ -83,7 +84,7 @@ void write_attributions(UnitedNetModel& model, const TrainData& d, const std::ve
     return model.classify(model.project(model.fuse(z)));
   };
   std::fprintf(stderr, "attributions classifier: %zu classes x %zu features, %zu cells\n", class_names.size(), all_features.size(), cells.size());
-  const auto r = nn::integrated_gradients(f, concat(xs, 1), concat(bs, 1), s.steps, opt);
+  const auto r = nn::integrated_gradients(f, concat(xs, 1), concat(baselines, 1), s.steps, opt);
   write_one(r, all_features, class_names, s, dir + "attributions_classifier", "classifier logits");
 }
 

@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "apps/common/join.h"
+
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -43,11 +45,8 @@ void Config::validate() const {
   auto check_names = [&](const std::vector<std::string>& entries, const std::string& flag, const std::set<std::string>& allowed) {
     for (const auto& [name, value] : parse_assignments(entries, flag)) {
       if (!mods.count(name)) fail(flag + ": '" + name + "' is not a modality given with --modality");
-      if (!allowed.empty() && !allowed.count(value)) {
-        std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        fail(flag + " " + name + ": unknown value '" + value + "' (expected " + list + ")");
-      }
+      if (!allowed.empty() && !allowed.count(value))
+        fail(flag + " " + name + ": unknown value '" + value + "' (expected " + apps::join(allowed) + ")");
     }
   };
   check_names(preprocess, "--preprocess", {"none", "log1p", "clr", "tfidf", "standardize"});
@@ -98,9 +97,9 @@ void Config::validate() const {
   if (attributions > 0 && !condition_key.empty()) fail("--attributions: not supported with --condition-key (FiLM-conditioned decoders)");
   for (const auto& t : attribution_targets)
     if (t != "classifier" && !mods.count(t)) {
-      std::string list = "classifier";
-      for (const auto& [name, file] : mods) list += ", " + name;
-      fail("--attribution-targets: unknown target '" + t + "' (expected one of: " + list + ")");
+      std::vector<std::string> known{"classifier"};
+      for (const auto& [name, file] : mods) known.push_back(name);
+      fail("--attribution-targets: unknown target '" + t + "' (expected one of: " + apps::join(known) + ")");
     }
   if (!attribution_targets.empty() && attributions == 0) fail("--attribution-targets needs --attributions N (N > 0)");
   if (no_translation && no_classifier) fail("--no-translation and --no-classifier together leave nothing to train");

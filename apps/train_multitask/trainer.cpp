@@ -350,8 +350,8 @@ TrainResult train_model(UnitedNetModel& model, const Config& c, const TrainData&
         const double v = vt.t.at(name).item();
         row[std::string("val_") + name] = v;
         val += weight_of(c, name) * v;
-        const bool is_translation = std::string(name) != "classification";
-        if (c.select_on == "sum" || (c.select_on == "translation") == is_translation) {
+        const bool is_classification = std::string(name) == "classification";
+        if (c.select_on == "sum" || (c.select_on == "classification") == is_classification) {
           selected += weight_of(c, name) * v;
           any_selected = true;
         }

@@ -96,8 +96,6 @@ Pool& pool() {
 
 }  // namespace
 
-int max_threads() { return omp_get_max_threads(); }
-
 namespace detail {
 
 bool run_serially(int64_t n, int64_t grain) {

@@ -20,8 +20,6 @@
 
 namespace cg::kernels::cpu {
 
-int max_threads();
-
 namespace detail {
 using ChunkFn = void (*)(void* ctx, int64_t lo, int64_t hi);
 // Runs fn(ctx, lo, hi) over [0, n) in chunks of `grain` (the last may be shorter).
