@@ -1,5 +1,5 @@
 #pragma once
-// Weight initialisations in use by the models we implement (methods.md): Kaiming normal
+// Weight initialisations in use by the models we implement: Kaiming normal
 // (UnitedNet), Xavier/Glorot uniform and normal (scGen TF, scButterfly), and PyTorch's
 // nn.Linear default. Draws come from a Philox Generator on the CPU, so a seed fixes them.
 #include <string>

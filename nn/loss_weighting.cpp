@@ -6,16 +6,9 @@
 
 #include "autograd/error.h"
 #include "autograd/ops.h"
+#include "autograd/text.h"
 
 namespace cg::nn {
-
-namespace {
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "'" : ", '") + n + "'";
-  return out;
-}
-}  // namespace
 
 LossWeighting::LossWeighting(std::vector<std::string> tasks) : tasks_(std::move(tasks)) {
   CG_CHECK(!tasks_.empty(), "loss weighting: no tasks given");
@@ -39,10 +32,10 @@ std::vector<Tensor> LossWeighting::ordered(const NamedLosses& losses) const {
     if (!by_name.count(task)) missing.push_back(task);
   if (!missing.empty() || !unexpected.empty() || !duplicate.empty()) {
     std::ostringstream os;
-    os << "loss weighting '" << name() << "': the losses do not match the tasks " << join(tasks_) << ":";
-    if (!missing.empty()) os << " missing " << join(missing) << ";";
-    if (!unexpected.empty()) os << " unexpected " << join(unexpected) << ";";
-    if (!duplicate.empty()) os << " given twice " << join(duplicate) << ";";
+    os << "loss weighting '" << name() << "': the losses do not match the tasks " << join_quoted(tasks_) << ":";
+    if (!missing.empty()) os << " missing " << join_quoted(missing) << ";";
+    if (!unexpected.empty()) os << " unexpected " << join_quoted(unexpected) << ";";
+    if (!duplicate.empty()) os << " given twice " << join_quoted(duplicate) << ";";
     throw Error(os.str());
   }
   std::vector<Tensor> out;
@@ -108,15 +101,18 @@ std::map<std::string, std::vector<double>> LossWeighting::read_state(const Named
   return out;
 }
 
-std::unique_ptr<LossWeighting> make_loss_weighting(const std::string& name, const std::vector<std::string>& tasks,
-                                                   const LossWeightingOptions& o) {
-  if (name == "fixed") return std::make_unique<FixedWeights>(tasks, o.fixed_weights);
-  if (name == "uncertainty")
-    return std::make_unique<UncertaintyWeighting>(tasks, o.regression_tasks, o.initial_log_variance, o.device, o.dtype);
-  if (name == "dwa") return std::make_unique<DWA>(tasks, o.dwa_temperature);
-  if (name == "gradnorm") return std::make_unique<GradNorm>(tasks, o.gradnorm_alpha, o.gradnorm_lr);
-  if (name == "pcgrad") return std::make_unique<PCGrad>(tasks, o.seed);
-  throw Error("unknown loss weighting '" + name + "' (expected one of: fixed, uncertainty, dwa, gradnorm, pcgrad)");
+std::vector<double> flat_gradients(const std::vector<Tensor>& params) {
+  std::vector<double> out;
+  for (const Tensor& p : params) {
+    const Tensor g = p.grad();
+    if (g.defined()) {
+      const std::vector<double> v = g.to_vector<double>();
+      out.insert(out.end(), v.begin(), v.end());
+    } else {
+      out.insert(out.end(), static_cast<size_t>(p.numel()), 0.0);
+    }
+  }
+  return out;
 }
 
 }  // namespace cg::nn

@@ -1,5 +1,6 @@
 #pragma once
-// Multi-task loss weighting for ablations (../shared/methods.md, "Multi-task loss weighting").
+// Multi-task loss weighting for ablations: fixed weights, uncertainty (Kendall et al. 2018), DWA (Liu et al. 2019),
+// GradNorm (Chen et al. 2018) and PCGrad (Yu et al. 2020); each is described at its class.
 //
 // Every strategy takes the named task losses of one step and produces the total that the
 // model's gradient comes from:
@@ -194,9 +195,32 @@ struct LossWeightingOptions {
   uint64_t seed = 0;  // "pcgrad": task-order shuffling
 };
 
-// name: "fixed", "uncertainty", "dwa", "gradnorm" or "pcgrad"; anything else is an error that
-// lists these names.
+// ---- registry -----------------------------------------------------------------------------------------
+// What a strategy needs from the trainer besides the losses.
+enum class WeightingNeeds {
+  Nothing,
+  LastSharedLayer,   // backward() acts on the last shared layer's parameters (GradNorm)
+  SharedParameters,  // backward() acts on every shared parameter (PCGrad)
+};
+
+struct LossWeightingEntry {
+  std::string name;
+  std::string description;  // one line, for --help and error messages
+  WeightingNeeds needs = WeightingNeeds::Nothing;
+  std::unique_ptr<LossWeighting> (*make)(const std::vector<std::string>& tasks, const LossWeightingOptions& options);
+};
+
+// Every strategy, in the order --help lists them (nn/loss_weighting_registry.cpp).
+const std::vector<LossWeightingEntry>& loss_weightings();
+// The entry named `name`; anything else is an error that lists the names.
+const LossWeightingEntry& loss_weighting(const std::string& name);
+std::vector<std::string> loss_weighting_names();
+
 std::unique_ptr<LossWeighting> make_loss_weighting(const std::string& name, const std::vector<std::string>& tasks,
                                                    const LossWeightingOptions& options = {});
+
+// Host copy of the parameters' gradients, concatenated, in float64 (zeros where undefined):
+// what the gradient-combining strategies (GradNorm, PCGrad) work on.
+std::vector<double> flat_gradients(const std::vector<Tensor>& params);
 
 }  // namespace cg::nn

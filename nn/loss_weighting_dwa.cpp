@@ -68,4 +68,11 @@ void DWA::load_state(const NamedTensors& state) {
   update_weights();
 }
 
+LossWeightingEntry dwa_weighting() {
+  return {"dwa", "dynamic weight average from the last two epochs' losses (Liu et al. 2019)", WeightingNeeds::Nothing,
+          [](const std::vector<std::string>& tasks, const LossWeightingOptions& o) -> std::unique_ptr<LossWeighting> {
+            return std::make_unique<DWA>(tasks, o.dwa_temperature);
+          }};
+}
+
 }  // namespace cg::nn

@@ -27,4 +27,11 @@ std::map<std::string, double> FixedWeights::weights() const {
   return out;
 }
 
+LossWeightingEntry fixed_weighting() {
+  return {"fixed", "the weighted sum with each term's --weight-* value", WeightingNeeds::Nothing,
+          [](const std::vector<std::string>& tasks, const LossWeightingOptions& o) -> std::unique_ptr<LossWeighting> {
+            return std::make_unique<FixedWeights>(tasks, o.fixed_weights);
+          }};
+}
+
 }  // namespace cg::nn

@@ -8,23 +8,6 @@
 
 namespace cg::nn {
 
-namespace {
-// Host copy of every shared parameter's gradient, concatenated (zeros where undefined).
-std::vector<double> snapshot(const std::vector<Tensor>& params) {
-  std::vector<double> out;
-  for (const Tensor& p : params) {
-    const Tensor g = p.grad();
-    if (g.defined()) {
-      const std::vector<double> v = g.to_vector<double>();
-      out.insert(out.end(), v.begin(), v.end());
-    } else {
-      out.insert(out.end(), static_cast<size_t>(p.numel()), 0.0);
-    }
-  }
-  return out;
-}
-}  // namespace
-
 GradNorm::GradNorm(std::vector<std::string> tasks, double alpha, double lr)
     : LossWeighting(std::move(tasks)), alpha_(alpha), lr_(lr), w_(tasks_.size(), 1.0) {
   CG_CHECK(std::isfinite(alpha) && alpha >= 0, "GradNorm: alpha must be >= 0, found " << alpha);
@@ -55,13 +38,13 @@ Tensor GradNorm::backward(const NamedLosses& losses, const std::vector<Tensor>& 
   // One backward per task of w_t L_t: the leaves accumulate sum_t w_t grad L_t (the model's
   // gradient), and the change of the shared gradients across each pass is grad_W (w_t L_t).
   std::vector<double> G(n);
-  std::vector<double> before = snapshot(shared);
+  std::vector<double> before = flat_gradients(shared);
   Tensor total;
   for (size_t t = 0; t < n; ++t) {
     Tensor term = mul_scalar(l[t], w_[t]);
     total = total.defined() ? add(total.detach(), term.detach()) : term.detach();
     if (term.requires_grad()) term.backward(Tensor(), /*retain_graph=*/t + 1 < n);
-    std::vector<double> after = snapshot(shared);
+    std::vector<double> after = flat_gradients(shared);
     double sq = 0;
     for (size_t i = 0; i < after.size(); ++i) sq += (after[i] - before[i]) * (after[i] - before[i]);
     G[t] = std::sqrt(sq);
@@ -122,6 +105,13 @@ void GradNorm::load_state(const NamedTensors& state) {
              "GradNorm load_state: weight of '" << tasks_[t] << "' must be > 0, found " << v["weights"][t]);
   w_ = v["weights"];
   initial_ = v["initial_losses_recorded"][0] != 0 ? v["initial_losses"] : std::vector<double>{};
+}
+
+LossWeightingEntry gradnorm_weighting() {
+  return {"gradnorm", "weights that balance gradient norms on the last shared layer (Chen et al. 2018)", WeightingNeeds::LastSharedLayer,
+          [](const std::vector<std::string>& tasks, const LossWeightingOptions& o) -> std::unique_ptr<LossWeighting> {
+            return std::make_unique<GradNorm>(tasks, o.gradnorm_alpha, o.gradnorm_lr);
+          }};
 }
 
 }  // namespace cg::nn

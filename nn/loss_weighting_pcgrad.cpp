@@ -9,20 +9,6 @@
 namespace cg::nn {
 
 namespace {
-// Host copy of the parameters' gradients, concatenated, in float64 (zeros where undefined).
-std::vector<double> gradients(const std::vector<Tensor>& params) {
-  std::vector<double> out;
-  for (const Tensor& p : params) {
-    const Tensor g = p.grad();
-    if (g.defined()) {
-      const std::vector<double> v = g.to_vector<double>();
-      out.insert(out.end(), v.begin(), v.end());
-    } else {
-      out.insert(out.end(), static_cast<size_t>(p.numel()), 0.0);
-    }
-  }
-  return out;
-}
 
 // Sets every parameter's gradient (in place when one exists, so flat-buffer views stay valid).
 void write_gradients(const std::vector<Tensor>& params, const std::vector<double>& flat) {
@@ -67,13 +53,13 @@ Tensor PCGrad::backward(const NamedLosses& losses, const std::vector<Tensor>& pa
 
   // What the gradients held before (gradient accumulation over micro-batches) is kept and the
   // projected sum added to it; in between, each task's gradient is isolated by zeroing.
-  const std::vector<double> initial = gradients(params);
+  const std::vector<double> initial = flat_gradients(params);
   std::vector<std::vector<double>> g(n);
   Tensor total;
   for (size_t t = 0; t < n; ++t) {
     for (Tensor p : params) p.zero_grad();  // a handle copy: zero_grad is non-const
     if (l[t].requires_grad()) l[t].backward(Tensor(), /*retain_graph=*/t + 1 < n);
-    g[t] = gradients(params);
+    g[t] = flat_gradients(params);
     total = total.defined() ? add(total, l[t].detach()) : l[t].detach();
   }
 
@@ -102,6 +88,13 @@ Tensor PCGrad::backward(const NamedLosses& losses, const std::vector<Tensor>& pa
   }
   write_gradients(params, result);
   return total;
+}
+
+LossWeightingEntry pcgrad_weighting() {
+  return {"pcgrad", "conflicting task gradients projected onto each other's normal plane (Yu et al. 2020)", WeightingNeeds::SharedParameters,
+          [](const std::vector<std::string>& tasks, const LossWeightingOptions& o) -> std::unique_ptr<LossWeighting> {
+            return std::make_unique<PCGrad>(tasks, o.seed);
+          }};
 }
 
 }  // namespace cg::nn

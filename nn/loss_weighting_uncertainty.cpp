@@ -67,4 +67,11 @@ void UncertaintyWeighting::load_state(const NamedTensors& state) {
   for (size_t t = 0; t < tasks_.size(); ++t) log_variances_[t].fill_(s[t]);
 }
 
+LossWeightingEntry uncertainty_weighting() {
+  return {"uncertainty", "learned homoscedastic-uncertainty weights (Kendall et al. 2018)", WeightingNeeds::Nothing,
+          [](const std::vector<std::string>& tasks, const LossWeightingOptions& o) -> std::unique_ptr<LossWeighting> {
+            return std::make_unique<UncertaintyWeighting>(tasks, o.regression_tasks, o.initial_log_variance, o.device, o.dtype);
+          }};
+}
+
 }  // namespace cg::nn

@@ -2,7 +2,7 @@
 // MaskedLinear (NetActivity): y = x (W * M)^T + b with a fixed binary mask M, so output unit s
 // (a gene set) only sees the inputs (genes) that belong to it.
 //
-// Layout follows Linear: W and M are [out, in] = [sets, genes]. methods.md writes the mask
+// Layout follows Linear: W and M are [out, in] = [sets, genes]. the pathway-model papers write the mask
 // gene-by-set (G x S); a GMT-derived gene x set matrix must be transposed before it is passed.
 //
 // Why masked weights stay exactly zero: they are zeroed at construction, and since the forward

@@ -1,5 +1,5 @@
 #pragma once
-// The MLP builder of methods.md: a list of widths, and per hidden block
+// The MLP builder the models share: a list of widths, and per hidden block
 //   Linear -> (Dropout) -> (BatchNorm1d) -> (LayerNorm) -> activation        (UnitedNet order)
 // or, with dropout_after_activation,
 //   Linear -> (BatchNorm1d) -> (LayerNorm) -> activation -> (Dropout)        (scGen order).

@@ -1,7 +1,7 @@
 #pragma once
 // PathwayAttention: multi-head cross-attention from P learnable pathway queries to G gene
-// tokens, restricted to each pathway's gene set (methods.md, "masked gene-to-pathway
-// attention").
+// tokens, restricted to each pathway's gene set (the masked gene-to-pathway attention design: gene tokens,
+// pathway queries, a pathway mask).
 //
 //   token_{n,g} = E_g * x_{n,g}                  gene embedding E [G, d] scaled by expression
 //   Q = queries W_q^T [P, d],  K_n = tokens_n W_k^T,  V_n = tokens_n W_v^T   (no biases)
@@ -19,7 +19,7 @@
 //    NaN. (A literal -inf fill would give exp(-inf + inf) = NaN for such rows.)
 //  - Soft: the weights are multiplied by a learned gate sigmoid(W_mask) [P, G] and renormalised,
 //    computed stably as adding log sigmoid(W_mask) = -softplus(-W_mask) to the logits. The gate
-//    starts at the prior: W_mask = logit(clip(M, floor, 1 - floor)) + noise; (methods.md: the
+//    starts at the prior: W_mask = logit(clip(M, floor, 1 - floor)) + noise; (the design's
 //    literal "M + eps" start gives sigmoid(1) = 0.73 vs sigmoid(0) = 0.5, nearly no prior). At
 //    init an out-of-set gene is down-weighted by (1 - floor) / floor = 19 for floor 0.05; with
 //    thousands of genes and small sets the out-of-set mass can still dominate, so large panels

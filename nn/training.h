@@ -22,6 +22,10 @@ class Optimizer;
 namespace cg::nn {
 
 // ---- minibatches ------------------------------------------------------------------------------
+// Fisher-Yates over `order` with the engine generator (one next_below draw per position, from
+// the last down to the second): the one shuffle that every batching in cellgrad uses.
+void shuffle_in_place(std::vector<int64_t>& order, Generator& gen);
+
 struct Batch {
   Tensor x;                             // [n, cols] rows of the data, on the iterator's device
   std::map<std::string, Tensor> extra;  // the same rows of every added column set

@@ -7,6 +7,11 @@
 
 namespace cg::nn {
 
+void shuffle_in_place(std::vector<int64_t>& order, Generator& gen) {
+  CG_CHECK(order.size() <= std::numeric_limits<uint32_t>::max(), "shuffle: at most 2^32 - 1 rows, found " << order.size());
+  for (size_t i = order.size(); i-- > 1;) std::swap(order[i], order[gen.next_below(static_cast<uint32_t>(i + 1))]);
+}
+
 MinibatchIterator::MinibatchIterator(const float* data, int64_t rows, int64_t cols, std::shared_ptr<Generator> gen,
                                      Options options)
     : data_(data), rows_(rows), cols_(cols), gen_(std::move(gen)), options_(options) {
@@ -63,9 +68,7 @@ int64_t MinibatchIterator::batches_per_epoch() const {
 void MinibatchIterator::start_epoch() {
   order_.resize(static_cast<size_t>(rows_));
   std::iota(order_.begin(), order_.end(), int64_t{0});
-  if (options_.shuffle)
-    for (int64_t i = rows_ - 1; i > 0; --i)
-      std::swap(order_[i], order_[gen_->next_below(static_cast<uint32_t>(i + 1))]);
+  if (options_.shuffle) shuffle_in_place(order_, *gen_);
   position_ = 0;
   ++epoch_;
 }

@@ -42,7 +42,7 @@ class ScGenVAE : public PerturbModel {
   double alpha_;
 };
 
-// MTAe (methods.md): encoder with input dropout, G -> 256 -> 128; decoder 128 -> 256 -> G with
+// MTAe (the perturbation thesis, thodkatz/thesis): encoder with input dropout, G -> 256 -> 128; decoder 128 -> 256 -> G with
 // FiLM on the condition after the hidden BatchNorm. Each cell reconstructs itself under its
 // own condition. With an adversary, a latent discriminator learns control vs perturbed from z
 // and the encoder is trained to fool it (soft labels; total 0.9 rec + 0.1 adversarial).

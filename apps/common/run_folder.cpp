@@ -4,19 +4,19 @@
 
 #include <filesystem>
 #include <fstream>
-#include <stdexcept>
+#include "autograd/error.h"
 
 namespace fs = std::filesystem;
 
 namespace cg::apps {
 
 RunFolder::RunFolder(const std::string& out, bool overwrite) : target_(out), overwrite_(overwrite) {
-  if (out.empty()) throw std::runtime_error("--out: expected a folder name, found an empty string");
+  if (out.empty()) throw Error("--out: expected a folder name, found an empty string");
   while (target_.size() > 1 && target_.back() == '/') target_.pop_back();
   if (fs::exists(target_) && !fs::is_directory(target_))
-    throw std::runtime_error("--out " + target_ + ": exists and is not a folder");
+    throw Error("--out " + target_ + ": exists and is not a folder");
   if (fs::exists(fs::path(target_) / "config.json") && !overwrite)
-    throw std::runtime_error("--out " + target_ + ": already holds a run (config.json found); choose another folder or pass --overwrite");
+    throw Error("--out " + target_ + ": already holds a run (config.json found); choose another folder or pass --overwrite");
   staging_ = target_ + ".partial-" + std::to_string(::getpid());
   fs::remove_all(staging_);
   fs::create_directories(staging_);
@@ -38,7 +38,7 @@ std::string RunFolder::path(const std::string& relative) const {
 void RunFolder::commit() {
   if (fs::exists(target_)) {
     if (!overwrite_ && !fs::is_empty(target_))
-      throw std::runtime_error("--out " + target_ + ": appeared during the run; results left in " + staging_);
+      throw Error("--out " + target_ + ": appeared during the run; results left in " + staging_);
     fs::remove_all(target_);
   }
   if (fs::path(target_).has_parent_path()) fs::create_directories(fs::path(target_).parent_path());
@@ -50,9 +50,9 @@ void write_text_file(const std::string& path, const std::string& contents) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary);
-    if (!f) throw std::runtime_error("cannot write " + tmp);
+    if (!f) throw Error("cannot write " + tmp);
     f << contents;
-    if (!f) throw std::runtime_error("failed writing " + tmp);
+    if (!f) throw Error("failed writing " + tmp);
   }
   fs::rename(tmp, path);
 }

@@ -9,7 +9,7 @@ namespace cg::apps {
 
 class RunFolder {
  public:
-  // Refuses (std::runtime_error) when `out` already holds a run (a config.json) and !overwrite.
+  // Refuses (cg::Error) when `out` already holds a run (a config.json) and !overwrite.
   RunFolder(const std::string& out, bool overwrite);
   ~RunFolder();
   RunFolder(const RunFolder&) = delete;

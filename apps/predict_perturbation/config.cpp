@@ -1,12 +1,14 @@
 #include "apps/predict_perturbation/config.h"
 
+#include "apps/predict_perturbation/model_registry.h"
+
 #include <set>
-#include <stdexcept>
+#include "autograd/error.h"
 
 namespace cg::perturb {
 
 void Config::validate() const {
-  auto fail = [](const std::string& m) { throw std::runtime_error(m); };
+  auto fail = [](const std::string& m) { throw Error(m); };
   if (data.empty()) fail("--data: an .h5ad file is required");
   if (out.empty()) fail("--out: an output folder is required");
   if (epochs < 1) fail("--epochs: expected at least 1, found " + std::to_string(epochs));
@@ -21,9 +23,7 @@ void Config::validate() const {
   }
   if (seeds.empty()) fail("--seeds: at least one seed is required");
   if (models.empty()) fail("--models: at least one model is required");
-  static const std::set<std::string> known = {"scgen", "vidr", "mtae", "control", "shift"};
-  for (const auto& m : models)
-    if (!known.count(m)) fail("--models: unknown model '" + m + "' (expected scgen, vidr, mtae, control, shift)");
+  for (const auto& m : models) perturb_model(m);  // throws naming the unknown model and the known ones
   if (device != "auto" && device != "cpu" && device != "cuda") fail("--device: expected cpu, cuda or auto, found '" + device + "'");
   if (top_degs < 1 || bootstrap < 1 || pca_components < 2 || latent < 1) fail("--top-degs, --bootstrap, --latent must be positive and --pca-components at least 2");
 }
@@ -44,10 +44,10 @@ nlohmann::json to_json(const Config& c) {
 }
 
 void merge_json(Config& c, const nlohmann::json& j, const std::string& source) {
-  if (!j.is_object()) throw std::runtime_error(source + ": expected a JSON object of settings");
+  if (!j.is_object()) throw Error(source + ": expected a JSON object of settings");
   const nlohmann::json defaults = to_json(c);
   for (auto it = j.begin(); it != j.end(); ++it)
-    if (!defaults.contains(it.key())) throw std::runtime_error(source + ": unknown setting '" + it.key() + "'");
+    if (!defaults.contains(it.key())) throw Error(source + ": unknown setting '" + it.key() + "'");
   try {
     nlohmann::json merged = defaults;
     merged.update(j);
@@ -75,7 +75,7 @@ void merge_json(Config& c, const nlohmann::json& j, const std::string& source) {
     c.out = merged["out"];
     c.overwrite = merged["overwrite"];
   } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(source + ": a setting has the wrong type (" + e.what() + ")");
+    throw Error(source + ": a setting has the wrong type (" + e.what() + ")");
   }
 }
 

@@ -4,13 +4,12 @@
 #include <cmath>
 #include <cstdio>
 #include <set>
-#include <stdexcept>
+#include "autograd/error.h"
 
-#include "apps/common/join.h"
+#include "autograd/text.h"
 #include "apps/predict_perturbation/held_out_checks.h"
 
 namespace cg::perturb {
-using apps::join;
 
 PerturbData load_perturb_data(Config& c) {
   omics::AnnData a = omics::read_h5ad(c.data);
@@ -22,21 +21,21 @@ PerturbData load_perturb_data(Config& c) {
   d.types.assign(types.begin(), types.end());
 
   if (!conds.count(c.control))
-    throw std::runtime_error(c.data + ": obs '" + c.condition_key + "' has no value '" + c.control +
+    throw Error(c.data + ": obs '" + c.condition_key + "' has no value '" + c.control +
                              "' (--control); values present: " + join(conds));
   if (c.perturbed.empty())
     for (const auto& v : conds)
       if (v != c.control) c.perturbed.push_back(v);
   if (c.perturbed.empty())
-    throw std::runtime_error(c.data + ": obs '" + c.condition_key + "' has only the control value '" + c.control + "'");
+    throw Error(c.data + ": obs '" + c.condition_key + "' has only the control value '" + c.control + "'");
   for (const auto& p : c.perturbed)
     if (!conds.count(p))
-      throw std::runtime_error(c.data + ": obs '" + c.condition_key + "' has no value '" + p +
+      throw Error(c.data + ": obs '" + c.condition_key + "' has no value '" + p +
                                "' (--perturbed); values present: " + join(conds));
   d.perturbed = c.perturbed;
 
   if (c.held_out != "all" && !types.count(c.held_out))
-    throw std::runtime_error(c.data + ": obs '" + c.cell_type_key + "' has no cell type '" + c.held_out +
+    throw Error(c.data + ": obs '" + c.cell_type_key + "' has no cell type '" + c.held_out +
                              "' (--held-out); types present: " + join(types));
   check_held_out_types(d, c);
 
@@ -45,7 +44,7 @@ PerturbData load_perturb_data(Config& c) {
   bool all_integer = true;
   for (int64_t i = 0; i < d.X.size(); ++i) {
     const float v = d.X.data()[i];
-    if (!std::isfinite(v)) throw std::runtime_error(c.data + ": X holds a non-finite value at cell " + std::to_string(i / d.X.cols()) + ", gene " + std::to_string(i % d.X.cols()));
+    if (!std::isfinite(v)) throw Error(c.data + ": X holds a non-finite value at cell " + std::to_string(i / d.X.cols()) + ", gene " + std::to_string(i % d.X.cols()));
     max_value = std::max(max_value, v);
     if (all_integer && v != std::floor(v)) all_integer = false;
   }

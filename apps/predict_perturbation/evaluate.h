@@ -1,6 +1,6 @@
 #pragma once
-// Scoring one prediction against the real perturbed cells of the held-out type (methods.md,
-// "Evaluation of perturbation predictions"). The parts that depend only on real data (DEGs of
+// Scoring one prediction against the real perturbed cells of the held-out type (scGen and the
+// perturbation thesis' evaluation). The parts that depend only on real data (DEGs of
 // the real response, the PCA space) are computed once per held-out type and reused.
 #include <string>
 #include <vector>

@@ -1,22 +1,17 @@
 #include "apps/predict_perturbation/held_out_checks.h"
 
+#include "apps/predict_perturbation/model_registry.h"
+
 #include <algorithm>
 #include <map>
-#include <stdexcept>
+#include "autograd/error.h"
 
-#include "apps/common/join.h"
+#include "autograd/text.h"
 #include "apps/predict_perturbation/predictors.h"
 #include "omics/error.h"
 #include "omics/splits.h"
 
 namespace cg::perturb {
-namespace {
-
-using apps::join;
-
-bool uses(const Config& c, const std::string& model) { return std::count(c.models.begin(), c.models.end(), model) > 0; }
-
-}  // namespace
 
 void check_held_out_types(const PerturbData& d, const Config& c) {
   std::map<std::pair<std::string, std::string>, int64_t> counts;  // (cell type, condition) -> cells
@@ -27,9 +22,14 @@ void check_held_out_types(const PerturbData& d, const Config& c) {
   };
   // The models that learn a value's response from the other cell types' cells of that value
   // (vidr may fit another value, its largest numeric dose: checked on its own below).
-  std::vector<std::string> learners;
-  for (const char* m : {"scgen", "mtae", "shift"})
-    if (uses(c, m)) learners.push_back(m);
+  std::vector<std::string> learners, pairs_needed;  // pairs_needed: models that need min_types_with_both
+  int min_with_both = 0;
+  for (const auto& m : c.models) {
+    const PerturbModelEntry& entry = perturb_model(m);
+    if (entry.learns_from_other_types) learners.push_back(m);
+    if (entry.min_types_with_both > min_with_both) min_with_both = entry.min_types_with_both;
+    if (entry.min_types_with_both > 0) pairs_needed.push_back(m);
+  }
   const std::string too_few = "; the evaluation needs at least 2 (its DEG test compares two groups of cells)";
   const std::vector<std::string> held_out = c.held_out == "all" ? d.types : std::vector<std::string>{c.held_out};
   auto held = [&](const std::string& t) { return c.data + ": held-out cell type '" + t + "'"; };
@@ -37,14 +37,14 @@ void check_held_out_types(const PerturbData& d, const Config& c) {
   for (const auto& t : held_out) {
     int64_t perturbed_cells = 0;
     for (const auto& p : d.perturbed) perturbed_cells += count(t, p);
-    if (count(t, c.control) == 0) throw std::runtime_error(held(t) + " has no '" + c.control + "' cells to start the prediction from");
-    if (perturbed_cells == 0) throw std::runtime_error(held(t) + " has no perturbed cells to compare the prediction with");
-    if (count(t, c.control) < 2) throw std::runtime_error(held(t) + " has 1 '" + c.control + "' cell" + too_few);
+    if (count(t, c.control) == 0) throw Error(held(t) + " has no '" + c.control + "' cells to start the prediction from");
+    if (perturbed_cells == 0) throw Error(held(t) + " has no perturbed cells to compare the prediction with");
+    if (count(t, c.control) < 2) throw Error(held(t) + " has 1 '" + c.control + "' cell" + too_few);
 
     for (const auto& p : d.perturbed) {
       if (count(t, p) == 0)
-        throw std::runtime_error(held(t) + " has no '" + p + "' cells to compare the prediction with (choose the values to predict with --perturbed)");
-      if (count(t, p) < 2) throw std::runtime_error(held(t) + " has 1 '" + p + "' cell" + too_few);
+        throw Error(held(t) + " has no '" + p + "' cells to compare the prediction with (choose the values to predict with --perturbed)");
+      if (count(t, p) < 2) throw Error(held(t) + " has 1 '" + p + "' cell" + too_few);
       std::vector<std::string> with_value, with_both;  // other types with p; with control and vidr's fitted value
       const std::string fit = vidr_fit_value(d.perturbed, p);
       for (const auto& u : d.types) {
@@ -53,13 +53,13 @@ void check_held_out_types(const PerturbData& d, const Config& c) {
         if (count(u, c.control) > 0 && count(u, fit) > 0) with_both.push_back(u);
       }
       if (with_value.empty() && !learners.empty())
-        throw std::runtime_error(c.data + ": perturbed value '" + p + "' occurs only in held-out cell type '" + t +
+        throw Error(c.data + ": perturbed value '" + p + "' occurs only in held-out cell type '" + t +
                                  "'; its response is learned from the other cell types (--models " + join(learners) +
                                  "), and none has '" + p + "' cells");
-      if (with_both.size() < 2 && uses(c, "vidr"))
-        throw std::runtime_error(c.data + ": --models vidr: held-out cell type '" + t + "' leaves " + std::to_string(with_both.size()) +
+      if (static_cast<int>(with_both.size()) < min_with_both)
+        throw Error(c.data + ": --models " + join(pairs_needed) + ": held-out cell type '" + t + "' leaves " + std::to_string(with_both.size()) +
                                  " other cell type(s) with both '" + c.control + "' and '" + fit + "' cells" +
-                                 (with_both.empty() ? "" : " (" + join(with_both) + ")") + "; scVIDR's regression needs at least 2");
+                                 (with_both.empty() ? "" : " (" + join(with_both) + ")") + "; scVIDR's regression needs at least " + std::to_string(min_with_both));
     }
   }
 
@@ -73,7 +73,7 @@ void check_held_out_types(const PerturbData& d, const Config& c) {
     try {
       omics::stratified_train_val(tr_types, tr_conds, c.validation_fraction, 0);
     } catch (const omics::DataError& e) {
-      throw std::runtime_error(held(t) + ": " + e.what() + " (--validation-fraction)");
+      throw Error(held(t) + ": " + e.what() + " (--validation-fraction)");
     }
   }
 }

@@ -51,12 +51,12 @@ void write_history(const std::string& csv_path, const std::string& svg_path, con
   for (const auto& c : cols) csv << "," << c;
   csv << "\n";
   csv.precision(8);
-  for (size_t e = 0; e < h.epochs.size(); ++e) {
+  for (size_t e = 0; e < h.history.size(); ++e) {
     csv << e + 1;
     for (const auto& c : cols) {
-      auto it = h.epochs[e].find(c);
+      auto it = h.history[e].find(c);
       csv << ",";
-      if (it != h.epochs[e].end()) csv << it->second;
+      if (it != h.history[e].end()) csv << it->second;
     }
     csv << "\n";
   }
@@ -68,7 +68,7 @@ void write_history(const std::string& csv_path, const std::string& svg_path, con
   plot.log_y = true;
   for (const auto& c : cols) {
     apps::LineSeries s{c, {}};
-    for (const auto& row : h.epochs) {
+    for (const auto& row : h.history) {
       auto it = row.find(c);
       s.y.push_back(it == row.end() ? NAN : it->second);
     }

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <stdexcept>
+#include "autograd/error.h"
 
 #include "apps/common/matrix_bridge.h"
 #include "apps/predict_perturbation/trainer.h"
@@ -28,12 +28,12 @@ DenseMatrix add_row(DenseMatrix m, const RowVec& delta) {
 
 DenseMatrix encode_means(ScGenVAE& vae, const DenseMatrix& X, Device device) {
   vae.eval();
-  return map_rows(X, device, [&](const Tensor& x) { return vae.encode_mean(x); });
+  return apps::map_rows(X, device, [&](const Tensor& x) { return vae.encode_mean(x); });
 }
 
 DenseMatrix decode(ScGenVAE& vae, const DenseMatrix& Z, Device device) {
   vae.eval();
-  return map_rows(Z, device, [&](const Tensor& z) { return vae.decode(z); });
+  return apps::map_rows(Z, device, [&](const Tensor& z) { return vae.decode(z); });
 }
 
 bool parse_number(const std::string& s, double& v) {
@@ -60,7 +60,7 @@ HeldOutTask make_task(const PerturbData& d, const std::string& control, const st
     if (held) t.real[it - d.perturbed.begin()].push_back(i);
     else t.train.push_back(i);
   }
-  if (t.controls.empty()) throw std::runtime_error("held-out cell type '" + type + "' has no control cells");
+  if (t.controls.empty()) throw Error("held-out cell type '" + type + "' has no control cells");
   return t;
 }
 
@@ -83,7 +83,7 @@ DenseMatrix predict_shift(const PerturbData& d, const HeldOutTask& t, const std:
     if (d.conditions[i] == control) ctrl.push_back(i);
     else if (d.conditions[i] == perturbed) pert.push_back(i);
   }
-  if (ctrl.empty() || pert.empty()) throw std::runtime_error("shift baseline: no other cell type has both conditions");
+  if (ctrl.empty() || pert.empty()) throw Error("shift baseline: no other cell type has both conditions");
   return add_row(predict_control(d, t), column_means(d.X, pert) - column_means(d.X, ctrl));
 }
 
@@ -107,7 +107,7 @@ DenseMatrix predict_scgen(ScGenVAE& vae, const PerturbData& d, const HeldOutTask
   };
   // load_perturb_data refuses such data; this guards the balancer's arithmetic all the same.
   if (ctrl_by_type.empty() || pert_by_type.empty())
-    throw std::runtime_error("scgen: held-out cell type '" + t.type + "' leaves no training cells with '" +
+    throw Error("scgen: held-out cell type '" + t.type + "' leaves no training cells with '" +
                              (ctrl_by_type.empty() ? control : perturbed) + "'");
   std::vector<int64_t> ctrl = balance(ctrl_by_type), pert = balance(pert_by_type);
   // Subsample both conditions (without replacement) to the same size.
@@ -154,7 +154,7 @@ DenseMatrix predict_vidr(ScGenVAE& vae, const PerturbData& d, const HeldOutTask&
     centroids.push_back(mc);
     deltas.push_back(column_means(Z, pert) - mc);
   }
-  if (centroids.size() < 2) throw std::runtime_error("vidr: needs at least two training cell types with both conditions, found " + std::to_string(centroids.size()));
+  if (centroids.size() < 2) throw Error("vidr: needs at least two training cell types with both conditions, found " + std::to_string(centroids.size()));
   const int64_t n = static_cast<int64_t>(centroids.size()), k = Z.cols();
   Eigen::MatrixXd A(n, k), B(n, k);
   for (int64_t i = 0; i < n; ++i) { A.row(i) = centroids[i]; B.row(i) = deltas[i]; }
@@ -176,7 +176,7 @@ DenseMatrix predict_mtae(MultiTaskAE& model, const PerturbData& d, const HeldOut
   const DenseMatrix ctrl = apps::take_rows(d.X, t.controls);
   DenseMatrix cond = DenseMatrix::Zero(1, n_conditions);
   cond(0, target_index) = 1;
-  return map_rows(ctrl, device, [&](const Tensor& x) {
+  return apps::map_rows(ctrl, device, [&](const Tensor& x) {
     const Tensor c = apps::to_tensor(cond.replicate(x.dim(0), 1), device);
     return model.decode(model.encode(x), c);
   });

@@ -1,11 +1,13 @@
 #pragma once
-// Minibatch training of a PerturbModel with Adam and early stopping on the validation loss;
-// the parameters of the best validation epoch are restored at the end.
-#include <map>
+// A PerturbModel on nn::fit: one phase (Adam on the model's main parameters; the model's own
+// adversary steps first), early stopping on the validation cells' mean "loss"; the parameters
+// of the best validation epoch are restored at the end.
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "apps/common/perturbation_models.h"
+#include "nn/fit.h"
 #include "omics/matrix.h"
 
 namespace cg::perturb {
@@ -18,20 +20,12 @@ struct TrainSettings {
   std::string label;  // progress prefix
 };
 
-struct TrainHistory {
-  std::vector<std::string> terms;                    // loss term names, in order
-  std::vector<std::map<std::string, double>> epochs;  // per epoch: "train_<term>", "val_loss"
-  int best_epoch = 0;                                // 1-based
-  double seconds = 0;
-};
+// history: per epoch "train_<term>" (terms by name) and "val_loss".
+using TrainHistory = nn::FitResult;
 
 // `conditions` holds every cell's one-hot condition (cells x conditions).
 TrainHistory train_model(PerturbModel& model, const omics::DenseMatrix& X, const omics::DenseMatrix& conditions,
                          const std::vector<int64_t>& train, const std::vector<int64_t>& validation,
                          const TrainSettings& settings);
-
-// Runs f over rows in chunks under no-grad, eval mode, and stacks the outputs (cells x out).
-omics::DenseMatrix map_rows(const omics::DenseMatrix& X, Device device, const std::function<Tensor(const Tensor&)>& f,
-                            int64_t chunk = 512);
 
 }  // namespace cg::perturb

@@ -1,12 +1,41 @@
 #include "apps/train_multitask/ablation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
 #include <sstream>
-#include <stdexcept>
+#include "apps/train_multitask/schedules.h"
+#include "autograd/error.h"
+#include "autograd/text.h"
+#include "nn/loss_weighting.h"
 
 namespace cg::multitask {
+
+const std::vector<AblationPart>& ablation_parts() {
+  static const std::vector<AblationPart> parts = [] {
+    std::vector<AblationPart> p = {
+        {"multitask", "the base configuration unchanged", [](Config&) {}},
+        {"translation_only", "no classifier (--no-classifier)", [](Config& c) { c.no_classifier = true; }},
+        {"classification_only", "no translation terms (--no-translation)", [](Config& c) { c.no_translation = true; }},
+        {"discriminator", "discriminators on", [](Config& c) { c.no_discriminator = false; }},
+        {"no_discriminator", "discriminators off (--no-discriminator)", [](Config& c) { c.no_discriminator = true; }},
+        {"no_contrastive", "contrastive term off (--no-contrastive)", [](Config& c) { c.no_contrastive = true; }},
+        {"no_reconstruction", "reconstruction term off (--no-reconstruction)", [](Config& c) { c.no_reconstruction = true; }},
+        {"vae", "Gaussian latents with a KL term (--vae)", [](Config& c) { c.vae = true; }},
+    };
+    for (const auto& w : nn::loss_weightings()) p.push_back({w.name, "--weighting " + w.name, nullptr});
+    for (const auto& sc : schedules()) p.push_back({sc.name, std::string("--schedule ") + sc.name, nullptr});
+    return p;
+  }();
+  return parts;
+}
+
+std::string ablation_parts_help() {
+  std::string out;
+  for (const auto& p : ablation_parts()) out += "\n  " + p.name + ": " + p.description;
+  return out;
+}
 
 Config apply_variant(const Config& base, const std::string& variant) {
   Config c = base;
@@ -14,21 +43,16 @@ Config apply_variant(const Config& base, const std::string& variant) {
   std::stringstream ss(variant);
   std::string part;
   while (std::getline(ss, part, '+')) {
-    if (part == "multitask") continue;
-    else if (part == "translation_only") c.no_classifier = true;
-    else if (part == "classification_only") c.no_translation = true;
-    else if (part == "fixed" || part == "uncertainty" || part == "dwa" || part == "gradnorm" || part == "pcgrad") c.weighting = part;
-    else if (part == "joint" || part == "alternating" || part == "finetune") c.schedule = part;
-    else if (part == "no_discriminator") c.no_discriminator = true;
-    else if (part == "discriminator") c.no_discriminator = false;
-    else if (part == "no_contrastive") c.no_contrastive = true;
-    else if (part == "no_reconstruction") c.no_reconstruction = true;
-    else if (part == "vae") c.vae = true;
-    else
-      throw std::runtime_error("--ablation: unknown variant '" + part +
-                               "' (known: multitask, translation_only, classification_only, fixed, uncertainty, dwa, gradnorm, "
-                               "pcgrad, joint, alternating, finetune, discriminator, no_discriminator, no_contrastive, no_reconstruction, vae; "
-                               "join several with '+')");
+    const auto& parts = ablation_parts();
+    const auto it = std::find_if(parts.begin(), parts.end(), [&](const AblationPart& p) { return p.name == part; });
+    if (it == parts.end()) {
+      std::vector<std::string> known;
+      for (const auto& p : parts) known.push_back(p.name);
+      throw Error("--ablation: unknown variant '" + part + "' (known: " + join(known) + "; join several with '+')");
+    }
+    if (it->apply) it->apply(c);
+    else if (std::any_of(schedules().begin(), schedules().end(), [&](const Schedule& sc) { return part == sc.name; })) c.schedule = part;
+    else c.weighting = part;
   }
   c.validate();
   return c;

@@ -11,6 +11,17 @@
 
 namespace cg::multitask {
 
+// One part of a variant name: what it changes in the configuration. Every loss-weighting
+// strategy and every schedule is a part too (under its own name), from their registries.
+struct AblationPart {
+  std::string name;
+  std::string description;
+  void (*apply)(Config& c);  // null for strategies and schedules (they set c.weighting / c.schedule)
+};
+const std::vector<AblationPart>& ablation_parts();
+// "\n  name: description" for every part, for --help.
+std::string ablation_parts_help();
+
 // The base configuration changed as `variant` says; throws listing the known names.
 Config apply_variant(const Config& base, const std::string& variant);
 

@@ -1,7 +1,7 @@
 #include "apps/train_multitask/attributions.h"
 
 #include <cstdio>
-#include <stdexcept>
+#include "autograd/error.h"
 
 #include "apps/common/matrix_bridge.h"
 #include "autograd/ops.h"
@@ -43,7 +43,7 @@ void write_attributions(UnitedNetModel& model, const TrainData& d, const std::ve
                         const std::vector<std::vector<std::string>>& feature_names, const std::vector<std::string>& class_names,
                         const Split& split, bool classifier_trained, Device device, const AttributionSettings& s,
                         const std::string& dir) {
-  if (d.condition.cols() > 0) throw std::runtime_error("--attributions: not supported with --condition-key (FiLM-conditioned decoders)");
+  if (d.condition.cols() > 0) throw Error("--attributions: not supported with --condition-key (FiLM-conditioned decoders)");
   model.eval();
   std::vector<int64_t> cells(split.test.begin(), split.test.begin() + std::min<size_t>(split.test.size(), s.max_cells));
   nn::AttributionOptions opt;

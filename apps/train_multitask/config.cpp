@@ -2,12 +2,17 @@
 
 #include <CLI/CLI.hpp>
 
-#include "apps/common/join.h"
+#include "apps/common/app_cli.h"
+#include "apps/train_multitask/ablation.h"
+#include "apps/train_multitask/loss_terms.h"
+#include "apps/train_multitask/schedules.h"
+#include "autograd/error.h"
+#include "autograd/text.h"
+#include "nn/loss_weighting.h"
 
+#include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <set>
-#include <stdexcept>
 
 namespace cg::multitask {
 
@@ -23,7 +28,8 @@ namespace cg::multitask {
   X(device) X(out) X(overwrite)
 
 namespace {
-[[noreturn]] void fail(const std::string& m) { throw std::runtime_error(m); }
+[[noreturn]] void fail(const std::string& m) { throw Error(m); }
+void schedule_named_or_fail(const std::string& name) { schedule(name); }
 }  // namespace
 
 std::map<std::string, std::string> parse_assignments(const std::vector<std::string>& entries, const std::string& flag) {
@@ -46,7 +52,7 @@ void Config::validate() const {
     for (const auto& [name, value] : parse_assignments(entries, flag)) {
       if (!mods.count(name)) fail(flag + ": '" + name + "' is not a modality given with --modality");
       if (!allowed.empty() && !allowed.count(value))
-        fail(flag + " " + name + ": unknown value '" + value + "' (expected " + apps::join(allowed) + ")");
+        fail(flag + " " + name + ": unknown value '" + value + "' (expected " + join(allowed) + ")");
     }
   };
   check_names(preprocess, "--preprocess", {"none", "log1p", "clr", "tfidf", "standardize"});
@@ -72,19 +78,16 @@ void Config::validate() const {
   if (latent < 1 || projector < 1) fail("--latent and --projector must be positive");
   if (kl_warmup < 0) fail("--kl-warmup: expected >= 0");
   if (!(temperature > 0)) fail("--temperature: expected a positive value");
-  const std::map<std::string, double> weights = {
-      {"--weight-reconstruction", weight_reconstruction}, {"--weight-translation", weight_translation},
-      {"--weight-discriminator", weight_discriminator},   {"--weight-generator", weight_generator},
-      {"--weight-classification", weight_classification}, {"--weight-contrastive", weight_contrastive},
-      {"--weight-kl", weight_kl}};
-  for (const auto& [flag, w] : weights) {
+  for (const auto& term : loss_terms()) {
+    const std::string flag = std::string("--weight-") + term.name;
+    const double w = this->*(term.weight);
     if (!std::isfinite(w)) fail(flag + ": expected a finite weight, found " + std::to_string(w));
     if (w < 0) fail(flag + ": a loss weight must be >= 0, found " + std::to_string(w));
   }
-  if (schedule != "alternating" && schedule != "finetune" && schedule != "joint")
-    fail("--schedule: expected alternating, finetune or joint, found '" + schedule + "'");
-  static const std::set<std::string> strategies = {"fixed", "uncertainty", "dwa", "gradnorm", "pcgrad"};
-  if (!strategies.count(weighting)) fail("--weighting: expected fixed, uncertainty, dwa, gradnorm or pcgrad, found '" + weighting + "'");
+  schedule_named_or_fail(schedule);
+  const auto& strategies = nn::loss_weighting_names();
+  if (std::find(strategies.begin(), strategies.end(), weighting) == strategies.end())
+    fail("--weighting: expected one of " + join(strategies) + ", found '" + weighting + "'");
   if (epochs < 1) fail("--epochs: expected at least 1, found " + std::to_string(epochs));
   if (patience < 1) fail("--patience: expected at least 1, found " + std::to_string(patience));
   if (select_on != "sum" && select_on != "translation" && select_on != "classification")
@@ -99,7 +102,7 @@ void Config::validate() const {
     if (t != "classifier" && !mods.count(t)) {
       std::vector<std::string> known{"classifier"};
       for (const auto& [name, file] : mods) known.push_back(name);
-      fail("--attribution-targets: unknown target '" + t + "' (expected one of: " + apps::join(known) + ")");
+      fail("--attribution-targets: unknown target '" + t + "' (expected one of: " + join(known) + ")");
     }
   if (!attribution_targets.empty() && attributions == 0) fail("--attribution-targets needs --attributions N (N > 0)");
   if (no_translation && no_classifier) fail("--no-translation and --no-classifier together leave nothing to train");
@@ -131,21 +134,7 @@ void merge_json(Config& c, const nlohmann::json& j, const std::string& source) {
 }
 
 void load_config_files(int argc, char** argv, Config& c) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i], path;
-    if (a == "--config" && i + 1 < argc) path = argv[i + 1];
-    else if (a.rfind("--config=", 0) == 0) path = a.substr(9);
-    else continue;
-    std::ifstream f(path);
-    if (!f) fail("--config " + path + ": cannot open the file");
-    nlohmann::json j;
-    try {
-      f >> j;
-    } catch (const nlohmann::json::exception& e) {
-      fail("--config " + path + ": not valid JSON (" + e.what() + ")");
-    }
-    merge_json(c, j, "--config " + path);
-  }
+  for (const auto& [source, j] : apps::read_config_files(argc, argv)) merge_json(c, j, source);
 }
 
 void add_flags(CLI::App& app, Config& c) {
@@ -171,15 +160,13 @@ void add_flags(CLI::App& app, Config& c) {
   app.add_flag("--no-reconstruction", c.no_reconstruction, "switch the reconstruction term off");
   app.add_flag("--no-discriminator", c.no_discriminator, "switch the discriminators (and generator term) off");
   app.add_flag("--no-contrastive", c.no_contrastive, "switch the contrastive term off");
-  app.add_option("--weight-reconstruction", c.weight_reconstruction, "loss weight");
-  app.add_option("--weight-translation", c.weight_translation, "loss weight");
-  app.add_option("--weight-discriminator", c.weight_discriminator, "loss weight");
-  app.add_option("--weight-generator", c.weight_generator, "loss weight");
-  app.add_option("--weight-classification", c.weight_classification, "loss weight");
-  app.add_option("--weight-contrastive", c.weight_contrastive, "loss weight");
-  app.add_option("--weight-kl", c.weight_kl, "loss weight (on the KL averaged over latent units)");
-  app.add_option("--schedule", c.schedule, "alternating (translation then classification), finetune (reverse) or joint");
-  app.add_option("--weighting", c.weighting, "fixed, uncertainty, dwa, gradnorm or pcgrad");
+  for (const auto& term : loss_terms())
+    app.add_option(std::string("--weight-") + term.name, c.*(term.weight), std::string("loss weight: ") + term.description);
+  std::string schedules_help, weightings_help;
+  for (const auto& sc : schedules()) schedules_help += std::string("\n  ") + sc.name + ": " + sc.description;
+  for (const auto& w : nn::loss_weightings()) weightings_help += "\n  " + w.name + ": " + w.description;
+  app.add_option("--schedule", c.schedule, "how the translation group and the classifier share an epoch:" + schedules_help);
+  app.add_option("--weighting", c.weighting, "loss-weighting strategy of the translation group (every task with joint):" + weightings_help);
   app.add_option("--epochs", c.epochs, "maximum epochs");
   app.add_option("--patience", c.patience, "early-stopping patience (epochs without a better validation loss)");
   app.add_option("--select-on", c.select_on,
@@ -188,9 +175,7 @@ void add_flags(CLI::App& app, Config& c) {
   app.add_option("--batch-size", c.batch_size, "minibatch size");
   app.add_option("--lr", c.lr, "Adam learning rate");
   app.add_option("--ablation", c.ablation,
-                 "comma-separated variants: multitask, translation_only, classification_only, fixed, uncertainty, dwa, "
-                 "gradnorm, pcgrad, joint, alternating, finetune, discriminator, no_discriminator, no_contrastive, no_reconstruction, vae; "
-                 "combine with '+' (joint+pcgrad)")
+                 "comma-separated variants, each a '+'-joined list of parts (joint+pcgrad):" + ablation_parts_help())
       ->delimiter(',');
   app.add_option("--attributions", c.attributions, "write integrated-gradients attributions: top N features per output (0: off)");
   app.add_option("--attribution-cells", c.attribution_cells, "held-out cells used for attributions");

@@ -73,7 +73,7 @@ struct Config {
   std::string out;
   bool overwrite = false;
 
-  void validate() const;  // throws std::runtime_error naming the setting
+  void validate() const;  // throws cg::Error naming the setting
 };
 
 nlohmann::json to_json(const Config& c);

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
-#include <stdexcept>
+#include "autograd/error.h"
 #include <unordered_map>
 
 #include "omics/preprocess.h"
@@ -13,7 +13,7 @@
 namespace cg::multitask {
 namespace {
 
-[[noreturn]] void fail(const std::string& m) { throw std::runtime_error(m); }
+[[noreturn]] void fail(const std::string& m) { throw Error(m); }
 
 std::string first_few(const std::vector<std::string>& names, size_t k = 5) {
   std::string s;

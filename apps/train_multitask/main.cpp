@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include "autograd/error.h"
+#include "apps/common/app_cli.h"
 #include "apps/common/app_main.h"
 #include "apps/common/run_folder.h"
 #include "apps/train_multitask/ablation.h"
@@ -23,15 +25,6 @@ using namespace cg;
 using namespace cg::multitask;
 
 namespace {
-
-Device resolve_device(const std::string& d) {
-  if (d == "cpu") return Device::CPU;
-  if (d == "cuda") {
-    if (!cuda_available()) throw std::runtime_error("--device cuda: no CUDA device is available (use --device cpu or auto)");
-    return Device::CUDA;
-  }
-  return cuda_available() ? Device::CUDA : Device::CPU;
-}
 
 // A sub-folder of the run ("" for the run folder itself), created, as a path ending in '/'.
 std::string folder(const apps::RunFolder& run, const std::string& sub) {
@@ -62,14 +55,14 @@ nlohmann::json run_one(const Config& c, const Dataset& data, const Split& split,
   spec.hidden = c.hidden;
   spec.latent = c.latent;
   spec.projector = c.projector;
-  spec.classes = active.classification ? td.classes : 0;
+  spec.classes = active.has("classification") ? td.classes : 0;
   spec.conditions = td.condition.cols();
   spec.vae = c.vae;
-  spec.discriminators = active.discriminator || active.generator;
+  spec.discriminators = active.has("discriminator") || active.has("generator");
   UnitedNetModel model(spec, c.seed);
 
   const TrainResult tr = train_model(model, c, td, split, device, dir, label);
-  Evaluation ev = evaluate_model(model, td, names, features, split, active.classification, device, c.seed);
+  Evaluation ev = evaluate_model(model, td, names, features, split, active.has("classification"), device, c.seed);
   ev.metrics["split"] = split.name;
   ev.metrics["train_seconds"] = tr.seconds;
   ev.metrics["best_epoch"] = tr.best_epoch;
@@ -83,7 +76,7 @@ nlohmann::json run_one(const Config& c, const Dataset& data, const Split& split,
   write_latent(dir, ev, data, split, c.label_key);
   if (full_outputs) write_translations(dir, ev, data, prepared, split);
   if (full_outputs && c.attributions > 0)
-    write_attributions(model, td, names, features, data.label_names, split, active.classification, device,
+    write_attributions(model, td, names, features, data.label_names, split, active.has("classification"), device,
                        AttributionSettings{c.attributions, c.attribution_steps, c.attribution_cells, c.attribution_targets}, dir);
   return ev.metrics;
 }
@@ -123,7 +116,7 @@ int run(int argc, char** argv) {
   std::vector<std::string> variants = c.ablation;
   std::vector<Config> configs;
   for (const auto& v : variants) configs.push_back(apply_variant(c, v));  // unknown names fail before any work
-  const Device device = resolve_device(c.device);
+  const Device device = apps::resolve_device(c.device);
   const Dataset data = load_dataset(c);
   const std::vector<Split> splits = make_splits(c, data);
   apps::RunFolder run(c.out, c.overwrite);

@@ -1,6 +1,6 @@
 #include "apps/train_multitask/model.h"
 
-#include <stdexcept>
+#include "autograd/error.h"
 
 #include "autograd/ops.h"
 
@@ -108,12 +108,12 @@ Tensor UnitedNetModel::fuse(const std::vector<Tensor>& z) { return fuser_->forwa
 Tensor UnitedNetModel::project(const Tensor& z) { return projector_->forward(z); }
 
 Tensor UnitedNetModel::classify(const Tensor& projected) {
-  if (!head_) throw std::logic_error("classify: the model has no classification head");
+  if (!head_) throw Error("classify: the model has no classification head");
   return head_->forward(projected);
 }
 
 Tensor UnitedNetModel::discriminate(size_t m, const Tensor& x) {
-  if (discriminators_.empty()) throw std::logic_error("discriminate: the model has no discriminators");
+  if (discriminators_.empty()) throw Error("discriminate: the model has no discriminators");
   return discriminators_.at(m)->forward(x);
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The UnitedNet-style multi-task model (../shared/methods.md): per modality an encoder
+// The UnitedNet-style multi-task model (Tang et al. 2023, UnitedNet): per modality an encoder
 // (in -> hidden... -> latent, BatchNorm + ReLU, Kaiming init; optionally a Gaussian/VAE
 // encoder), a decoder mirroring it (FiLM-conditioned on the one-hot condition when there is
 // one, as the multi-task autoencoder does) and a least-squares discriminator (in -> 64 -> 1);

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <stdexcept>
+#include "autograd/error.h"
 
 #include "omics/splits.h"
 
@@ -48,7 +48,7 @@ std::vector<Split> make_splits(const Config& c, const Dataset& d) {
     s.train = std::move(train);
     s.validation = std::move(val);
     if (s.train.size() < 2 || s.validation.size() < 2 || s.test.size() < 1)
-      throw std::runtime_error(s.name + ": too few cells for training (" + std::to_string(s.train.size()) + "), validation (" +
+      throw Error(s.name + ": too few cells for training (" + std::to_string(s.train.size()) + "), validation (" +
                                std::to_string(s.validation.size()) + ") and test (" + std::to_string(s.test.size()) +
                                "); give more cells or larger --test-fraction / --validation-fraction");
     splits.push_back(std::move(s));

@@ -8,34 +8,17 @@
 #include <vector>
 
 #include "apps/train_multitask/config.h"
+#include "apps/train_multitask/loss_terms.h"
+#include "apps/train_multitask/step_losses.h"
+#include "nn/fit.h"
 #include "apps/train_multitask/model.h"
 #include "apps/train_multitask/splits.h"
 #include "omics/matrix.h"
 
 namespace cg::multitask {
 
-// The tensors-to-be of one run: every cell, preprocessed.
-struct TrainData {
-  std::vector<omics::DenseMatrix> X;  // per modality
-  std::vector<bool> bce;              // per modality
-  omics::DenseMatrix condition;       // one-hot; 0 columns when unconditioned
-  std::vector<int32_t> labels;        // empty without a label key
-  int64_t classes = 0;
-};
-
-// Which loss terms a configuration trains (switched-off parts and zero weights are left out).
-struct ActiveTerms {
-  bool reconstruction, translation, generator, discriminator, contrastive, kl, classification;
-  std::vector<std::string> translation_group() const;  // in logging order
-};
-ActiveTerms active_terms(const Config& c, bool has_labels);
-
-struct TrainResult {
-  std::vector<std::map<std::string, double>> history;  // one row per epoch
-  int best_epoch = 0;                                   // 1-based
-  double best_val = 0, seconds = 0;
-  std::vector<std::string> terms;                       // loss terms logged
-};
+// history: one row per epoch (train_<term>, weight_<term>, val_<term>, val_loss, seconds).
+using TrainResult = nn::FitResult;
 
 // Trains on split.train, early-stops on split.validation, writes <folder>/best.h5, last.h5,
 // history.csv and history.jsonl (folder: a run-folder path ending in '/', or "" for none) and

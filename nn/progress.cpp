@@ -1,8 +1,8 @@
-#include "apps/common/progress.h"
+#include "nn/progress.h"
 
 #include <cstdio>
 
-namespace cg::apps {
+namespace cg::nn {
 
 Progress::Progress(std::string what, int total) : what_(std::move(what)), total_(total), start_(std::chrono::steady_clock::now()) {}
 
@@ -26,4 +26,4 @@ void Progress::report(int done, const std::string& detail) {
   std::fflush(stderr);
 }
 
-}  // namespace cg::apps
+}  // namespace cg::nn

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <string>
 
-namespace cg::apps {
+namespace cg::nn {
 
 class Progress {
  public:
@@ -22,4 +22,4 @@ class Progress {
 
 std::string format_duration(double seconds);
 
-}  // namespace cg::apps
+}  // namespace cg::nn

@@ -1,0 +1,40 @@
+#include "apps/common/app_cli.h"
+
+#include <fstream>
+
+#include "autograd/error.h"
+
+namespace cg::apps {
+
+std::vector<std::pair<std::string, nlohmann::json>> read_config_files(int argc, char** argv) {
+  std::vector<std::pair<std::string, nlohmann::json>> out;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    std::string path;
+    if (a == "--config" && i + 1 < argc) path = argv[i + 1];
+    else if (a.rfind("--config=", 0) == 0) path = a.substr(9);
+    else continue;
+    const std::string source = "--config " + path;
+    std::ifstream f(path);
+    if (!f) throw Error(source + ": cannot open the file");
+    nlohmann::json j;
+    try {
+      f >> j;
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(source + ": not valid JSON (" + e.what() + ")");
+    }
+    out.emplace_back(source, std::move(j));
+  }
+  return out;
+}
+
+Device resolve_device(const std::string& d) {
+  if (d == "cpu") return Device::CPU;
+  if (d == "cuda") {
+    if (!cuda_available()) throw Error("--device cuda: no CUDA device is available (use --device cpu or auto)");
+    return Device::CUDA;
+  }
+  return cuda_available() ? Device::CUDA : Device::CPU;
+}
+
+}  // namespace cg::apps

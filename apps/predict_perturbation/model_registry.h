@@ -1,0 +1,61 @@
+#pragma once
+// The models predict_perturbation compares, registered once: name, one-line description, the
+// network each needs trained (scgen and vidr share one VAE), what the held-out checks need of
+// the data, and the prediction. --help, config validation, the held-out checks and the run all
+// read this list; adding a model is its prediction function plus one entry.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "apps/common/perturbation_models.h"
+#include "apps/predict_perturbation/config.h"
+#include "apps/predict_perturbation/data.h"
+#include "apps/predict_perturbation/predictors.h"
+#include "apps/predict_perturbation/trainer.h"
+
+namespace cg::perturb {
+
+// A trainable network: built from the data's shape and the settings, trained once per
+// (held-out type, seed) and shared by every model that names it.
+struct NetworkEntry {
+  std::string name;  // also the progress label
+  std::unique_ptr<PerturbModel> (*make)(int64_t genes, int64_t conditions, const Config& c, uint64_t seed);
+};
+const std::vector<NetworkEntry>& perturb_networks();
+
+struct TrainedNetwork {
+  std::unique_ptr<PerturbModel> model;
+  TrainHistory history;
+};
+
+struct PredictionContext {
+  const PerturbData& data;
+  const HeldOutTask& task;
+  const Config& config;
+  const std::string& perturbed;  // the value predicted
+  int perturbed_index;           // its index in data.perturbed
+  int64_t conditions;            // one-hot width
+  uint64_t seed;
+  Device device;
+  PerturbModel* network;         // the trained network the model names, or null
+};
+
+struct PerturbModelEntry {
+  std::string name;
+  std::string description;
+  std::string network;           // "" for the baselines
+  bool writes_history;           // false where another model writes the shared network's curves
+  // Learns a value's response from the other cell types' cells of that value (held-out check).
+  bool learns_from_other_types;
+  // Needs at least this many other cell types with both control and the fitted value.
+  int min_types_with_both;
+  omics::DenseMatrix (*predict)(const PredictionContext& ctx);
+};
+const std::vector<PerturbModelEntry>& perturb_models();
+const PerturbModelEntry& perturb_model(const std::string& name);  // throws listing the names
+std::vector<std::string> perturb_model_names();
+// "\n  name: description" per model, for --help.
+std::string perturb_models_help();
+
+}  // namespace cg::perturb

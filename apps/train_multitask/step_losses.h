@@ -1,0 +1,68 @@
+#pragma once
+// The multi-task model's loss terms for one batch (reconstruction, translation, generator,
+// contrastive, KL, classification; see loss_terms.h), unweighted, and the batch tensors they
+// are computed from.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "apps/train_multitask/loss_terms.h"
+#include "apps/train_multitask/model.h"
+#include "autograd/rng.h"
+#include "omics/matrix.h"
+
+namespace cg::multitask {
+
+// The tensors-to-be of one run: every cell, preprocessed.
+struct TrainData {
+  std::vector<omics::DenseMatrix> X;  // per modality
+  std::vector<bool> bce;              // per modality
+  omics::DenseMatrix condition;       // one-hot; 0 columns when unconditioned
+  std::vector<int32_t> labels;        // empty without a label key
+  int64_t classes = 0;
+};
+
+struct BatchTensors {
+  std::vector<Tensor> x;
+  Tensor condition, labels;
+  int64_t n = 0;
+};
+BatchTensors make_batch(const TrainData& d, const std::vector<int64_t>& rows, Device device);
+
+Tensor mean_of(const std::vector<Tensor>& v);
+
+// Every active term by name.
+struct Terms {
+  std::map<std::string, Tensor> t;
+};
+
+class Step {
+ public:
+  Step(UnitedNetModel& m, const Config& c, const TrainData& d, const ActiveTerms& a)
+      : model_(m), c_(c), d_(d), a_(a), contrastive_gen_(c.seed, 13) {}
+  void set_class_weights(const Tensor& w) { class_weights_ = w; }
+  Generator& contrastive_generator() { return contrastive_gen_; }
+
+  // The losses of one batch. with_translation / with_classification select the groups;
+  // reconstructions (when given) receives each modality's reconstruction (sigmoid for BCE).
+  Terms losses(const BatchTensors& b, bool with_translation, bool with_classification, double kl_factor,
+               std::vector<Tensor>* reconstructions = nullptr);
+  // The discriminators' LSGAN loss on real cells vs the detached reconstructions, over modalities.
+  Tensor discriminator_loss(const BatchTensors& b, const std::vector<Tensor>& reconstructions);
+
+ private:
+  UnitedNetModel& model_;
+  const Config& c_;
+  const TrainData& d_;
+  ActiveTerms a_;
+  Generator contrastive_gen_;
+  Tensor class_weights_;
+};
+
+// The validation columns of an epoch's row: val_<term> for reconstruction, translation and
+// classification (eval mode, no tape), and val_loss, what early stopping and the best state
+// follow: the --select-on terms weighted as in training, or all of them when none is active.
+void validation_losses(Step& step, UnitedNetModel& model, const BatchTensors& validation, const Config& c,
+                       bool with_translation, bool with_classification, std::map<std::string, double>& row);
+
+}  // namespace cg::multitask

@@ -1,0 +1,24 @@
+#pragma once
+// Joins names for messages ("types present: A, B, C"). Here, below every layer that writes
+// error messages, so that nn/, omics/ and apps/ share one.
+#include <string>
+
+namespace cg {
+
+template <class Range> std::string join(const Range& items, const std::string& separator = ", ") {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
+  }
+  return out;
+}
+
+// 'a', 'b', 'c': names quoted, for lists of user-given names.
+template <class Range> std::string join_quoted(const Range& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "'" : ", '") + std::string(item) + "'";
+  return out;
+}
+
+}  // namespace cg
