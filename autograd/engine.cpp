@@ -58,6 +58,33 @@ Tensor record(Tensor out, const char* op, std::vector<Tensor> inputs, BackwardFn
   return out;
 }
 
+namespace {
+// The nodes reachable from `root`, each after every node it feeds (iterative depth-first
+// search, post-order): reversed, an order in which a node's gradient is complete before use.
+std::vector<Node*> post_order(Node* root) {
+  std::vector<Node*> order;
+  std::unordered_set<Node*> seen;
+  std::vector<std::pair<Node*, size_t>> stack{{root, 0}};
+  seen.insert(root);
+  while (!stack.empty()) {
+    auto& [node, next] = stack.back();
+    if (next < node->inputs.size()) {
+      const Tensor& in = node->inputs[next++];
+      if (in.defined() && in.requires_grad() && in.grad_fn()) {
+        Node* child = in.grad_fn().get();
+        CG_CHECK(!child->released, "backward: the tape of '" << child->op
+                                                             << "' was already released by an earlier backward()");
+        if (seen.insert(child).second) stack.emplace_back(child, 0);
+      }
+    } else {
+      order.push_back(node);
+      stack.pop_back();
+    }
+  }
+  return order;
+}
+}  // namespace
+
 void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) {
   CG_CHECK(root.requires_grad(), "backward: the tensor " << root.describe()
                                                          << " does not require a gradient (no input of its graph "
@@ -88,26 +115,7 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
   CG_CHECK(!root.grad_fn()->released, "backward: the tape of '" << root.grad_fn()->op
                                                                  << "' was already released by an earlier backward()");
 
-  // Reverse topological order by iterative depth-first search.
-  std::vector<Node*> order;
-  std::unordered_set<Node*> seen;
-  std::vector<std::pair<Node*, size_t>> stack{{root.grad_fn().get(), 0}};
-  seen.insert(root.grad_fn().get());
-  while (!stack.empty()) {
-    auto& [node, next] = stack.back();
-    if (next < node->inputs.size()) {
-      const Tensor& in = node->inputs[next++];
-      if (in.defined() && in.requires_grad() && in.grad_fn()) {
-        Node* child = in.grad_fn().get();
-        CG_CHECK(!child->released, "backward: the tape of '" << child->op
-                                                             << "' was already released by an earlier backward()");
-        if (seen.insert(child).second) stack.emplace_back(child, 0);
-      }
-    } else {
-      order.push_back(node);
-      stack.pop_back();
-    }
-  }
+  const std::vector<Node*> order = post_order(root.grad_fn().get());
 
   std::unordered_map<Node*, Tensor> grads;
   grads[root.grad_fn().get()] = grad;

@@ -83,6 +83,35 @@ Tensor float_tensor(const std::vector<double>& v, const Shape& shape, DType dtyp
   return t;
 }
 
+// Steps [s0, s1) of the path for every cell: the interpolation points (rows step-major), the
+// input-minus-reference differences and the steps' weights, built on x's device without
+// recording.
+struct PathChunk {
+  Tensor points, diff, step_weight;
+};
+PathChunk path_chunk(const Tensor& x, const Tensor& refs, const PathPlan& plan, int64_t s0, int64_t s1) {
+  NoGradGuard no_grad;
+  const int64_t N = x.dim(0), cs = s1 - s0, rows = cs * N;
+  std::vector<int32_t> cell(rows), ref(rows);
+  std::vector<double> alpha(rows), w(cs);
+  for (int64_t s = s0; s < s1; ++s) {
+    w[s - s0] = plan.weight[s];
+    for (int64_t n = 0; n < N; ++n) {
+      const int64_t row = (s - s0) * N + n;
+      cell[row] = static_cast<int32_t>(n);
+      ref[row] = plan.ref_index[s * N + n];
+      alpha[row] = plan.alpha[s * N + n];
+    }
+  }
+  PathChunk c;
+  const Tensor xr = gather_rows(x, index_tensor(cell, x.device()));
+  const Tensor rr = gather_rows(refs, index_tensor(ref, x.device()));
+  c.diff = sub(xr, rr);
+  c.points = add(rr, mul(c.diff, float_tensor(alpha, {rows, 1}, x.dtype(), x.device())));
+  c.step_weight = float_tensor(w, {cs, 1}, x.dtype(), x.device());
+  return c;
+}
+
 AttributionResult attribute(const char* fn, const AttributionFn& f, const Tensor& x_in, const Tensor& refs_in,
                             const PathPlan& plan, const AttributionOptions& opt) {
   CG_CHECK(static_cast<bool>(f), fn << ": f is empty");
@@ -97,7 +126,6 @@ AttributionResult attribute(const char* fn, const AttributionFn& f, const Tensor
 
   const Tensor x = x_in.detach(), refs = refs_in.detach();
   const int64_t N = x.dim(0), F_in = x.dim(1), S = plan.steps;
-  const DType dtype = x.dtype();
   const Device device = x.device();
 
   // Completeness terms; also fixes F_out.
@@ -127,27 +155,10 @@ AttributionResult attribute(const char* fn, const AttributionFn& f, const Tensor
     for (int64_t s0 = 0; s0 < S; s0 += steps_per_forward) {
       const int64_t s1 = std::min(S, s0 + steps_per_forward), cs = s1 - s0, rows = cs * N;
 
-      // The chunk's interpolation points, built on x's device without recording.
-      Tensor points, diff, step_weight;
-      {
-        NoGradGuard no_grad;
-        std::vector<int32_t> cell(rows), ref(rows);
-        std::vector<double> alpha(rows), w(cs);
-        for (int64_t s = s0; s < s1; ++s) {
-          w[s - s0] = plan.weight[s];
-          for (int64_t n = 0; n < N; ++n) {
-            const int64_t row = (s - s0) * N + n;
-            cell[row] = static_cast<int32_t>(n);
-            ref[row] = plan.ref_index[s * N + n];
-            alpha[row] = plan.alpha[s * N + n];
-          }
-        }
-        const Tensor xr = gather_rows(x, index_tensor(cell, device));
-        const Tensor rr = gather_rows(refs, index_tensor(ref, device));
-        diff = sub(xr, rr);
-        points = add(rr, mul(diff, float_tensor(alpha, {rows, 1}, dtype, device)));
-        step_weight = float_tensor(w, {cs, 1}, dtype, device);
-      }
+      PathChunk chunk = path_chunk(x, refs, plan, s0, s1);
+      Tensor& points = chunk.points;
+      const Tensor& diff = chunk.diff;
+      const Tensor& step_weight = chunk.step_weight;
       points.set_requires_grad(true);
       const Tensor out = f(points);
       CG_CHECK(out.defined() && out.rows() == rows && out.cols() == F_out,
