@@ -1,5 +1,6 @@
 #include "autograd/allocator.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -138,7 +139,15 @@ void cuda_deallocate(void* p) {
   CudaCache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
   auto it = c.live.find(p);
-  if (it == c.live.end()) return;
+  if (it == c.live.end()) {
+    // A pointer this allocator did not hand out, or one already freed: a double free or a
+    // stray pointer, i.e. memory corruption that must not pass silently. This runs in
+    // ~Storage (implicitly noexcept), where an exception would call std::terminate without a
+    // message, so say what happened and abort: the core dump shows the call stack.
+    std::fprintf(stderr, "cellgrad: fatal: freeing CUDA memory at %p that is not allocated (double free or a pointer "
+                 "not from cuda_allocate)\n", p);
+    std::abort();
+  }
   const size_t cls = it->second;
   c.live.erase(it);
   c.free_blocks[cls].push_back(p);

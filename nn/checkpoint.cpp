@@ -1,16 +1,13 @@
 // Checkpoint save/load: the layout described in nn/checkpoint.h over nn/hdf5_tensor_io.h.
 #include "nn/checkpoint.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cmath>
-#include <cstdio>
 #include <set>
 #include <sstream>
 
 #include "autograd/error.h"
 #include "autograd/optim.h"
+#include "base/atomic_write.h"
 #include "nn/hdf5_tensor_io.h"
 #include "nn/loss_weighting.h"
 
@@ -36,19 +33,11 @@ void check_names(const std::string& path, const char* kind, const std::vector<st
 
 void write_named(const h5::File& f, hid_t parent, const std::string& group, const NamedTensors& tensors,
                  const std::string& where) {
-  h5::Handle g = h5::create_group(f, parent, group, where);
-  for (const auto& [name, t] : tensors) h5::write_tensor(f, g.id(), name, t, where + "/" + group);
+  h5::Hid g = h5::create_group(f, parent, group, where);
+  for (const auto& [name, t] : tensors) h5::write_tensor(f, g.get(), name, t, where + "/" + group);
 }
 
 std::vector<uint64_t> generator_words(const Generator& g) { return {g.seed(), g.stream(), g.offset()}; }
-
-// fsync so that the rename below never exposes a file whose data is still only in the page cache.
-void sync_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
 
 }  // namespace
 
@@ -62,9 +51,10 @@ void save_checkpoint(const std::string& path, const TrainingState& s) {
     CG_CHECK(!name.empty() && name != "." && name.find('/') == std::string::npos,
              "checkpoint '" << path << "': scalar name '" << name << "' is not usable (empty, '.' or contains '/')");
 
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  h5::File f = h5::File::create(tmp);
-  try {
+  // The writer closes the file itself (a failed flush throws before anything is renamed); when it
+  // throws, its handles close (groups before the file) before the temporary is removed.
+  write_atomically(path, "checkpoint '" + path + "': ", [&](const std::string& tmp) {
+    h5::File f = h5::File::create(tmp);
     const hid_t root = f.id();
     h5::write_attr_string(f, root, "format", kFormat);
     h5::write_attr_i64(f, root, "format_version", kFormatVersion);
@@ -72,44 +62,37 @@ void save_checkpoint(const std::string& path, const TrainingState& s) {
     h5::write_attr_i64(f, root, "epoch", s.epoch);
     h5::write_string(f, root, "metadata", s.metadata);
 
-    h5::Handle modules = h5::create_group(f, root, "modules", "");
+    h5::Hid modules = h5::create_group(f, root, "modules", "");
     for (const auto& [name, m] : s.modules) {
-      h5::Handle g = h5::create_group(f, modules.id(), name, "/modules");
+      h5::Hid g = h5::create_group(f, modules.get(), name, "/modules");
       const std::string where = "/modules/" + name;
-      write_named(f, g.id(), "parameters", m->named_parameters(), where);
-      write_named(f, g.id(), "buffers", m->named_buffers(), where);
+      write_named(f, g.get(), "parameters", m->named_parameters(), where);
+      write_named(f, g.get(), "buffers", m->named_buffers(), where);
     }
-    h5::Handle optimizers = h5::create_group(f, root, "optimizers", "");
+    h5::Hid optimizers = h5::create_group(f, root, "optimizers", "");
     for (const auto& [name, opt] : s.optimizers) {
-      write_named(f, optimizers.id(), name, opt->state(), "/optimizers");
-      h5::Handle g = h5::open_group(f, optimizers.id(), name, "/optimizers");
-      h5::write_attr_f64(f, g.id(), "lr", opt->lr(), "/optimizers/" + name);
+      write_named(f, optimizers.get(), name, opt->state(), "/optimizers");
+      h5::Hid g = h5::open_group(f, optimizers.get(), name, "/optimizers");
+      h5::write_attr_f64(f, g.get(), "lr", opt->lr(), "/optimizers/" + name);
     }
-    h5::Handle generators = h5::create_group(f, root, "generators", "");
-    for (const auto& [name, gen] : s.generators) h5::write_u64(f, generators.id(), name, generator_words(*gen), "/generators");
-    h5::Handle weightings = h5::create_group(f, root, "loss_weightings", "");
+    h5::Hid generators = h5::create_group(f, root, "generators", "");
+    for (const auto& [name, gen] : s.generators) h5::write_u64(f, generators.get(), name, generator_words(*gen), "/generators");
+    h5::Hid weightings = h5::create_group(f, root, "loss_weightings", "");
     for (const auto& [name, w] : s.loss_weightings) {
-      write_named(f, weightings.id(), name, w->state(), "/loss_weightings");
+      write_named(f, weightings.get(), name, w->state(), "/loss_weightings");
       if (Generator* gen = w->generator()) {
-        h5::Handle g = h5::open_group(f, weightings.id(), name, "/loss_weightings");
-        h5::write_u64(f, g.id(), "rng", generator_words(*gen), "/loss_weightings/" + name);
+        h5::Hid g = h5::open_group(f, weightings.get(), name, "/loss_weightings");
+        h5::write_u64(f, g.get(), "rng", generator_words(*gen), "/loss_weightings/" + name);
       }
     }
-    h5::Handle scalars = h5::create_group(f, root, "scalars", "");
+    h5::Hid scalars = h5::create_group(f, root, "scalars", "");
     for (const auto& [name, v] : s.scalars)
-      h5::write_tensor(f, scalars.id(), name, Tensor::from_vector(std::vector<double>{v}, {1}), "/scalars");
+      h5::write_tensor(f, scalars.get(), name, Tensor::from_vector(std::vector<double>{v}, {1}), "/scalars");
 
     // Groups must close before the file for the close to flush everything.
     modules.close(), optimizers.close(), generators.close(), weightings.close(), scalars.close();
     f.close();
-    sync_file(tmp);
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
-      throw Error("checkpoint '" + path + "': cannot rename the temporary file '" + tmp + "' over it");
-  } catch (...) {
-    f = h5::File();  // closes whatever is still open before the file is removed
-    std::remove(tmp.c_str());
-    throw;
-  }
+  });
 }
 
 namespace {
@@ -132,14 +115,14 @@ class Loader {
   NamedTensors match(hid_t parent, const std::string& group, const std::string& where, const NamedTensors& expected,
                      const std::set<std::string>& ignore = {}) {
     NamedTensors read;
-    h5::Handle g = h5::open_group(f_, parent, group, where);
+    h5::Hid g = h5::open_group(f_, parent, group, where);
     const std::string at = where + "/" + group;
     if (!g.valid()) {
       issues_.push_back("missing group " + at);
       return read;
     }
     std::set<std::string> in_file;
-    for (const auto& n : h5::list_members(f_, g.id(), at))
+    for (const auto& n : h5::list_members(f_, g.get(), at))
       if (!ignore.count(n)) in_file.insert(n);
     for (const auto& [name, t] : expected) {
       const std::string full = at + "/" + name;
@@ -148,7 +131,7 @@ class Loader {
         continue;
       }
       in_file.erase(name);
-      const h5::TensorInfo info = h5::tensor_info(f_, g.id(), name, at);
+      const h5::TensorInfo info = h5::tensor_info(f_, g.get(), name, at);
       if (!info.ok) {
         issues_.push_back("unreadable " + full + ": " + info.problem);
         continue;
@@ -158,10 +141,10 @@ class Loader {
                           describe(t.dtype(), t.shape()));
         continue;
       }
-      read.emplace_back(name, h5::read_tensor(f_, g.id(), name, info, at));
+      read.emplace_back(name, h5::read_tensor(f_, g.get(), name, info, at));
     }
     for (const auto& name : in_file) {
-      const h5::TensorInfo info = h5::tensor_info(f_, g.id(), name, at);
+      const h5::TensorInfo info = h5::tensor_info(f_, g.get(), name, at);
       issues_.push_back("unexpected " + at + "/" + name + (info.ok ? " " + describe(info.dtype, info.shape) : ""));
     }
     return read;
@@ -181,8 +164,8 @@ class Loader {
   std::vector<std::string> issues_;
 };
 
-h5::Handle require_group(const h5::File& f, hid_t parent, const std::string& name) {
-  h5::Handle g = h5::open_group(f, parent, name, "");
+h5::Hid require_group(const h5::File& f, hid_t parent, const std::string& name) {
+  h5::Hid g = h5::open_group(f, parent, name, "");
   if (!g.valid()) f.fail("group '/" + name + "' is missing (not a complete checkpoint)");
   return g;
 }
@@ -216,32 +199,32 @@ void load_checkpoint(const std::string& path, TrainingState& s) {
   Loader loader(f);
   Pending pending;
 
-  h5::Handle modules = require_group(f, root, "modules");
-  loader.unexpected_members(modules.id(), "/modules", names_of(s.modules));
+  h5::Hid modules = require_group(f, root, "modules");
+  loader.unexpected_members(modules.get(), "/modules", names_of(s.modules));
   for (const auto& [name, m] : s.modules) {
-    h5::Handle g = h5::open_group(f, modules.id(), name, "/modules");
+    h5::Hid g = h5::open_group(f, modules.get(), name, "/modules");
     if (!g.valid()) {
       loader.issue("missing module /modules/" + name);
       continue;
     }
     for (const char* kind : {"parameters", "buffers"}) {
       const NamedTensors expected = std::string(kind) == "parameters" ? m->named_parameters() : m->named_buffers();
-      const NamedTensors read = loader.match(g.id(), kind, "/modules/" + name, expected);
+      const NamedTensors read = loader.match(g.get(), kind, "/modules/" + name, expected);
       for (const auto& [n, t] : read)
         for (const auto& [en, et] : expected)
           if (en == n) pending.copies.emplace_back(et, t);
     }
   }
 
-  h5::Handle optimizers = require_group(f, root, "optimizers");
-  loader.unexpected_members(optimizers.id(), "/optimizers", names_of(s.optimizers));
+  h5::Hid optimizers = require_group(f, root, "optimizers");
+  loader.unexpected_members(optimizers.get(), "/optimizers", names_of(s.optimizers));
   for (const auto& [name, opt] : s.optimizers) {
-    if (!h5::exists(optimizers.id(), name)) {
+    if (!h5::exists(optimizers.get(), name)) {
       loader.issue("missing optimizer /optimizers/" + name);
       continue;
     }
     // The live state buffers tell the expected names and sizes.
-    NamedTensors read = loader.match(optimizers.id(), name, "/optimizers", opt->state());
+    NamedTensors read = loader.match(optimizers.get(), name, "/optimizers", opt->state());
     const NamedTensors expected = opt->state();
     if (read.size() != expected.size()) continue;
     for (const auto& [n, t] : read)
@@ -250,27 +233,27 @@ void load_checkpoint(const std::string& path, TrainingState& s) {
         if (!(step >= 0 && std::floor(step) == step))
           loader.issue("different /optimizers/" + name + "/step: " + std::to_string(step) + " is not a step count");
       }
-    h5::Handle g = h5::open_group(f, optimizers.id(), name, "/optimizers");
-    pending.optimizer_lrs.emplace_back(opt, h5::read_attr_f64(f, g.id(), "lr", "/optimizers/" + name));
+    h5::Hid g = h5::open_group(f, optimizers.get(), name, "/optimizers");
+    pending.optimizer_lrs.emplace_back(opt, h5::read_attr_f64(f, g.get(), "lr", "/optimizers/" + name));
     pending.optimizer_states.emplace_back(opt, std::move(read));
   }
 
-  h5::Handle generators = require_group(f, root, "generators");
-  loader.unexpected_members(generators.id(), "/generators", names_of(s.generators));
+  h5::Hid generators = require_group(f, root, "generators");
+  loader.unexpected_members(generators.get(), "/generators", names_of(s.generators));
   for (const auto& [name, gen] : s.generators) {
-    if (!h5::exists(generators.id(), name)) {
+    if (!h5::exists(generators.get(), name)) {
       loader.issue("missing generator /generators/" + name);
       continue;
     }
-    std::vector<uint64_t> words = h5::read_u64(f, generators.id(), name, "/generators");
+    std::vector<uint64_t> words = h5::read_u64(f, generators.get(), name, "/generators");
     if (words.size() != 3) loader.issue("different /generators/" + name + ": expected 3 words (seed, stream, offset)");
     else pending.generators.emplace_back(gen, std::move(words));
   }
 
-  h5::Handle weightings = require_group(f, root, "loss_weightings");
-  loader.unexpected_members(weightings.id(), "/loss_weightings", names_of(s.loss_weightings));
+  h5::Hid weightings = require_group(f, root, "loss_weightings");
+  loader.unexpected_members(weightings.get(), "/loss_weightings", names_of(s.loss_weightings));
   for (const auto& [name, w] : s.loss_weightings) {
-    if (!h5::exists(weightings.id(), name)) {
+    if (!h5::exists(weightings.get(), name)) {
       loader.issue("missing loss weighting /loss_weightings/" + name);
       continue;
     }
@@ -278,13 +261,13 @@ void load_checkpoint(const std::string& path, TrainingState& s) {
     const NamedTensors expected = w->state();
     std::set<std::string> ignore;
     if (gen) ignore.insert("rng");
-    NamedTensors read = loader.match(weightings.id(), name, "/loss_weightings", expected, ignore);
+    NamedTensors read = loader.match(weightings.get(), name, "/loss_weightings", expected, ignore);
     if (gen) {
-      h5::Handle g = h5::open_group(f, weightings.id(), name, "/loss_weightings");
-      if (!h5::exists(g.id(), "rng")) {
+      h5::Hid g = h5::open_group(f, weightings.get(), name, "/loss_weightings");
+      if (!h5::exists(g.get(), "rng")) {
         loader.issue("missing /loss_weightings/" + name + "/rng");
       } else {
-        std::vector<uint64_t> words = h5::read_u64(f, g.id(), "rng", "/loss_weightings/" + name);
+        std::vector<uint64_t> words = h5::read_u64(f, g.get(), "rng", "/loss_weightings/" + name);
         if (words.size() == 3) pending.generators.emplace_back(gen, std::move(words));
         else loader.issue("different /loss_weightings/" + name + "/rng: expected 3 words");
       }
@@ -293,14 +276,14 @@ void load_checkpoint(const std::string& path, TrainingState& s) {
   }
 
   std::map<std::string, double> scalars;
-  if (h5::Handle g = h5::open_group(f, root, "scalars", ""); g.valid()) {
-    for (const auto& name : h5::list_members(f, g.id(), "/scalars")) {
-      const h5::TensorInfo info = h5::tensor_info(f, g.id(), name, "/scalars");
+  if (h5::Hid g = h5::open_group(f, root, "scalars", ""); g.valid()) {
+    for (const auto& name : h5::list_members(f, g.get(), "/scalars")) {
+      const h5::TensorInfo info = h5::tensor_info(f, g.get(), name, "/scalars");
       if (!info.ok || info.shape != Shape{1} || info.dtype == DType::I32) {
         loader.issue("unreadable /scalars/" + name + ": expected one float64 value");
         continue;
       }
-      scalars[name] = h5::read_tensor(f, g.id(), name, info, "/scalars").item();
+      scalars[name] = h5::read_tensor(f, g.get(), name, info, "/scalars").item();
     }
   }
   const int64_t step = h5::read_attr_i64(f, root, "step");

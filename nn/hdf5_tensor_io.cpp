@@ -20,13 +20,13 @@ hid_t native_type(DType d) {
 
 std::string at(const std::string& where, const std::string& name) { return where + "/" + name; }
 
-Handle scalar_space() { return Handle(H5Screate(H5S_SCALAR), H5Sclose); }
+Hid scalar_space() { return Hid(H5Screate(H5S_SCALAR)); }
 
 // A fixed-length string type of max(len, 1) bytes padded with NULs (h5py reads it as bytes).
-Handle string_type(size_t len) {
-  Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(t.id(), len == 0 ? 1 : len);
-  H5Tset_strpad(t.id(), H5T_STR_NULLPAD);
+Hid string_type(size_t len) {
+  Hid t(H5Tcopy(H5T_C_S1));
+  H5Tset_size(t.get(), len == 0 ? 1 : len);
+  H5Tset_strpad(t.get(), H5T_STR_NULLPAD);
   return t;
 }
 
@@ -34,8 +34,8 @@ std::string read_fixed_string(const File& f, hid_t type, const std::string& what
   if (H5Tget_class(type) != H5T_STRING || H5Tis_variable_str(type) > 0) f.fail(what + " is not a fixed-length string");
   const size_t size = H5Tget_size(type);
   std::string buf(size, '\0');
-  Handle mem(H5Tcopy(type), H5Tclose);
-  const herr_t rc = is_attr ? H5Aread(obj, mem.id(), buf.data()) : H5Dread(obj, mem.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data());
+  Hid mem(H5Tcopy(type));
+  const herr_t rc = is_attr ? H5Aread(obj, mem.get(), buf.data()) : H5Dread(obj, mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data());
   if (rc < 0) f.fail("cannot read " + what);
   const size_t end = buf.find('\0');
   if (end != std::string::npos) buf.resize(end);
@@ -43,15 +43,13 @@ std::string read_fixed_string(const File& f, hid_t type, const std::string& what
 }
 }  // namespace
 
-void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
-
 void File::fail(const std::string& what) const { throw Error("checkpoint '" + path_ + "': " + what); }
 
 File File::create(const std::string& path) {
   silence_errors();
   File f;
   f.path_ = path;
-  f.handle_ = Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+  f.handle_ = Hid(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
   if (!f.handle_.valid()) f.fail("cannot create the file (does its folder exist, and is it writable?)");
   return f;
 }
@@ -64,7 +62,7 @@ File File::open_read(const std::string& path) {
   if (stat(path.c_str(), &st) != 0) f.fail("no such file");
   if (!S_ISREG(st.st_mode)) f.fail("not a regular file");
   if (H5Fis_hdf5(path.c_str()) <= 0) f.fail("not an HDF5 file (or its header is damaged)");
-  f.handle_ = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  f.handle_ = Hid(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   // A file cut short still has a valid superblock; HDF5 refuses it here because its recorded
   // end-of-file lies beyond the real one.
   if (!f.handle_.valid()) f.fail("cannot open as HDF5: the file is truncated or damaged");
@@ -75,18 +73,18 @@ void File::close() {
   if (!handle_.close()) fail("closing (flushing) the file failed");
 }
 
-Handle create_group(const File& f, hid_t parent, const std::string& name, const std::string& where) {
+Hid create_group(const File& f, hid_t parent, const std::string& name, const std::string& where) {
   if (exists(parent, name)) f.fail("'" + at(where, name) + "' is written twice (duplicate name)");
-  Handle g(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  Hid g(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   if (!g.valid()) f.fail("cannot create group '" + at(where, name) + "'");
   return g;
 }
 
 bool exists(hid_t parent, const std::string& name) { return H5Lexists(parent, name.c_str(), H5P_DEFAULT) > 0; }
 
-Handle open_group(const File& f, hid_t parent, const std::string& name, const std::string& where) {
-  if (!exists(parent, name)) return Handle();
-  Handle g(H5Gopen2(parent, name.c_str(), H5P_DEFAULT), H5Gclose);
+Hid open_group(const File& f, hid_t parent, const std::string& name, const std::string& where) {
+  if (!exists(parent, name)) return Hid();
+  Hid g(H5Gopen2(parent, name.c_str(), H5P_DEFAULT));
   if (!g.valid()) f.fail("'" + at(where, name) + "' is not a readable group");
   return g;
 }
@@ -109,14 +107,14 @@ std::vector<std::string> list_members(const File& f, hid_t group, const std::str
 void write_tensor(const File& f, hid_t group, const std::string& name, const Tensor& t, const std::string& where) {
   if (!t.defined()) f.fail("'" + at(where, name) + "' is an undefined tensor");
   std::vector<hsize_t> dims(t.shape().begin(), t.shape().end());
-  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  Hid space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
   const hid_t type = native_type(t.dtype());
   if (exists(group, name)) f.fail("'" + at(where, name) + "' is written twice (duplicate name)");
-  Handle d(H5Dcreate2(group, name.c_str(), type, space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  Hid d(H5Dcreate2(group, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   if (!d.valid()) f.fail("cannot create dataset '" + at(where, name) + "'");
   if (t.numel() == 0) return;
   const Tensor host = t.device() == Device::CPU ? t : t.to(Device::CPU);
-  if (H5Dwrite(d.id(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, host.raw_data()) < 0)
+  if (H5Dwrite(d.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, host.raw_data()) < 0)
     f.fail("cannot write dataset '" + at(where, name) + "'");
 }
 
@@ -128,21 +126,21 @@ TensorInfo tensor_info(const File& f, hid_t group, const std::string& name, cons
     info.problem = "not a dataset";
     return info;
   }
-  Handle d(H5Dopen2(group, name.c_str(), H5P_DEFAULT), H5Dclose);
+  Hid d(H5Dopen2(group, name.c_str(), H5P_DEFAULT));
   if (!d.valid()) f.fail("cannot open dataset '" + at(where, name) + "'");
-  Handle space(H5Dget_space(d.id()), H5Sclose);
-  Handle type(H5Dget_type(d.id()), H5Tclose);
+  Hid space(H5Dget_space(d.get()));
+  Hid type(H5Dget_type(d.get()));
   if (!space.valid() || !type.valid()) f.fail("cannot read the header of '" + at(where, name) + "'");
-  const int rank = H5Sget_simple_extent_ndims(space.id());
+  const int rank = H5Sget_simple_extent_ndims(space.get());
   if (rank < 1 || rank > 4) {
     info.problem = "rank " + std::to_string(rank) + " (tensors have rank 1 to 4)";
     return info;
   }
   std::vector<hsize_t> dims(static_cast<size_t>(rank));
-  H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr);
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
   info.shape.assign(dims.begin(), dims.end());
-  const H5T_class_t cls = H5Tget_class(type.id());
-  const size_t size = H5Tget_size(type.id());
+  const H5T_class_t cls = H5Tget_class(type.get());
+  const size_t size = H5Tget_size(type.get());
   if (cls == H5T_FLOAT && size == 4) info.dtype = DType::F32;
   else if (cls == H5T_FLOAT && size == 8) info.dtype = DType::F64;
   else if (cls == H5T_INTEGER && size == 4) info.dtype = DType::I32;
@@ -157,94 +155,94 @@ TensorInfo tensor_info(const File& f, hid_t group, const std::string& name, cons
 Tensor read_tensor(const File& f, hid_t group, const std::string& name, const TensorInfo& info, const std::string& where) {
   Tensor t = Tensor::empty(info.shape, info.dtype, Device::CPU);
   if (t.numel() == 0) return t;
-  Handle d(H5Dopen2(group, name.c_str(), H5P_DEFAULT), H5Dclose);
-  if (!d.valid() || H5Dread(d.id(), native_type(info.dtype), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.raw_data()) < 0)
+  Hid d(H5Dopen2(group, name.c_str(), H5P_DEFAULT));
+  if (!d.valid() || H5Dread(d.get(), native_type(info.dtype), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.raw_data()) < 0)
     f.fail("cannot read dataset '" + at(where, name) + "' (truncated or damaged file?)");
   return t;
 }
 
 void write_u64(const File& f, hid_t group, const std::string& name, const std::vector<uint64_t>& v, const std::string& where) {
   const hsize_t n = v.size();
-  Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Hid space(H5Screate_simple(1, &n, nullptr));
   if (exists(group, name)) f.fail("'" + at(where, name) + "' is written twice (duplicate name)");
-  Handle d(H5Dcreate2(group, name.c_str(), H5T_NATIVE_UINT64, space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
-  if (!d.valid() || H5Dwrite(d.id(), H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+  Hid d(H5Dcreate2(group, name.c_str(), H5T_NATIVE_UINT64, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  if (!d.valid() || H5Dwrite(d.get(), H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
     f.fail("cannot write '" + at(where, name) + "'");
 }
 
 std::vector<uint64_t> read_u64(const File& f, hid_t group, const std::string& name, const std::string& where) {
-  Handle d(H5Dopen2(group, name.c_str(), H5P_DEFAULT), H5Dclose);
+  Hid d(H5Dopen2(group, name.c_str(), H5P_DEFAULT));
   if (!d.valid()) f.fail("cannot open dataset '" + at(where, name) + "'");
-  Handle space(H5Dget_space(d.id()), H5Sclose);
-  Handle type(H5Dget_type(d.id()), H5Tclose);
-  if (H5Sget_simple_extent_ndims(space.id()) != 1 || H5Tget_class(type.id()) != H5T_INTEGER)
+  Hid space(H5Dget_space(d.get()));
+  Hid type(H5Dget_type(d.get()));
+  if (H5Sget_simple_extent_ndims(space.get()) != 1 || H5Tget_class(type.get()) != H5T_INTEGER)
     f.fail("'" + at(where, name) + "' is not a 1-D integer dataset");
-  const hssize_t n = H5Sget_simple_extent_npoints(space.id());
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
   std::vector<uint64_t> v(static_cast<size_t>(n));
-  if (n > 0 && H5Dread(d.id(), H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+  if (n > 0 && H5Dread(d.get(), H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
     f.fail("cannot read '" + at(where, name) + "' (truncated or damaged file?)");
   return v;
 }
 
 void write_attr_i64(const File& f, hid_t obj, const std::string& name, int64_t v) {
-  Handle space = scalar_space();
-  Handle a(H5Acreate2(obj, name.c_str(), H5T_NATIVE_INT64, space.id(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  if (!a.valid() || H5Awrite(a.id(), H5T_NATIVE_INT64, &v) < 0) f.fail("cannot write attribute '" + name + "'");
+  Hid space = scalar_space();
+  Hid a(H5Acreate2(obj, name.c_str(), H5T_NATIVE_INT64, space.get(), H5P_DEFAULT, H5P_DEFAULT));
+  if (!a.valid() || H5Awrite(a.get(), H5T_NATIVE_INT64, &v) < 0) f.fail("cannot write attribute '" + name + "'");
 }
 
 int64_t read_attr_i64(const File& f, hid_t obj, const std::string& name) {
   if (H5Aexists(obj, name.c_str()) <= 0) f.fail("attribute '" + name + "' is missing");
-  Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
+  Hid a(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
   int64_t v = 0;
-  if (!a.valid() || H5Aread(a.id(), H5T_NATIVE_INT64, &v) < 0) f.fail("cannot read attribute '" + name + "'");
+  if (!a.valid() || H5Aread(a.get(), H5T_NATIVE_INT64, &v) < 0) f.fail("cannot read attribute '" + name + "'");
   return v;
 }
 
 void write_attr_f64(const File& f, hid_t obj, const std::string& name, double v, const std::string& where) {
-  Handle space = scalar_space();
-  Handle a(H5Acreate2(obj, name.c_str(), H5T_NATIVE_DOUBLE, space.id(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  if (!a.valid() || H5Awrite(a.id(), H5T_NATIVE_DOUBLE, &v) < 0) f.fail("cannot write attribute '" + at(where, name) + "'");
+  Hid space = scalar_space();
+  Hid a(H5Acreate2(obj, name.c_str(), H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT, H5P_DEFAULT));
+  if (!a.valid() || H5Awrite(a.get(), H5T_NATIVE_DOUBLE, &v) < 0) f.fail("cannot write attribute '" + at(where, name) + "'");
 }
 
 double read_attr_f64(const File& f, hid_t obj, const std::string& name, const std::string& where) {
   if (H5Aexists(obj, name.c_str()) <= 0) f.fail("attribute '" + at(where, name) + "' is missing");
-  Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
+  Hid a(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
   double v = 0;
-  if (!a.valid() || H5Aread(a.id(), H5T_NATIVE_DOUBLE, &v) < 0) f.fail("cannot read attribute '" + at(where, name) + "'");
+  if (!a.valid() || H5Aread(a.get(), H5T_NATIVE_DOUBLE, &v) < 0) f.fail("cannot read attribute '" + at(where, name) + "'");
   return v;
 }
 
 void write_attr_string(const File& f, hid_t obj, const std::string& name, const std::string& v) {
-  Handle type = string_type(v.size());
-  Handle space = scalar_space();
-  Handle a(H5Acreate2(obj, name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  Hid type = string_type(v.size());
+  Hid space = scalar_space();
+  Hid a(H5Acreate2(obj, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT));
   std::string buf = v.empty() ? std::string(1, '\0') : v;
-  if (!a.valid() || H5Awrite(a.id(), type.id(), buf.data()) < 0) f.fail("cannot write attribute '" + name + "'");
+  if (!a.valid() || H5Awrite(a.get(), type.get(), buf.data()) < 0) f.fail("cannot write attribute '" + name + "'");
 }
 
 std::string read_attr_string(const File& f, hid_t obj, const std::string& name) {
   if (H5Aexists(obj, name.c_str()) <= 0) f.fail("attribute '" + name + "' is missing");
-  Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
+  Hid a(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
   if (!a.valid()) f.fail("cannot open attribute '" + name + "'");
-  Handle type(H5Aget_type(a.id()), H5Tclose);
-  return read_fixed_string(f, type.id(), "attribute '" + name + "'", true, a.id());
+  Hid type(H5Aget_type(a.get()));
+  return read_fixed_string(f, type.get(), "attribute '" + name + "'", true, a.get());
 }
 
 void write_string(const File& f, hid_t group, const std::string& name, const std::string& v) {
-  Handle type = string_type(v.size());
-  Handle space = scalar_space();
-  Handle d(H5Dcreate2(group, name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  Hid type = string_type(v.size());
+  Hid space = scalar_space();
+  Hid d(H5Dcreate2(group, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   std::string buf = v.empty() ? std::string(1, '\0') : v;
-  if (!d.valid() || H5Dwrite(d.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
+  if (!d.valid() || H5Dwrite(d.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
     f.fail("cannot write '" + name + "'");
 }
 
 std::string read_string(const File& f, hid_t group, const std::string& name) {
   if (!exists(group, name)) f.fail("'" + name + "' is missing");
-  Handle d(H5Dopen2(group, name.c_str(), H5P_DEFAULT), H5Dclose);
+  Hid d(H5Dopen2(group, name.c_str(), H5P_DEFAULT));
   if (!d.valid()) f.fail("cannot open '" + name + "'");
-  Handle type(H5Dget_type(d.id()), H5Tclose);
-  return read_fixed_string(f, type.id(), "'" + name + "'", false, d.id());
+  Hid type(H5Dget_type(d.get()));
+  return read_fixed_string(f, type.get(), "'" + name + "'", false, d.get());
 }
 
 }  // namespace cg::nn::h5

@@ -6,7 +6,7 @@
 
 #include "autograd/error.h"
 #include "autograd/ops.h"
-#include "autograd/text.h"
+#include "base/text.h"
 
 namespace cg::nn {
 

@@ -3,7 +3,7 @@
 // is that new file plus its name in CG_LOSS_WEIGHTINGS below. --help, config validation, the
 // ablation parser and the trainer all read loss_weightings().
 #include "autograd/error.h"
-#include "autograd/text.h"
+#include "base/text.h"
 #include "nn/loss_weighting.h"
 
 #define CG_LOSS_WEIGHTINGS(X) X(fixed) X(uncertainty) X(dwa) X(gradnorm) X(pcgrad)

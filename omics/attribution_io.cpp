@@ -6,7 +6,7 @@
 #include <numeric>
 #include <sstream>
 
-#include "omics/atomic_write.h"
+#include "base/atomic_write.h"
 #include "omics/error.h"
 
 namespace cg::omics {
@@ -114,7 +114,7 @@ DenseMatrixD rank_matrix(const DenseMatrixD& scores) {
 }
 
 void write_attribution_csv(const std::string& path, const std::vector<RankedFeature>& rows) {
-  write_atomically(path, [&](const std::string& tmp) {
+  write_atomically<DataError>(path, path + ": ", [&](const std::string& tmp) {
     std::ofstream os(tmp);
     if (!os) throw DataError(path + ": cannot open for writing");
     os.precision(17);
@@ -122,7 +122,7 @@ void write_attribution_csv(const std::string& path, const std::vector<RankedFeat
     for (const RankedFeature& r : rows)
       os << csv_field(r.output) << ',' << r.rank << ',' << csv_field(r.feature) << ',' << r.score << ','
          << r.signed_score << '\n';
-    os.flush();
+    os.close();  // flushes: a full disk shows here, before the rename
     if (!os) throw DataError(path + ": write failed");
   });
 }

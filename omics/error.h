@@ -1,14 +1,16 @@
 #pragma once
-// Errors raised by the data layer. omics/ does not depend on autograd, so it has its own
-// exception type; apps catch std::exception and print what() as one line.
-#include <stdexcept>
+// Errors raised by the data layer. omics/ does not depend on autograd, so DataError derives from
+// cg::Error through base/error.h (a header with no dependencies), the root every layer shares;
+// apps catch std::exception and print what() as one line.
 #include <string>
+
+#include "base/error.h"
 
 namespace cg::omics {
 
 // Say what was expected and what was found, naming the file and the dataset key.
-struct DataError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+struct DataError : Error {
+  using Error::Error;
 };
 
 }  // namespace cg::omics

@@ -1,6 +1,6 @@
 // write_h5ad: the anndata >= 0.8 on-disk encoding, written atomically.
 #include "omics/anndata.h"
-#include "omics/atomic_write.h"
+#include "base/atomic_write.h"
 #include "omics/error.h"
 #include "omics/h5ad_frame_io.h"
 #include "omics/h5ad_matrix_io.h"
@@ -29,7 +29,7 @@ void write_h5ad(const std::string& path, const AnnData& a, const WriteOptions& o
   a.validate();
   for (auto& [name, m] : a.obsm) check_element_name(path, "obsm", name);
   for (auto& [name, m] : a.layers) check_element_name(path, "layers", name);
-  write_atomically(path, [&](const std::string& tmp) {
+  write_atomically<DataError>(path, path + ": ", [&](const std::string& tmp) {
     Hid f = h5::create_file(tmp);
     try {
       h5::write_encoding(f, "anndata", "0.1.0");
@@ -53,6 +53,7 @@ void write_h5ad(const std::string& path, const AnnData& a, const WriteOptions& o
       throw DataError(path + ": " + msg);
     }
     if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) h5::fail(path, "", "flush failed", true);
+    if (!f.close()) h5::fail(path, "", "closing the file failed", true);
   });
 }
 

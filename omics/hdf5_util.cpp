@@ -139,38 +139,6 @@ size_t attr_elements(hid_t attr, hid_t space, const std::string& file, const std
 
 }  // namespace
 
-void Hid::reset() {
-  if (id_ < 0) return;
-  if (H5Iis_valid(id_) > 0) {
-    switch (H5Iget_type(id_)) {
-      case H5I_FILE: H5Fclose(id_); break;
-      case H5I_GROUP: H5Gclose(id_); break;
-      case H5I_DATASET: H5Dclose(id_); break;
-      case H5I_ATTR: H5Aclose(id_); break;
-      case H5I_DATATYPE: H5Tclose(id_); break;
-      case H5I_DATASPACE: H5Sclose(id_); break;
-      case H5I_GENPROP_LST: H5Pclose(id_); break;
-      default: H5Idec_ref(id_); break;
-    }
-  }
-  id_ = -1;
-}
-
-void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
-
-std::string last_error() {
-  std::string msg;
-  H5Ewalk2(
-      H5E_DEFAULT, H5E_WALK_DOWNWARD,
-      [](unsigned n, const H5E_error2_t* e, void* data) -> herr_t {
-        auto* s = static_cast<std::string*>(data);
-        if (s->empty() && e->desc && *e->desc) *s = e->desc;
-        return 0;
-      },
-      &msg);
-  return msg;
-}
-
 void fail(const std::string& file, const std::string& key, const std::string& problem,
           bool with_hdf5_detail) {
   std::string detail = with_hdf5_detail ? last_error() : "";

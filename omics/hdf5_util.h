@@ -10,39 +10,16 @@
 #include <string>
 #include <vector>
 
+#include "base/hdf5_handle.h"
+
 namespace cg::omics::h5 {
 
-// Owns one HDF5 identifier of any kind (file, group, dataset, attribute, type, space, plist).
-class Hid {
- public:
-  Hid() = default;
-  explicit Hid(hid_t id) : id_(id) {}
-  ~Hid() { reset(); }
-  Hid(Hid&& o) noexcept : id_(o.id_) { o.id_ = -1; }
-  Hid& operator=(Hid&& o) noexcept {
-    if (this != &o) {
-      reset();
-      id_ = o.id_;
-      o.id_ = -1;
-    }
-    return *this;
-  }
-  Hid(const Hid&) = delete;
-  Hid& operator=(const Hid&) = delete;
+// The RAII handle (Hid), silence_errors() and last_error() are the ones nn's checkpoint files use
+// too: see base/hdf5_handle.h.
+using ::cg::h5::Hid;
+using ::cg::h5::last_error;
+using ::cg::h5::silence_errors;
 
-  hid_t get() const { return id_; }
-  operator hid_t() const { return id_; }  // NOLINT: handles pass straight to the C API
-  bool valid() const { return id_ >= 0; }
-  void reset();
-
- private:
-  hid_t id_ = -1;
-};
-
-// Turns off HDF5's automatic printing of error stacks for this thread.
-void silence_errors();
-// The innermost (most specific) message on HDF5's current error stack, or "" if empty.
-std::string last_error();
 // Throws DataError("<file>: <key>: <problem>[ (HDF5: <last error>)]").
 [[noreturn]] void fail(const std::string& file, const std::string& key, const std::string& problem,
                        bool with_hdf5_detail = false);

@@ -1,7 +1,9 @@
 #pragma once
 // Running a built app binary from a test (apps are not linked into the test binary): the
-// binary is looked up in $CELLGRAD_BIN_DIR, default build/bin (what `make test` builds), and
-// runs with one OpenMP thread, stdout and stderr captured together.
+// binary is looked up beside the running test binary ($(BUILD)/bin/cellgrad_tests sits next to
+// the apps of the same build, so `make BUILD=x test` never runs another build's stale apps);
+// $CELLGRAD_BIN_DIR overrides the folder. Apps run with one OpenMP thread, stdout and stderr
+// captured together.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 
@@ -15,15 +17,21 @@
 
 namespace cg::test {
 
-inline std::string app_binary(const std::string& app) {
-  const char* dir = std::getenv("CELLGRAD_BIN_DIR");
-  return std::string(dir ? dir : "build/bin") + "/" + app;
+inline std::string app_bin_dir() {
+  if (const char* dir = std::getenv("CELLGRAD_BIN_DIR")) return dir;
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("build/bin") : self.parent_path().string();
 }
 
-// False, with a printed reason, when the app is not built.
+inline std::string app_binary(const std::string& app) { return app_bin_dir() + "/" + app; }
+
+// True when the app is built; otherwise a failure naming the missing binary (a test of an app
+// that was not built has not passed).
 inline bool have_app(const std::string& app) {
   if (std::filesystem::exists(app_binary(app))) return true;
-  MESSAGE("skipped: " << app_binary(app) << " is not built (set CELLGRAD_BIN_DIR)");
+  FAIL_CHECK(app_binary(app) << " is not built (make builds it beside cellgrad_tests; CELLGRAD_BIN_DIR names "
+                                "another folder)");
   return false;
 }
 

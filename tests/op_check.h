@@ -2,10 +2,13 @@
 // Test helpers shared by the op and layer suites:
 //  - CHECK_GRADIENTS: finite-difference check of a function in double precision;
 //  - check_cuda_parity: the same function on CPU and CUDA (float32, TF32 off), comparing the
-//    forward output and every input gradient; prints why it is skipped when there is no GPU.
+//    forward output and every input gradient; prints why it is skipped when there is no GPU
+//    (fails instead with CELLGRAD_REQUIRE_CUDA=1).
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -51,24 +54,42 @@ inline Tensor positive_input(const Shape& shape, uint64_t seed, double lo = 0.5,
     CHECK(cg_r_.max_error < ::cg::test::kGradTolerance);                     \
   } while (0)
 
-// Whether CUDA tests can run; when they cannot, prints the reason once per check name.
+// Whether CUDA checks can run. When they cannot, the check is skipped visibly (a MESSAGE with the
+// reason, once per check name) or, with CELLGRAD_REQUIRE_CUDA=1 (a GPU machine, where a skip
+// means something is broken), fails. Reads the device state and changes nothing: a check that
+// compares float32 GEMMs with the CPU holds an ExactFloat32 guard while it does.
 inline bool cuda_ready(const std::string& what) {
-  if (cuda_available()) {
+  if (cuda_available()) return true;
 #ifdef CELLGRAD_CUDA
-    kernels::cuda::set_tf32(false);
+  const std::string reason = "no CUDA device found";
+#else
+  const std::string reason = "built without CUDA (nvcc absent)";
 #endif
-    return true;
+  const char* require = std::getenv("CELLGRAD_REQUIRE_CUDA");
+  if (require && std::string(require) == "1") {
+    FAIL_CHECK("CUDA check '" << what << "' cannot run: " << reason << " (CELLGRAD_REQUIRE_CUDA=1)");
+    return false;
   }
   static std::set<std::string> reported;
-  if (reported.insert(what).second) {
-#ifdef CELLGRAD_CUDA
-    MESSAGE("skipped CUDA check '" << what << "': no CUDA device found");
-#else
-    MESSAGE("skipped CUDA check '" << what << "': built without CUDA (nvcc absent)");
-#endif
-  }
+  if (reported.insert(what).second) MESSAGE("skipped CUDA check '" << what << "': " << reason);
   return false;
 }
+
+// TF32 off for cuBLAS while it lives (exact float32 GEMMs, so CUDA results can be compared with
+// the CPU's), the previous math mode restored afterwards; nothing without a GPU.
+class ExactFloat32 {
+ public:
+  ExactFloat32() {
+#ifdef CELLGRAD_CUDA
+    if (cuda_available()) guard_.emplace();
+#endif
+  }
+
+ private:
+#ifdef CELLGRAD_CUDA
+  std::optional<kernels::cuda::ExactFloat32Gemm> guard_;
+#endif
+};
 
 inline double max_rel_diff(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.size() != b.size()) return INFINITY;
@@ -84,7 +105,8 @@ inline double max_rel_diff(const std::vector<double>& a, const std::vector<doubl
 inline void check_cuda_parity(const std::string& what, const TensorFn& f, const std::vector<Tensor>& inputs,
                               double tol = kParityTolerance) {
   if (!cuda_ready(what)) return;
-  auto run = [&](Device dev, std::vector<std::vector<double>>& grads) {
+  // grads[i]: input i's gradient; nullopt when it has none.
+  auto run = [&](Device dev, std::vector<std::optional<std::vector<double>>>& grads) {
     std::vector<Tensor> xs;
     for (const Tensor& t : inputs) {
       if (!t.defined()) { xs.push_back(t); continue; }
@@ -99,18 +121,27 @@ inline void check_cuda_parity(const std::string& what, const TensorFn& f, const 
     Generator gen(5, 77);
     Tensor w = gen.normal(out.shape(), dev);
     if (out.requires_grad()) sum(mul(out, w)).backward();
-    for (const Tensor& x : xs)
-      grads.push_back(x.defined() && x.requires_grad() && x.grad().defined() ? x.grad().to_vector<double>() : std::vector<double>{});
+    for (const Tensor& x : xs) {
+      if (x.defined() && x.requires_grad() && x.grad().defined()) grads.push_back(x.grad().to_vector<double>());
+      else grads.push_back(std::nullopt);
+    }
     return out.to_vector<double>();
   };
-  std::vector<std::vector<double>> gc, gg;
+  const ExactFloat32 exact;
+  std::vector<std::optional<std::vector<double>>> gc, gg;
   const auto cpu = run(Device::CPU, gc);
   const auto gpu = run(Device::CUDA, gg);
   INFO("CUDA parity: " << what);
   CHECK(max_rel_diff(cpu, gpu) < tol);
   for (size_t i = 0; i < gc.size(); ++i) {
     INFO("gradient of input " << i);
-    CHECK(max_rel_diff(gc[i], gg[i]) < tol);
+    // An input that requires grad must get one on both devices: two missing gradients are not
+    // "equal", they are a broken backward.
+    if (inputs[i].defined() && inputs[i].requires_grad() && inputs[i].dtype() != DType::I32) {
+      CHECK_MESSAGE(gc[i].has_value(), "no gradient on the CPU");
+      CHECK_MESSAGE(gg[i].has_value(), "no gradient on CUDA");
+    }
+    if (gc[i] && gg[i]) CHECK(max_rel_diff(*gc[i], *gg[i]) < tol);
   }
 }
 

@@ -1,9 +1,9 @@
 // End-to-end tests of the predict_perturbation binary (apps are not linked into the test binary,
-// so the built program is run with std::system). The binary is looked up in $CELLGRAD_BIN_DIR,
-// default build/bin (what `make test` builds); the tests are skipped with a message when it is
-// absent. Small synthetic .h5ad files (cell types A/B/C, control/stim) exercise the bad-input
-// paths, which must fail with one clear line and leave no run folder (nor its staging folder)
-// behind; a short baseline run checks the resolved config and the outputs.
+// so the built program is run with std::system). The binary is the one beside the test binary
+// ($CELLGRAD_BIN_DIR overrides; see app_runner.h); a missing binary fails the tests. Small
+// synthetic .h5ad files (cell types A/B/C, control/stim) exercise the bad-input paths, which must
+// fail with one clear line and leave no run folder (nor its staging folder) behind; a short
+// baseline run checks the resolved config and the outputs.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 

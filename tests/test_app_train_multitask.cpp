@@ -1,7 +1,6 @@
 // End-to-end tests of the train_multitask binary (apps are not linked into the test binary, so
-// the built program is run with std::system). The binary is looked up in $CELLGRAD_BIN_DIR,
-// default build/bin (what `make test` builds); the tests are skipped with a message when it is
-// absent. Small synthetic .h5ad files exercise the bad-input paths; a short real run on the
+// the built program is run with std::system). The binary is the one beside the test binary
+// ($CELLGRAD_BIN_DIR overrides; see app_runner.h); a missing binary fails the tests. Small synthetic .h5ad files exercise the bad-input paths; a short real run on the
 // shared Patch-seq data checks the outputs, the held-out accuracy and the split's disjointness.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
@@ -161,10 +160,9 @@ TEST_CASE("train_multitask: a short Patch-seq run writes every output, classifie
           "and never trains on them") {
   if (!have_binary()) return;
   const std::string d = cg::test::data_path("crossmodal/unitednet_patchseq_");
-  if (!fs::exists(d + "RNA_TEM.h5ad")) {
-    MESSAGE("skipped: Patch-seq data not found under " << d);
+  if (!cg::test::have_data({"crossmodal/unitednet_patchseq_RNA_TEM.h5ad", "crossmodal/unitednet_patchseq_Ephys_TEM.h5ad",
+                            "crossmodal/unitednet_patchseq_Morph_TEM.h5ad"}))
     return;
-  }
   TempDir tmp;
   const std::string out = tmp.file("patchseq");
   const Result r = run(tmp, "--modality RNA=" + d + "RNA_TEM.h5ad --modality Ephys=" + d + "Ephys_TEM.h5ad --modality Morph=" + d +

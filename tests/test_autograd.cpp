@@ -1,9 +1,15 @@
 // Engine semantics: accumulation, zero_grad, no-grad scopes, detach, tape release and the errors
 // around it, diamonds, requires_grad rules, and Tensor basics.
 #include <doctest/doctest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <memory>
+#include <string>
 
+#include "autograd/allocator.h"
 #include "autograd/engine.h"
 #include "tests/op_check.h"
 
@@ -229,4 +235,31 @@ TEST_CASE("CPU allocator: a freed large block is reused, small blocks and odd si
   CHECK(near.data<float>()[10 * (1 << 20) - 8] == 2.0f);
   Tensor small = Tensor::ones({3});
   CHECK(small.data<float>()[2] == 1.0f);
+}
+
+TEST_CASE("CUDA allocator: freeing memory it does not know (a double free) aborts with a message") {
+  // In a child process: the parent checks that it died of SIGABRT and what it printed.
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const rlimit no_core{0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    std::signal(SIGABRT, SIG_DFL);  // not doctest's crash handler: the parent reports
+    dup2(fds[1], STDERR_FILENO);
+    int not_from_the_allocator = 0;
+    cg::cuda_deallocate(&not_from_the_allocator);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string err;
+  char buf[256];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) err.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGABRT);
+  CHECK_MESSAGE(err.find("not allocated (double free") != std::string::npos, err);
 }

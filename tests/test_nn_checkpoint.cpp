@@ -19,6 +19,7 @@
 #include "nn/checkpoint.h"
 #include "nn/layers.h"
 #include "nn/loss_weighting.h"
+#include "tests/file_size_limit.h"
 #include "tests/op_check.h"
 
 using namespace cg;
@@ -253,6 +254,14 @@ TEST_CASE("checkpoint: a failed save leaves the existing checkpoint intact and n
   REQUIRE(mkdir(gone.c_str(), 0700) == 0);
   REQUIRE(rmdir(gone.c_str()) == 0);
   CHECK(error_of([&] { save_checkpoint(gone + "/ckpt.h5", run.state(3)); }).find(gone) != std::string::npos);
+
+  // 4. The disk fills up half-way: the failed write (or the flush when the file is closed) is
+  // an error before anything is renamed.
+  const TrainingState later = run.state(3);
+  const std::string full_msg = cg::test::error_when_disk_full(good.size() / 2, [&] { save_checkpoint(path, later); });
+  CHECK_MESSAGE(full_msg.find(path) != std::string::npos, full_msg);
+  CHECK(!file_exists(tmp));
+  CHECK(read_bytes(path) == good);
 
   // The surviving checkpoint still loads and holds step 1.
   Run fresh(5);

@@ -201,6 +201,7 @@ TEST_CASE("FiLM: identity at start, gamma(c) * h + beta(c), gradients, shape err
 
 TEST_CASE("nn core layers: CUDA matches the CPU") {
   if (!cg::test::cuda_ready("nn core layers")) return;
+  const cg::test::ExactFloat32 exact;  // the GEMMs are compared with the CPU's
   Generator gen(12);
   MLPConfig c;
   c.widths = {20, 16, 8};

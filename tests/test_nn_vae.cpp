@@ -47,10 +47,7 @@ struct Vae : Module {
 
 TEST_CASE("VAE on real Patch-seq electrophysiology: training lowers the negative ELBO, held-out cells too") {
   const std::string path = cg::test::data_path("crossmodal/unitednet_patchseq_Ephys_TEM.h5ad");
-  if (!std::filesystem::exists(path)) {
-    MESSAGE("skipped: " << path << " not found");
-    return;
-  }
+  if (!cg::test::have_data({"crossmodal/unitednet_patchseq_Ephys_TEM.h5ad"})) return;
   const omics::DenseMatrix X = omics::read_h5ad(path).dense_X();
   REQUIRE(X.rows() == 448);
   REQUIRE(X.cols() == 68);

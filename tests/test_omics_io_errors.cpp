@@ -4,11 +4,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
+#include <string>
+#include <vector>
 
 #include "omics/anndata.h"
+#include "omics/attribution_io.h"
 #include "omics/hdf5_util.h"
+#include "tests/file_size_limit.h"
 #include "tests/test_omics_io_util.h"
 #include "tests/test_paths.h"
 
@@ -72,6 +78,7 @@ TEST_CASE("file-level problems: missing, not HDF5, truncated") {
   CHECK(contains(msg, "not an HDF5 file"));
 
   // Truncations of a real file at many points: always a DataError naming the file.
+  if (!cg::test::have_data({"crossmodal/eccite_citefuse_adt.h5ad"})) return;
   std::ifstream in(cg::test::data_path("crossmodal/eccite_citefuse_adt.h5ad"), std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   REQUIRE(bytes.size() > 100000);
@@ -85,6 +92,7 @@ TEST_CASE("file-level problems: missing, not HDF5, truncated") {
 }
 
 TEST_CASE("a missing obs column lists the columns that exist") {
+  if (!cg::test::have_data({"perturbation/kang_scgen_valid_lognorm.h5ad"})) return;
   const std::string path = cg::test::data_path("perturbation/kang_scgen_valid_lognorm.h5ad");
   AnnData a = read_h5ad(path);
   std::string msg = data_error_of([&] { a.obs.column("celltype"); });
@@ -206,6 +214,7 @@ TEST_CASE("wrong dtypes, shapes and missing elements") {
 }
 
 TEST_CASE("bad subsets name the file and the problem") {
+  if (!cg::test::have_data({"perturbation/kang_scgen_valid_lognorm.h5ad"})) return;
   const std::string path = cg::test::data_path("perturbation/kang_scgen_valid_lognorm.h5ad");
   ReadOptions o;
   o.rows = std::vector<int64_t>{0, 1975};
@@ -243,6 +252,7 @@ TEST_CASE("check_counts rejects NaN and negative values where counts are require
 }
 
 TEST_CASE("10x readers reject files of another layout") {
+  if (!cg::test::have_data({"perturbation/kang_scgen_valid_lognorm.h5ad"})) return;
   cg::test::TempDir tmp;
   const std::string h5ad = cg::test::data_path("perturbation/kang_scgen_valid_lognorm.h5ad");
   std::string msg = data_error_of([&] { read_10x_h5(h5ad); });
@@ -288,6 +298,31 @@ TEST_CASE("write_h5ad fails cleanly") {
   msg = data_error_of([&] { write_h5ad(tmp.file("x.h5ad"), c); });
   CHECK(contains(msg, "obs/n"));
   CHECK(std::filesystem::is_empty(tmp.path));
+
+  // A disk that fills up half-way (a file size limit here): an error before the rename, the
+  // previous file intact, no temporary file left.
+  const auto bytes_of = [](const std::string& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  AnnData big = small();
+  big.obsm["wide"] = DenseMatrix::Random(big.n_obs(), 20000);  // incompressible
+  const std::string out = tmp.file("full.h5ad");
+  write_h5ad(out, small());
+  const std::string before = bytes_of(out);
+  msg = cg::test::error_when_disk_full(before.size() + 4096, [&] { write_h5ad(out, big); });
+  CHECK(contains(msg, out));
+  CHECK(bytes_of(out) == before);
+  std::vector<RankedFeature> rows(20000);
+  for (size_t i = 0; i < rows.size(); ++i)
+    rows[i] = {"out", 0, static_cast<int64_t>(i + 1), "gene" + std::to_string(i), 0, 1.0, 0.5};
+  const std::string csv = tmp.file("full.csv");
+  msg = cg::test::error_when_disk_full(4096, [&] { write_attribution_csv(csv, rows); });
+  CHECK(contains(msg, csv));
+  CHECK(!std::filesystem::exists(csv));
+  int entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(tmp.path)) entries += e.path().filename() != "full.h5ad";
+  CHECK(entries == 0);  // no temporary file left behind
 }
 
 TEST_CASE("hard links cannot make the reader loop or expand a small file without bound") {

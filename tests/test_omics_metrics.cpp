@@ -58,6 +58,7 @@ void check_degs(const DegResult& r, const std::string& name) {
 }  // namespace
 
 TEST_CASE("Wilcoxon DEGs of CD4T stimulated vs control match scanpy's definition") {
+  if (!cg::test::have_data({"perturbation/kang_scgen_valid_lognorm.h5ad"})) return;
   const auto stim = kang().rows("CD4T", "stimulated"), ctrl = kang().rows("CD4T", "control");
   REQUIRE(stim.rows() == 356);
   check_degs(rank_genes_groups(stim, ctrl), "wilcoxon");
@@ -65,11 +66,13 @@ TEST_CASE("Wilcoxon DEGs of CD4T stimulated vs control match scanpy's definition
 }
 
 TEST_CASE("Welch t-test DEGs of CD4T stimulated vs control") {
+  if (!cg::test::have_data({"perturbation/kang_scgen_valid_lognorm.h5ad"})) return;
   const auto stim = kang().rows("CD4T", "stimulated"), ctrl = kang().rows("CD4T", "control");
   check_degs(rank_genes_groups(stim, ctrl, {DegMethod::t_test}), "ttest");
 }
 
 TEST_CASE("R^2 of means, Pearson of deltas and r2_score on Kang") {
+  if (!cg::test::have_data({"perturbation/kang_scgen_valid_lognorm.h5ad"})) return;
   const auto stim = kang().rows("CD4T", "stimulated"), ctrl = kang().rows("CD4T", "control");
   const auto bstim = kang().rows("B", "stimulated");
   const auto& ref = kref();
@@ -97,6 +100,7 @@ TEST_CASE("r2_score follows sklearn for constant true features") {
 }
 
 TEST_CASE("PCA on Kang CD4T (Gram path) and CD8T x 100 genes (covariance path)") {
+  if (!cg::test::have_data({"perturbation/kang_scgen_valid_lognorm.h5ad"})) return;
   const auto stim = kang().rows("CD4T", "stimulated"), ctrl = kang().rows("CD4T", "control");
   DenseMatrix both(ctrl.rows() + stim.rows(), ctrl.cols());
   both << ctrl, stim;
@@ -162,6 +166,7 @@ TEST_CASE("E-distance and MMD on a hand case") {
 }
 
 TEST_CASE("bootstrap is seeded and summarizes resampled metrics") {
+  if (!cg::test::have_data({"perturbation/kang_scgen_valid_lognorm.h5ad"})) return;
   const auto stim = kang().rows("CD4T", "stimulated");
   const auto ctrl = kang().rows("CD4T", "control");
   auto metric = [&](const std::vector<int64_t>& ia, const std::vector<int64_t>& ib) {
@@ -246,6 +251,7 @@ TEST_CASE("Hungarian algorithm finds the optimal assignment") {
 }
 
 TEST_CASE("clustering agreement on pbmc68k (bulk_labels vs louvain) matches sklearn definitions") {
+  if (!cg::test::have_data({"classification/scanpy_pbmc68k_reduced.h5ad"})) return;
   const auto a = read_h5ad(cg::test::data_path("classification/scanpy_pbmc68k_reduced.h5ad"));
   const auto truth = encode_labels(a.obs.columns.at("bulk_labels").labels());
   const auto lou = encode_labels(a.obs.columns.at("louvain").labels());
@@ -259,6 +265,7 @@ TEST_CASE("clustering agreement on pbmc68k (bulk_labels vs louvain) matches skle
 }
 
 TEST_CASE("rank-value encoding of ECCITE cells matches numpy") {
+  if (!cg::test::have_data({"crossmodal/eccite_citefuse_rna.h5ad"})) return;
   const auto a = read_h5ad(cg::test::data_path("crossmodal/eccite_citefuse_rna.h5ad"));
   const auto med = gene_nonzero_medians(a.X.csr);
   const auto ref = cg::test::read_scalars("misc_scalars.tsv");
@@ -273,6 +280,7 @@ TEST_CASE("Spearman: reversed order is -1, ties use average ranks, Kang cells ma
   CHECK(spearman({1, 2, 3, 4}, {4, 3, 2, 1}) == doctest::Approx(-1.0));
   CHECK(spearman({1, 2, 3, 4}, {10, 20, 30, 400}) == doctest::Approx(1.0));
   CHECK(average_ranks({5, 1, 5, 3}) == std::vector<double>{3.5, 1, 3.5, 2});
+  if (!cg::test::have_data({"perturbation/kang_scgen_valid_lognorm.h5ad"})) return;
   const DenseMatrix five = csr_select_rows(kang().x, {0, 1, 2, 3, 4}).to_dense();
   const auto rho = spearman_rows(five);
   for (int i = 0; i < 5; ++i)

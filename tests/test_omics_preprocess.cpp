@@ -71,6 +71,7 @@ TEST_CASE("log1p and scale on a hand case") {
 }
 
 TEST_CASE("filters, normalize_total, log1p and scale match numpy on sci-CAR counts") {
+  if (!cg::test::have_data({"crossmodal/scicar_a549_dex_rna.h5ad"})) return;
   const auto ref = cg::test::read_scalars("scicar_scalars.tsv");
   const auto& counts = scicar_counts();
   const auto cells = filter_cells(counts, {500, INFINITY, 200});
@@ -104,6 +105,7 @@ TEST_CASE("filters, normalize_total, log1p and scale match numpy on sci-CAR coun
 }
 
 TEST_CASE("HVG seurat flavor on Kang log data matches the numpy reference") {
+  if (!cg::test::have_data({"perturbation/kang_scgen_valid_lognorm.h5ad"})) return;
   const auto a = read_h5ad(cg::test::data_path("perturbation/kang_scgen_valid_lognorm.h5ad"));
   SeuratHvgOptions opt;
   opt.n_top_genes = 2000;
@@ -146,6 +148,7 @@ TEST_CASE("loess reproduces a quadratic exactly and smooths noise") {
 }
 
 TEST_CASE("HVG seurat_v3 on sci-CAR counts matches the numpy (direct loess) reference") {
+  if (!cg::test::have_data({"crossmodal/scicar_a549_dex_rna.h5ad"})) return;
   const auto r = highly_variable_genes_seurat_v3(scicar_counts(), 300);
   for (const auto& row : cg::test::read_table("scicar_hvg_v3_genes.tsv")) {
     const auto g = static_cast<size_t>(row[0]);
@@ -157,6 +160,7 @@ TEST_CASE("HVG seurat_v3 on sci-CAR counts matches the numpy (direct loess) refe
 }
 
 TEST_CASE("ATAC binarize + TF-IDF and ADT CLR match numpy") {
+  if (!cg::test::have_data({"crossmodal/scicar_a549_dex_atac.h5ad", "crossmodal/eccite_citefuse_adt.h5ad"})) return;
   const auto ref = cg::test::read_scalars("misc_scalars.tsv");
   const auto atac = read_h5ad(cg::test::data_path("crossmodal/scicar_a549_dex_atac.h5ad"));
   const auto b = binarize(atac.X.csr, "atac X");

@@ -51,6 +51,7 @@ TEST_CASE("SplitMix64 is the published sequence and Fisher-Yates is a fixed perm
 }
 
 TEST_CASE("leave one cell type out on Kang") {
+  if (!cg::test::have_data({"perturbation/kang_scgen_valid_lognorm.h5ad"})) return;
   const auto& k = kang();
   const auto s = leave_one_type_out(k.type, k.cond, "control", "CD4T");
   CHECK(s.heldout_control.size() == 278);
@@ -67,6 +68,7 @@ TEST_CASE("leave one cell type out on Kang") {
 }
 
 TEST_CASE("leave one type out: errors name what is wrong") {
+  if (!cg::test::have_data({"perturbation/kang_scgen_valid_lognorm.h5ad"})) return;
   const auto& k = kang();
   CHECK_THROWS_WITH_AS(leave_one_type_out(k.type, k.cond, "control", "T cells"),
                        doctest::Contains("B, CD14+Mono, CD4T, CD8T, Dendritic, FCGR3A+Mono, NK"),
@@ -79,6 +81,7 @@ TEST_CASE("leave one type out: errors name what is wrong") {
 }
 
 TEST_CASE("stratified train/validation split by (type, condition)") {
+  if (!cg::test::have_data({"perturbation/kang_scgen_valid_lognorm.h5ad"})) return;
   const auto& k = kang();
   const auto s = stratified_train_val(k.type, k.cond, 0.2, 42);
   CHECK(s.train.size() + s.validation.size() == k.type.size());
@@ -103,6 +106,7 @@ TEST_CASE("stratified train/validation: a group left empty is an error") {
 }
 
 TEST_CASE("stratified 5-fold CV on Patch-seq types (448 cells, 27 types)") {
+  if (!cg::test::have_data({"crossmodal/unitednet_patchseq_RNA_TEM.h5ad"})) return;
   ReadOptions o;
   o.load_X = false;
   const auto a = read_h5ad(cg::test::data_path("crossmodal/unitednet_patchseq_RNA_TEM.h5ad"), o);

@@ -73,9 +73,6 @@ TEST_CASE("binary ops: shape mismatches are errors that name the op and both sha
   CHECK_THROWS_WITH_AS(sub(a, Tensor::ones({1, 3})), doctest::Contains("[1, 3]"), cg::Error);
   CHECK_THROWS_WITH_AS(add(a, Tensor::ones({3, 4}, DType::F64)), doctest::Contains("dtypes"), cg::Error);
   CHECK_THROWS_WITH_AS(bias_add(a, Tensor::ones({3})), doctest::Contains("bias_add"), cg::Error);
-  if (cuda_available()) {
+  if (cg::test::cuda_ready("mixed-device error check"))
     CHECK_THROWS_WITH_AS(add(a, Tensor::ones({3, 4}, DType::F32, Device::CUDA)), doctest::Contains("devices"), cg::Error);
-  } else {
-    MESSAGE("skipped mixed-device error check: no CUDA device");
-  }
 }

@@ -448,12 +448,18 @@ void train_linear_regression(Device dev) {
 
 TEST_CASE("training: an MLP learns XOR (CPU, CUDA)") {
   train_xor(Device::CPU);
-  if (cg::test::cuda_ready("XOR training on CUDA")) train_xor(Device::CUDA);
+  if (cg::test::cuda_ready("XOR training on CUDA")) {
+    const cg::test::ExactFloat32 exact;
+    train_xor(Device::CUDA);
+  }
 }
 
 TEST_CASE("training: linear regression recovers known weights (CPU, CUDA)") {
   train_linear_regression(Device::CPU);
-  if (cg::test::cuda_ready("linear regression on CUDA")) train_linear_regression(Device::CUDA);
+  if (cg::test::cuda_ready("linear regression on CUDA")) {
+    const cg::test::ExactFloat32 exact;  // weights are checked to 1e-3
+    train_linear_regression(Device::CUDA);
+  }
 }
 
 TEST_CASE("training: the same seed gives bit-identical parameters after 100 CPU steps") {

@@ -6,7 +6,7 @@
 #include <set>
 #include "autograd/error.h"
 
-#include "autograd/text.h"
+#include "base/text.h"
 #include "apps/predict_perturbation/held_out_checks.h"
 
 namespace cg::perturb {

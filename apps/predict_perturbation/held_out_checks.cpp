@@ -6,7 +6,7 @@
 #include <map>
 #include "autograd/error.h"
 
-#include "autograd/text.h"
+#include "base/text.h"
 #include "apps/predict_perturbation/predictors.h"
 #include "omics/error.h"
 #include "omics/splits.h"

@@ -1,7 +1,7 @@
 #include "apps/predict_perturbation/model_registry.h"
 
 #include "autograd/error.h"
-#include "autograd/text.h"
+#include "base/text.h"
 
 namespace cg::perturb {
 

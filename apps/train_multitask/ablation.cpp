@@ -7,7 +7,7 @@
 #include <sstream>
 #include "apps/train_multitask/schedules.h"
 #include "autograd/error.h"
-#include "autograd/text.h"
+#include "base/text.h"
 #include "nn/loss_weighting.h"
 
 namespace cg::multitask {

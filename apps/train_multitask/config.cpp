@@ -7,7 +7,7 @@
 #include "apps/train_multitask/loss_terms.h"
 #include "apps/train_multitask/schedules.h"
 #include "autograd/error.h"
-#include "autograd/text.h"
+#include "base/text.h"
 #include "nn/loss_weighting.h"
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 #include "apps/train_multitask/schedules.h"
 
 #include "autograd/error.h"
-#include "autograd/text.h"
+#include "base/text.h"
 
 namespace cg::multitask {
 

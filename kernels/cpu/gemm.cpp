@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <mutex>
-#include <stdexcept>
+#include <string>
+
+#include "base/error.h"
 
 #ifdef CELLGRAD_OPENBLAS
 #include <cblas.h>
@@ -91,7 +93,9 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
     return;
   }
   const int64_t limit = int64_t(1) << 31;  // BLAS takes int dimensions and strides
-  if (m >= limit || n >= limit || k >= limit) throw std::length_error("gemm: a dimension is 2^31 or more");
+  if (m >= limit || n >= limit || k >= limit)
+    throw Error("matrix product: a dimension is 2^31 or more (" + std::to_string(m) + " x " + std::to_string(k) + " times " +
+                std::to_string(k) + " x " + std::to_string(n) + "); BLAS takes 32-bit sizes");
   single_threaded_library();
   const bool split_n = n >= m;
   const int64_t side = split_n ? n : m, other = split_n ? m : n;

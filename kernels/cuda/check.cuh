@@ -2,14 +2,15 @@
 // Error checking for CUDA runtime and cuBLAS calls inside .cu files.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
-#include <stdexcept>
 #include <string>
+
+#include "base/error.h"
 
 #define CG_CUDA_CHECK(call)                                                                 \
   do {                                                                                      \
     cudaError_t cg_err_ = (call);                                                           \
     if (cg_err_ != cudaSuccess)                                                             \
-      throw std::runtime_error(std::string("CUDA error in ") + #call + ": " +               \
+      throw ::cg::Error(std::string("CUDA error in ") + #call + ": " +                      \
                                cudaGetErrorString(cg_err_));                                \
   } while (0)
 
@@ -17,7 +18,7 @@
   do {                                                                                      \
     cublasStatus_t cg_st_ = (call);                                                         \
     if (cg_st_ != CUBLAS_STATUS_SUCCESS)                                                    \
-      throw std::runtime_error(std::string("cuBLAS error in ") + #call + ": status " +      \
+      throw ::cg::Error(std::string("cuBLAS error in ") + #call + ": status " +             \
                                std::to_string(static_cast<int>(cg_st_)));                   \
   } while (0)
 

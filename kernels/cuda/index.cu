@@ -1,6 +1,7 @@
 #include "kernels/cuda/index.h"
 
 #include "kernels/cuda/check.cuh"
+#include "kernels/cuda/grid_stride.cuh"
 #include "kernels/cuda/runtime.h"
 
 namespace cg::kernels::cuda {
@@ -8,7 +9,7 @@ namespace {
 
 __global__ void gather_rows_kernel(const float* x, const int32_t* index, float* out, int64_t n_index, int64_t cols) {
   const int64_t n = n_index * cols;
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+  CG_GRID_STRIDE(i, n) {
     const int64_t r = i / cols, c = i % cols;
     out[i] = x[static_cast<int64_t>(index[r]) * cols + c];
   }
@@ -16,7 +17,7 @@ __global__ void gather_rows_kernel(const float* x, const int32_t* index, float* 
 
 __global__ void scatter_add_rows_kernel(const float* g, const int32_t* index, float* gx, int64_t n_index, int64_t cols) {
   const int64_t n = n_index * cols;
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+  CG_GRID_STRIDE(i, n) {
     const int64_t r = i / cols, c = i % cols;
     atomicAdd(gx + static_cast<int64_t>(index[r]) * cols + c, g[i]);
   }
@@ -24,7 +25,7 @@ __global__ void scatter_add_rows_kernel(const float* g, const int32_t* index, fl
 
 // Records the smallest bad position (atomicMin), so the error can name the first offender.
 __global__ void range_check_kernel(const int32_t* index, int64_t n, int64_t limit, unsigned long long* first_bad) {
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+  CG_GRID_STRIDE(i, n)
     if (index[i] < 0 || index[i] >= limit) atomicMin(first_bad, static_cast<unsigned long long>(i));
 }
 

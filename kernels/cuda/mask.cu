@@ -1,15 +1,13 @@
 #include "kernels/cuda/mask.h"
 
 #include "kernels/cuda/check.cuh"
+#include "kernels/cuda/grid_stride.cuh"
 #include "kernels/cuda/runtime.h"
 #include "kernels/random_math.h"
 #include "kernels/unary_math.h"
 
 namespace cg::kernels::cuda {
 namespace {
-
-#define CG_GRID_STRIDE(i, n) \
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
 
 __global__ void dropout_kernel(const float* x, float* y, float* mask, int64_t n, uint64_t seed, uint64_t stream,
                                uint64_t offset, float p, float scale) {

@@ -2,6 +2,7 @@
 
 #include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/check.cuh"
+#include "kernels/cuda/grid_stride.cuh"
 #include "kernels/cuda/runtime.h"
 #include "kernels/norm_math.h"
 
@@ -9,9 +10,6 @@
 // norm_math.h); only the order of the double additions differs.
 namespace cg::kernels::cuda {
 namespace {
-
-#define CG_GRID_LOOP(i, n) \
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
 
 // Column reductions use 32 x kColRows blocks: threadIdx.x picks one of 32 adjacent columns (a
 // warp reads 128 contiguous bytes of a row), threadIdx.y strides over the rows, and the
@@ -127,12 +125,12 @@ __global__ void batch_norm_stats_kernel(const float* x, float* mean, float* var,
 }
 
 __global__ void batch_norm_inv_std_kernel(const float* var, float* rstd, int64_t c, double eps) {
-  CG_GRID_LOOP(j, c) rstd[j] = static_cast<float>(norm_inv_std(var[j], eps));
+  CG_GRID_STRIDE(j, c) rstd[j] = static_cast<float>(norm_inv_std(var[j], eps));
 }
 
 __global__ void batch_norm_update_running_kernel(float* running_mean, float* running_var, const float* mean,
                                                  const float* var, int64_t n, int64_t c, double momentum) {
-  CG_GRID_LOOP(j, c) {
+  CG_GRID_STRIDE(j, c) {
     running_mean[j] = static_cast<float>(running_update(running_mean[j], mean[j], momentum));
     running_var[j] = static_cast<float>(running_update(running_var[j], unbiased_from_biased(var[j], n), momentum));
   }
@@ -140,7 +138,7 @@ __global__ void batch_norm_update_running_kernel(float* running_mean, float* run
 
 __global__ void batch_norm_apply_kernel(const float* x, const float* mean, const float* rstd, const float* gamma,
                                         const float* beta, float* y, int64_t n, int64_t c) {
-  CG_GRID_LOOP(i, n * c) {
+  CG_GRID_STRIDE(i, n * c) {
     const int64_t j = i % c;
     y[i] = norm_affine<float>(x[i], mean[j], rstd[j], gamma, beta, j);
   }
@@ -149,7 +147,7 @@ __global__ void batch_norm_apply_kernel(const float* x, const float* mean, const
 __global__ void batch_norm_input_grad_kernel(const float* gy, const float* x, const float* mean, const float* rstd,
                                              const float* gamma, const float* sum_gy, const float* sum_gy_xhat,
                                              float* gx, int64_t n, int64_t c, bool training) {
-  CG_GRID_LOOP(i, n * c) {
+  CG_GRID_STRIDE(i, n * c) {
     const int64_t j = i % c;
     const float scale = gamma ? gamma[j] * rstd[j] : rstd[j];
     const float g = gy[i];

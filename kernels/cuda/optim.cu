@@ -1,6 +1,7 @@
 #include "kernels/cuda/optim.h"
 
 #include "kernels/cuda/check.cuh"
+#include "kernels/cuda/grid_stride.cuh"
 #include "kernels/cuda/runtime.h"
 
 namespace cg::kernels::cuda {
@@ -22,9 +23,9 @@ __device__ int find_segment(const OptimSegment<float>* segs, int n, int64_t i) {
 // are visited in increasing order per thread, so after one search the segment only advances.
 template <class Body>
 __device__ void for_each_element(const OptimSegment<float>* segs, int nseg, int64_t total, Body body) {
-  int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  int64_t i = grid_thread_index();
   if (i >= total) return;
-  const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+  const int64_t stride = grid_thread_count();
   int s = find_segment(segs, nseg, i);
   for (; i < total; i += stride) {
     while (i >= segs[s].begin + segs[s].length) ++s;
@@ -83,7 +84,7 @@ __device__ double block_sum(double acc) {
 
 __global__ void sum_squares_kernel(const float* x, int64_t n, double* partials) {
   double acc = 0;
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+  CG_GRID_STRIDE(i, n) {
     const double xi = x[i];
     acc += xi * xi;
   }

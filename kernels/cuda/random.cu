@@ -1,6 +1,7 @@
 #include "kernels/cuda/random.h"
 
 #include "kernels/cuda/check.cuh"
+#include "kernels/cuda/grid_stride.cuh"
 #include "kernels/cuda/runtime.h"
 #include "kernels/random_math.h"
 
@@ -8,7 +9,7 @@ namespace cg::kernels::cuda {
 namespace {
 enum class Dist { Uniform, Normal, Bernoulli };
 __global__ void philox_kernel(Dist dist, uint64_t seed, uint64_t stream, uint64_t offset, float p, float* out, int64_t n) {
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+  CG_GRID_STRIDE(i, n) {
     switch (dist) {
       case Dist::Uniform: out[i] = philox_uniform_at(seed, stream, offset, i); break;
       case Dist::Normal: out[i] = philox_normal_at(seed, stream, offset, i); break;

@@ -2,6 +2,7 @@
 
 #include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/check.cuh"
+#include "kernels/cuda/grid_stride.cuh"
 #include "kernels/cuda/runtime.h"
 
 namespace cg::kernels::cuda {
@@ -33,7 +34,7 @@ __global__ void max_rows_kernel(const float* x, float* out, int32_t* index, int6
   index[r] = static_cast<int32_t>(best);
 }
 __global__ void max_rows_backward_kernel(const float* gy, const int32_t* index, float* gx, int64_t rows, int64_t cols) {
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < rows * cols; i += (int64_t)gridDim.x * blockDim.x) {
+  CG_GRID_STRIDE(i, rows * cols) {
     const int64_t r = i / cols, c = i % cols;
     gx[i] = (c == index[r]) ? gy[r] : 0.0f;
   }

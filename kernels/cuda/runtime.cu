@@ -1,5 +1,7 @@
 #include "kernels/cuda/runtime.h"
 
+#include <cstdio>
+
 #include "kernels/cuda/check.cuh"
 
 namespace cg::kernels::cuda {
@@ -48,6 +50,20 @@ cublasHandle_t cublas_handle() {
 
 void set_tf32(bool enabled) {
   CG_CUBLAS_CHECK(cublasSetMathMode(cublas_handle(), enabled ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
+}
+
+ExactFloat32Gemm::ExactFloat32Gemm() {
+  cublasMath_t mode;
+  CG_CUBLAS_CHECK(cublasGetMathMode(cublas_handle(), &mode));
+  saved_mode_ = static_cast<int>(mode);
+  set_tf32(false);
+}
+
+// A destructor must not throw: a failure to restore is reported, not raised.
+ExactFloat32Gemm::~ExactFloat32Gemm() {
+  const cublasStatus_t st = cublasSetMathMode(cublas_handle(), static_cast<cublasMath_t>(saved_mode_));
+  if (st != CUBLAS_STATUS_SUCCESS)
+    std::fprintf(stderr, "cellgrad: cannot restore the cuBLAS math mode (status %d)\n", static_cast<int>(st));
 }
 
 }  // namespace cg::kernels::cuda

@@ -1,6 +1,6 @@
 #pragma once
 // Thin wrapper over the CUDA runtime so that code compiled by g++ never includes CUDA headers.
-// Every call checks its status and throws std::runtime_error naming the call and the CUDA error.
+// Every call checks its status and throws cg::Error naming the call and the CUDA error.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -17,8 +17,21 @@ void copy_device_to_host(void* dst, const void* src, size_t bytes);
 void copy_device_to_device(void* dst, const void* src, size_t bytes);
 void memset_zero(void* p, size_t bytes);
 void synchronize();
-// Turn TF32 tensor-core math off (exact float32 GEMMs for parity tests) or back on.
+// Turn TF32 tensor-core math on or off for float32 GEMMs, for the rest of the process.
 void set_tf32(bool enabled);
+
+// Exact float32 GEMMs (TF32 off) while it lives, for comparisons against the CPU; the cuBLAS
+// math mode set before comes back afterwards, so a check never changes it for later code.
+class ExactFloat32Gemm {
+ public:
+  ExactFloat32Gemm();
+  ~ExactFloat32Gemm();
+  ExactFloat32Gemm(const ExactFloat32Gemm&) = delete;
+  ExactFloat32Gemm& operator=(const ExactFloat32Gemm&) = delete;
+
+ private:
+  int saved_mode_;  // a cublasMath_t, held as int so that this header needs no CUDA header
+};
 
 // Launch configuration shared by the elementwise kernels.
 constexpr int kThreads = 256;

@@ -1,6 +1,7 @@
 #include "kernels/cuda/shape.h"
 
 #include "kernels/cuda/check.cuh"
+#include "kernels/cuda/grid_stride.cuh"
 #include "kernels/cuda/runtime.h"
 
 namespace cg::kernels::cuda {
@@ -8,7 +9,7 @@ namespace {
 
 __global__ void copy_block_kernel(const float* src, int64_t src_ld, float* dst, int64_t dst_ld, int64_t rows, int64_t cols) {
   const int64_t n = rows * cols;
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+  CG_GRID_STRIDE(i, n) {
     const int64_t r = i / cols, c = i % cols;
     dst[r * dst_ld + c] = src[r * src_ld + c];
   }
@@ -43,7 +44,7 @@ void transpose(const float* x, float* y, int64_t rows, int64_t cols) {
   if (rows <= 0 || cols <= 0) return;
   // grid.y is limited to 65535 tiles (about 2M rows); larger shapes are beyond this engine's use.
   const dim3 grid(static_cast<unsigned>((cols + kTile - 1) / kTile), static_cast<unsigned>((rows + kTile - 1) / kTile));
-  if (grid.y > 65535u) throw std::runtime_error("cuda transpose: more than 2,097,120 rows are not supported");
+  if (grid.y > 65535u) throw Error("cuda transpose: more than 2,097,120 rows are not supported");
   transpose_kernel<<<grid, dim3(kTile, kRowsPerPass)>>>(x, y, rows, cols);
   CG_CUDA_LAUNCH_CHECK();
 }

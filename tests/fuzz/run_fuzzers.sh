@@ -20,7 +20,7 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fram
 CXXFLAGS="-std=c++17 -g -O1 $INC $SAN"
 LIBS="-L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5"
 # The data-layer sources the fuzzed readers use (omics/ is self-contained; nothing from nn/).
-SRCS="matrix hdf5_util dataframe anndata h5ad_matrix_io h5ad_frame_io h5ad_read h5ad_write tenx_h5 atomic_write genesets"
+SRCS="matrix hdf5_util dataframe anndata h5ad_matrix_io h5ad_frame_io h5ad_read h5ad_write tenx_h5 genesets"
 
 objs=()
 for s in $SRCS; do
