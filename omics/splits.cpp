@@ -63,9 +63,9 @@ LeaveOutSplit leave_one_type_out(const std::vector<std::string>& cell_types,
 TrainValSplit stratified_train_val(const std::vector<std::string>& cell_types,
                                    const std::vector<std::string>& conditions,
                                    double validation_fraction, uint64_t seed) {
-  check_same_length(cell_types, conditions, "stratified_train_val");
+  check_same_length(cell_types, conditions, "train/validation split");
   if (!(validation_fraction > 0.0 && validation_fraction < 1.0))
-    throw DataError("stratified_train_val: validation fraction must be in (0, 1), got " +
+    throw DataError("validation fraction must be in (0, 1), got " +
                     std::to_string(validation_fraction));
   // std::map keeps groups in a fixed (sorted) order, so the RNG stream is consumed identically.
   std::map<std::pair<std::string, std::string>, IndexList> groups;
@@ -79,7 +79,7 @@ TrainValSplit stratified_train_val(const std::vector<std::string>& cell_types,
     const auto n_val = static_cast<int64_t>(std::floor(validation_fraction * n + 0.5));
     if (n_val == 0 || n_val == n) {
       std::ostringstream os;
-      os << "stratified_train_val: group (cell type '" << key.first << "', condition '"
+      os << "group (cell type '" << key.first << "', condition '"
          << key.second << "') has " << n << " cell(s); a validation fraction of "
          << validation_fraction << " leaves its " << (n_val == 0 ? "validation" : "training")
          << " part empty";
@@ -97,7 +97,7 @@ std::vector<IndexList> stratified_kfold(const std::vector<std::string>& labels, 
                                         uint64_t seed) {
   const auto n = static_cast<int64_t>(labels.size());
   if (k < 2 || k > n)
-    throw DataError("stratified_kfold: need 2 <= k <= number of cells (" + std::to_string(n) +
+    throw DataError("k-fold split: need 2 <= k <= number of cells (" + std::to_string(n) +
                     "), got k = " + std::to_string(k));
   std::map<std::string, IndexList> groups;
   for (int64_t i = 0; i < n; ++i) groups[labels[static_cast<size_t>(i)]].push_back(i);

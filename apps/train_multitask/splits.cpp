@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include "autograd/error.h"
+#include "omics/error.h"
 
 #include "omics/splits.h"
 
@@ -60,7 +61,12 @@ std::vector<Split> make_splits(const Config& c, const Dataset& d) {
     s.test = std::move(test);
     finish(std::move(s), rest);
   } else {
-    const auto folds = omics::stratified_kfold(strata, c.folds, c.seed);
+    std::vector<std::vector<int64_t>> folds;
+    try {
+      folds = omics::stratified_kfold(strata, c.folds, c.seed);
+    } catch (const omics::DataError& e) {
+      throw Error(std::string("--folds: ") + e.what());
+    }
     for (int f = 0; f < c.folds; ++f) {
       if (c.fold >= 0 && f != c.fold) continue;
       Split s;
