@@ -2,8 +2,7 @@
 // `LossWeightingEntry <name>_weighting()` (name, description, needs, factory); adding a strategy
 // is that new file plus its name in CG_LOSS_WEIGHTINGS below. --help, config validation, the
 // ablation parser and the trainer all read loss_weightings().
-#include "autograd/error.h"
-#include "base/text.h"
+#include "base/registry.h"
 #include "nn/loss_weighting.h"
 
 #define CG_LOSS_WEIGHTINGS(X) X(fixed) X(uncertainty) X(dwa) X(gradnorm) X(pcgrad)
@@ -21,16 +20,10 @@ const std::vector<LossWeightingEntry>& loss_weightings() {
   return entries;
 }
 
-std::vector<std::string> loss_weighting_names() {
-  std::vector<std::string> out;
-  for (const auto& e : loss_weightings()) out.push_back(e.name);
-  return out;
-}
+std::vector<std::string> loss_weighting_names() { return names_of(loss_weightings()); }
 
 const LossWeightingEntry& loss_weighting(const std::string& name) {
-  for (const auto& e : loss_weightings())
-    if (e.name == name) return e;
-  throw Error("unknown loss weighting '" + name + "' (expected one of: " + join(loss_weighting_names()) + ")");
+  return find_named(loss_weightings(), name, "unknown loss weighting");
 }
 
 std::unique_ptr<LossWeighting> make_loss_weighting(const std::string& name, const std::vector<std::string>& tasks,

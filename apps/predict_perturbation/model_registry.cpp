@@ -1,7 +1,6 @@
 #include "apps/predict_perturbation/model_registry.h"
 
-#include "autograd/error.h"
-#include "base/text.h"
+#include "base/registry.h"
 
 namespace cg::perturb {
 
@@ -46,16 +45,10 @@ const std::vector<PerturbModelEntry>& perturb_models() {
   return models;
 }
 
-std::vector<std::string> perturb_model_names() {
-  std::vector<std::string> out;
-  for (const auto& m : perturb_models()) out.push_back(m.name);
-  return out;
-}
+std::vector<std::string> perturb_model_names() { return names_of(perturb_models()); }
 
 const PerturbModelEntry& perturb_model(const std::string& name) {
-  for (const auto& m : perturb_models())
-    if (m.name == name) return m;
-  throw Error("--models: unknown model '" + name + "' (expected " + join(perturb_model_names()) + ")");
+  return find_named(perturb_models(), name, "--models: unknown model");
 }
 
 std::string perturb_models_help() {

@@ -7,6 +7,7 @@
 #include <sstream>
 #include "apps/train_multitask/schedules.h"
 #include "autograd/error.h"
+#include "base/registry.h"
 #include "base/text.h"
 #include "nn/loss_weighting.h"
 
@@ -43,13 +44,7 @@ Config apply_variant(const Config& base, const std::string& variant) {
   std::stringstream ss(variant);
   std::string part;
   while (std::getline(ss, part, '+')) {
-    const auto& parts = ablation_parts();
-    const auto it = std::find_if(parts.begin(), parts.end(), [&](const AblationPart& p) { return p.name == part; });
-    if (it == parts.end()) {
-      std::vector<std::string> known;
-      for (const auto& p : parts) known.push_back(p.name);
-      throw Error("--ablation: unknown variant '" + part + "' (known: " + join(known) + "; join several with '+')");
-    }
+    const AblationPart* it = &find_named(ablation_parts(), part, "--ablation: unknown variant");
     if (it->apply) it->apply(c);
     else if (std::any_of(schedules().begin(), schedules().end(), [&](const Schedule& sc) { return part == sc.name; })) c.schedule = part;
     else c.weighting = part;

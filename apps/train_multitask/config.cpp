@@ -7,6 +7,7 @@
 #include "apps/train_multitask/loss_terms.h"
 #include "apps/train_multitask/schedules.h"
 #include "autograd/error.h"
+#include "base/registry.h"
 #include "base/text.h"
 #include "nn/loss_weighting.h"
 
@@ -29,7 +30,6 @@ namespace cg::multitask {
 
 namespace {
 [[noreturn]] void fail(const std::string& m) { throw Error(m); }
-void schedule_named_or_fail(const std::string& name) { schedule(name); }
 }  // namespace
 
 std::map<std::string, std::string> parse_assignments(const std::vector<std::string>& entries, const std::string& flag) {
@@ -84,10 +84,8 @@ void Config::validate() const {
     if (!std::isfinite(w)) fail(flag + ": expected a finite weight, found " + std::to_string(w));
     if (w < 0) fail(flag + ": a loss weight must be >= 0, found " + std::to_string(w));
   }
-  schedule_named_or_fail(schedule);
-  const auto& strategies = nn::loss_weighting_names();
-  if (std::find(strategies.begin(), strategies.end(), weighting) == strategies.end())
-    fail("--weighting: expected one of " + join(strategies) + ", found '" + weighting + "'");
+  find_named(schedules(), schedule, "--schedule: unknown schedule");
+  find_named(nn::loss_weightings(), weighting, "--weighting: unknown strategy");
   if (epochs < 1) fail("--epochs: expected at least 1, found " + std::to_string(epochs));
   if (patience < 1) fail("--patience: expected at least 1, found " + std::to_string(patience));
   if (select_on != "sum" && select_on != "translation" && select_on != "classification")

@@ -1,7 +1,6 @@
 #include "apps/train_multitask/loss_terms.h"
 
-#include "autograd/error.h"
-#include "base/text.h"
+#include "base/registry.h"
 
 namespace cg::multitask {
 
@@ -32,14 +31,7 @@ const std::vector<LossTermInfo>& loss_terms() {
   return terms;
 }
 
-const LossTermInfo& loss_term(const std::string& name) {
-  std::vector<std::string> known;
-  for (const auto& t : loss_terms()) {
-    if (name == t.name) return t;
-    known.push_back(t.name);
-  }
-  throw Error("unknown loss term '" + name + "' (known: " + join(known) + ")");
-}
+const LossTermInfo& loss_term(const std::string& name) { return find_named(loss_terms(), name, "unknown loss term"); }
 
 double weight_of(const Config& c, const std::string& term) { return c.*(loss_term(term).weight); }
 

@@ -1,7 +1,6 @@
 #include "apps/train_multitask/schedules.h"
 
-#include "autograd/error.h"
-#include "base/text.h"
+#include "base/registry.h"
 
 namespace cg::multitask {
 
@@ -16,16 +15,8 @@ const std::vector<Schedule>& schedules() {
   return s;
 }
 
-std::vector<std::string> schedule_names() {
-  std::vector<std::string> out;
-  for (const auto& s : schedules()) out.push_back(s.name);
-  return out;
-}
+std::vector<std::string> schedule_names() { return names_of(schedules()); }
 
-const Schedule& schedule(const std::string& name) {
-  for (const auto& s : schedules())
-    if (name == s.name) return s;
-  throw Error("--schedule: expected " + join(schedule_names(), ", ") + ", found '" + name + "'");
-}
+const Schedule& schedule(const std::string& name) { return find_named(schedules(), name, "--schedule: unknown schedule"); }
 
 }  // namespace cg::multitask
