@@ -303,7 +303,7 @@ TEST_CASE("predict_perturbation: --config and settings errors are one clear line
   }
   SUBCASE("bad JSON") { check_refused(with_config("{\"epochs\": "), out, {"cfg.json: not valid JSON"}); }
   SUBCASE("an unknown setting") { check_refused(with_config("{\"epoch\": 3}"), out, {"cfg.json: unknown setting 'epoch'"}); }
-  SUBCASE("a setting of the wrong type") { check_refused(with_config("{\"epochs\": \"ten\"}"), out, {"cfg.json: a setting has the wrong type"}); }
+  SUBCASE("a setting of the wrong type") { check_refused(with_config("{\"epochs\": \"ten\"}"), out, {"cfg.json: setting 'epochs' has the wrong type"}); }
   SUBCASE("--batch-size 1") {
     check_refused(run(tmp, base_args(data, out) + " --batch-size 1"), out, {"--batch-size: expected at least 2", "found 1"});
   }
@@ -347,4 +347,40 @@ TEST_CASE("predict_perturbation: a short baseline run resolves its config and wr
   CHECK(contains(md, "| **shift** | **mean** |"));
   CHECK(contains(csv, "\nshift,mean,"));
   check_no_staging_left(out);
+}
+
+TEST_CASE("predict_perturbation: config paths are relative to the config file; config.json is reusable; --version") {
+  if (!have_binary()) return;
+  TempDir tmp;
+  write_data(tmp.file("d.h5ad"), standard_cells());
+  fs::create_directories(tmp.file("cfgdir"));
+  // Relative paths inside a config file are relative to its folder, not to the working directory.
+  std::ofstream(tmp.file("cfgdir/cfg.json")) << R"({"data": "../d.h5ad", "out": "run", "models": ["control"], "held_out": "A",
+                                                    "bootstrap": 3, "top_degs": 5, "pca_components": 2, "device": "cpu"})";
+  const Result r = run(tmp, "--config " + tmp.file("cfgdir/cfg.json"));
+  REQUIRE_MESSAGE(r.code == 0, r.output);
+  const std::string out = tmp.file("cfgdir/run");
+  REQUIRE(fs::exists(out + "/config.json"));
+  nlohmann::json cfg;
+  std::ifstream(out + "/config.json") >> cfg;
+  CHECK_FALSE(cfg.contains("overwrite"));  // a decision for one invocation, never stored
+  CHECK(cfg["data"] == fs::weakly_canonical(tmp.file("d.h5ad")).string());  // absolute
+  CHECK(cfg["out"] == fs::weakly_canonical(out).string());
+
+  // The stored config runs again from anywhere; --out (a flag) wins over the stored one.
+  const Result again = run(tmp, "--config " + out + "/config.json --out " + tmp.file("again"));
+  CHECK_MESSAGE(again.code == 0, again.output);
+  CHECK(read_text(tmp.file("again/table.md")) == read_text(out + "/table.md"));
+  // ...and without --out it refuses to overwrite the run it came from.
+  const Result refused = run(tmp, "--config " + out + "/config.json");
+  CHECK(refused.code != 0);
+  CHECK_MESSAGE(contains(refused.output, "already holds a run"), refused.output);
+  // overwrite in a config file is not a setting.
+  std::ofstream(tmp.file("ow.json")) << R"({"overwrite": true})";
+  check_refused(run(tmp, "--config " + tmp.file("ow.json") + " " + base_args(tmp.file("d.h5ad"), tmp.file("run3"))), tmp.file("run3"),
+                {"unknown setting 'overwrite'"});
+
+  const Result v = run(tmp, "--version");
+  CHECK(v.code == 0);
+  CHECK_MESSAGE(contains(v.output, "cellgrad "), v.output);
 }

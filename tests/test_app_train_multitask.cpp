@@ -174,6 +174,11 @@ TEST_CASE("train_multitask: a short Patch-seq run writes every output, classifie
                         "loss_curves.svg", "latent.h5ad", "latent_pca.svg", "split.csv", "translated_RNA_to_Ephys.h5ad",
                         "translated_Morph_to_RNA.h5ad", "translated_Ephys_to_Morph.h5ad"})
     CHECK_MESSAGE(fs::exists(out + "/" + f), f);
+  // config.json can be given back with --config from anywhere: absolute modality paths, no overwrite.
+  nlohmann::json cfg;
+  std::ifstream(out + "/config.json") >> cfg;
+  CHECK_FALSE(cfg.contains("overwrite"));
+  for (const auto& e : cfg["modalities"]) CHECK(fs::path(e.get<std::string>().substr(e.get<std::string>().find('=') + 1)).is_absolute());
   nlohmann::json m;
   std::ifstream(out + "/metrics.json") >> m;
   const double acc = m["classification"]["accuracy"].get<double>();

@@ -1,13 +1,14 @@
 #include "apps/common/app_cli.h"
 
+#include <filesystem>
 #include <fstream>
 
 #include "autograd/error.h"
 
 namespace cg::apps {
 
-std::vector<std::pair<std::string, nlohmann::json>> read_config_files(int argc, char** argv) {
-  std::vector<std::pair<std::string, nlohmann::json>> out;
+std::vector<ConfigFile> read_config_files(int argc, char** argv) {
+  std::vector<ConfigFile> out;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     std::string path;
@@ -23,7 +24,7 @@ std::vector<std::pair<std::string, nlohmann::json>> read_config_files(int argc, 
     } catch (const nlohmann::json::exception& e) {
       throw Error(source + ": not valid JSON (" + e.what() + ")");
     }
-    out.emplace_back(source, std::move(j));
+    out.push_back({source, std::filesystem::path(path).parent_path().string(), std::move(j)});
   }
   return out;
 }

@@ -11,9 +11,14 @@
 
 namespace cg::apps {
 
-// Every `--config FILE` / `--config=FILE` in argv, in order, as ("--config FILE", parsed JSON).
-// A file that cannot be opened or is not valid JSON is an error naming it.
-std::vector<std::pair<std::string, nlohmann::json>> read_config_files(int argc, char** argv);
+struct ConfigFile {
+  std::string source;      // "--config FILE", for messages
+  std::string folder;      // the file's folder: relative paths inside it are relative to it
+  nlohmann::json settings;
+};
+// Every `--config FILE` / `--config=FILE` in argv, in order. A file that cannot be opened or is
+// not valid JSON is an error naming it.
+std::vector<ConfigFile> read_config_files(int argc, char** argv);
 
 // "cpu", "cuda" (an error when no CUDA device is available) or "auto".
 Device resolve_device(const std::string& device);

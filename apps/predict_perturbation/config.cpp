@@ -1,5 +1,7 @@
 #include "apps/predict_perturbation/config.h"
 
+#include "apps/common/app_cli.h"
+#include "apps/common/settings.h"
 #include "apps/predict_perturbation/model_registry.h"
 
 #include <set>
@@ -28,54 +30,42 @@ void Config::validate() const {
   if (top_degs < 1 || bootstrap < 1 || pca_components < 2 || latent < 1) fail("--top-degs, --bootstrap, --latent must be positive and --pca-components at least 2");
 }
 
+// One list of every stored setting keeps to_json, merge_json and config.json from drifting
+// apart; --overwrite is a decision for one invocation, never a stored setting.
+#define CG_PERTURB_SETTINGS(X)                                                                                   \
+  X(data) X(condition_key) X(control) X(perturbed) X(cell_type_key) X(held_out) X(models) X(seeds) X(epochs)     \
+  X(patience) X(batch_size) X(lr) X(validation_fraction) X(alpha) X(dropout) X(latent) X(adversarial) X(top_degs) \
+  X(bootstrap) X(pca_components) X(device) X(out)
+
 nlohmann::json to_json(const Config& c) {
-  return {{"data", c.data},           {"condition_key", c.condition_key},
-          {"control", c.control},     {"perturbed", c.perturbed},
-          {"cell_type_key", c.cell_type_key}, {"held_out", c.held_out},
-          {"models", c.models},       {"seeds", c.seeds},
-          {"epochs", c.epochs},       {"patience", c.patience},
-          {"batch_size", c.batch_size}, {"lr", c.lr},
-          {"validation_fraction", c.validation_fraction}, {"alpha", c.alpha},
-          {"dropout", c.dropout},     {"latent", c.latent},
-          {"adversarial", c.adversarial}, {"top_degs", c.top_degs},
-          {"bootstrap", c.bootstrap}, {"pca_components", c.pca_components},
-          {"device", c.device},       {"out", c.out},
-          {"overwrite", c.overwrite}};
+  nlohmann::json j;
+  CG_PERTURB_SETTINGS(CG_SETTING_TO_JSON)
+  return j;
+}
+
+nlohmann::json resolved_json(const Config& c) {
+  Config r = c;
+  r.data = apps::absolute_path(r.data);
+  r.out = apps::absolute_path(r.out);
+  return to_json(r);
 }
 
 void merge_json(Config& c, const nlohmann::json& j, const std::string& source) {
-  if (!j.is_object()) throw Error(source + ": expected a JSON object of settings");
-  const nlohmann::json defaults = to_json(c);
-  for (auto it = j.begin(); it != j.end(); ++it)
-    if (!defaults.contains(it.key())) throw Error(source + ": unknown setting '" + it.key() + "'");
+  apps::check_settings(j, to_json(c), source);
+  std::string current;
   try {
-    nlohmann::json merged = defaults;
-    merged.update(j);
-    c.data = merged["data"];
-    c.condition_key = merged["condition_key"];
-    c.control = merged["control"];
-    c.perturbed = merged["perturbed"].get<std::vector<std::string>>();
-    c.cell_type_key = merged["cell_type_key"];
-    c.held_out = merged["held_out"];
-    c.models = merged["models"].get<std::vector<std::string>>();
-    c.seeds = merged["seeds"].get<std::vector<uint64_t>>();
-    c.epochs = merged["epochs"];
-    c.patience = merged["patience"];
-    c.batch_size = merged["batch_size"];
-    c.lr = merged["lr"];
-    c.validation_fraction = merged["validation_fraction"];
-    c.alpha = merged["alpha"];
-    c.dropout = merged["dropout"];
-    c.latent = merged["latent"];
-    c.adversarial = merged["adversarial"];
-    c.top_degs = merged["top_degs"];
-    c.bootstrap = merged["bootstrap"];
-    c.pca_components = merged["pca_components"];
-    c.device = merged["device"];
-    c.out = merged["out"];
-    c.overwrite = merged["overwrite"];
+    CG_PERTURB_SETTINGS(CG_SETTING_FROM_JSON)
   } catch (const nlohmann::json::exception& e) {
-    throw Error(source + ": a setting has the wrong type (" + e.what() + ")");
+    apps::wrong_setting_type(source, current, e);
+  }
+}
+
+void load_config_files(int argc, char** argv, Config& c) {
+  for (const auto& file : apps::read_config_files(argc, argv)) {
+    merge_json(c, file.settings, file.source);
+    // Paths in the file are relative to the file's folder.
+    if (file.settings.contains("data")) c.data = apps::path_under(file.folder, c.data);
+    if (file.settings.contains("out")) c.out = apps::path_under(file.folder, c.out);
   }
 }
 

@@ -39,6 +39,12 @@ struct Config {
 };
 
 nlohmann::json to_json(const Config& c);
+// What a run folder's config.json holds: every setting, paths made absolute (so the file can be
+// given back with --config from anywhere); --overwrite is never stored.
+nlohmann::json resolved_json(const Config& c);
 void merge_json(Config& c, const nlohmann::json& j, const std::string& source);
+// Reads every --config FILE given in argv into `c` (before the flags are parsed, so flags win);
+// relative paths inside a file are relative to its folder.
+void load_config_files(int argc, char** argv, Config& c);
 
 }  // namespace cg::perturb

@@ -12,6 +12,7 @@
 #include "autograd/error.h"
 #include "apps/common/app_cli.h"
 #include "apps/common/app_main.h"
+#include "base/version.h"
 #include "apps/common/matrix_bridge.h"
 #include "apps/common/run_folder.h"
 #include "apps/predict_perturbation/config.h"
@@ -151,7 +152,8 @@ int run(int argc, char** argv) {
   std::string config_file;
   int64_t single_seed = -1;
   add_flags(app, c, config_file, single_seed);
-  for (const auto& [source, j] : apps::read_config_files(argc, argv)) merge_json(c, j, source);
+  app.set_version_flag("--version", std::string("cellgrad ") + CELLGRAD_VERSION);
+  load_config_files(argc, argv, c);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -162,7 +164,7 @@ int run(int argc, char** argv) {
   const Device device = apps::resolve_device(c.device);
   PerturbData d = load_perturb_data(c);
   apps::RunFolder run(c.out, c.overwrite);
-  apps::write_text_file(run.path("config.json"), to_json(c).dump(2) + "\n");
+  apps::write_text_file(run.path("config.json"), resolved_json(c).dump(2) + "\n");
 
   const omics::DenseMatrix conditions = condition_one_hot(d, c.control);
   std::vector<ResultRow> results;

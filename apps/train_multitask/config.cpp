@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/common/app_cli.h"
+#include "apps/common/settings.h"
 #include "apps/train_multitask/ablation.h"
 #include "apps/train_multitask/loss_terms.h"
 #include "apps/train_multitask/schedules.h"
@@ -25,8 +26,8 @@ namespace cg::multitask {
   X(no_discriminator) X(no_contrastive) X(weight_reconstruction) X(weight_translation)                 \
   X(weight_discriminator) X(weight_generator) X(weight_classification) X(weight_contrastive)           \
   X(weight_kl) X(schedule) X(weighting) X(epochs) X(patience) X(select_on) X(batch_size) X(lr) X(ablation) X(attributions) X(attribution_cells) X(attribution_steps) \
-  X(attribution_targets) X(seed)  \
-  X(device) X(out) X(overwrite)
+  X(attribution_targets) X(seed) X(device) X(out)
+// --overwrite is a decision for one invocation, never a stored setting.
 
 namespace {
 [[noreturn]] void fail(const std::string& m) { throw Error(m); }
@@ -108,31 +109,43 @@ void Config::validate() const {
 
 nlohmann::json to_json(const Config& c) {
   nlohmann::json j;
-#define CG_TO_JSON(f) j[#f] = c.f;
-  CG_MULTITASK_SETTINGS(CG_TO_JSON)
-#undef CG_TO_JSON
+  CG_MULTITASK_SETTINGS(CG_SETTING_TO_JSON)
   return j;
 }
 
+nlohmann::json resolved_json(const Config& c) {
+  Config r = c;
+  for (auto& e : r.modalities) {
+    const auto eq = e.find('=');
+    if (eq != std::string::npos) e = e.substr(0, eq + 1) + apps::absolute_path(e.substr(eq + 1));
+  }
+  r.out = apps::absolute_path(r.out);
+  return to_json(r);
+}
+
 void merge_json(Config& c, const nlohmann::json& j, const std::string& source) {
-  if (!j.is_object()) fail(source + ": expected a JSON object of settings");
-  const nlohmann::json defaults = to_json(c);
-  for (auto it = j.begin(); it != j.end(); ++it)
-    if (!defaults.contains(it.key())) fail(source + ": unknown setting '" + it.key() + "'");
+  apps::check_settings(j, to_json(c), source);
   std::string current;
   try {
-#define CG_FROM_JSON(f) \
-  current = #f;         \
-  if (j.contains(#f)) j.at(#f).get_to(c.f);
-    CG_MULTITASK_SETTINGS(CG_FROM_JSON)
-#undef CG_FROM_JSON
+    CG_MULTITASK_SETTINGS(CG_SETTING_FROM_JSON)
   } catch (const nlohmann::json::exception& e) {
-    fail(source + ": setting '" + current + "' has the wrong type (" + e.what() + ")");
+    apps::wrong_setting_type(source, current, e);
   }
 }
 
 void load_config_files(int argc, char** argv, Config& c) {
-  for (const auto& [source, j] : apps::read_config_files(argc, argv)) merge_json(c, j, source);
+  for (const auto& file : apps::read_config_files(argc, argv)) {
+    Config from_file = c;
+    merge_json(from_file, file.settings, file.source);
+    // Paths in the file are relative to the file's folder.
+    if (file.settings.contains("modalities"))
+      for (auto& e : from_file.modalities) {
+        const auto eq = e.find('=');
+        if (eq != std::string::npos) e = e.substr(0, eq + 1) + apps::path_under(file.folder, e.substr(eq + 1));
+      }
+    if (file.settings.contains("out")) from_file.out = apps::path_under(file.folder, from_file.out);
+    c = from_file;
+  }
 }
 
 void add_flags(CLI::App& app, Config& c) {

@@ -77,6 +77,9 @@ struct Config {
 };
 
 nlohmann::json to_json(const Config& c);
+// What a run folder's config.json holds: every setting, paths made absolute (so the file can be
+// given back with --config from anywhere); --overwrite is never stored.
+nlohmann::json resolved_json(const Config& c);
 void merge_json(Config& c, const nlohmann::json& j, const std::string& source);
 // Registers every setting as a --kebab-case flag on `app` (bound to `c`).
 void add_flags(CLI::App& app, Config& c);

@@ -10,6 +10,7 @@
 #include "autograd/error.h"
 #include "apps/common/app_cli.h"
 #include "apps/common/app_main.h"
+#include "base/version.h"
 #include "apps/common/run_folder.h"
 #include "apps/train_multitask/ablation.h"
 #include "apps/train_multitask/attributions.h"
@@ -106,6 +107,7 @@ int run(int argc, char** argv) {
   std::string config_file;
   app.add_option("--config", config_file, "JSON file with settings (flags override it)");
   add_flags(app, c);
+  app.set_version_flag("--version", std::string("cellgrad ") + CELLGRAD_VERSION);
   load_config_files(argc, argv, c);
   try {
     app.parse(argc, argv);
@@ -120,7 +122,7 @@ int run(int argc, char** argv) {
   const Dataset data = load_dataset(c);
   const std::vector<Split> splits = make_splits(c, data);
   apps::RunFolder run(c.out, c.overwrite);
-  apps::write_text_file(run.path("config.json"), to_json(c).dump(2) + "\n");
+  apps::write_text_file(run.path("config.json"), resolved_json(c).dump(2) + "\n");
 
   std::string shape;
   for (const auto& m : data.modalities) shape += " " + m.name + " " + std::to_string(m.X.cols());
