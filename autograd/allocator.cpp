@@ -118,7 +118,10 @@ void* cuda_allocate(size_t bytes) {
     } catch (const std::exception&) {
       // Out of memory with blocks parked in the cache: give them back and try once more.
       for (auto& [sz, blocks] : c.free_blocks)
-        for (void* b : blocks) { kernels::cuda::raw_free(b); c.stats.device_frees++; }
+        for (void* b : blocks) {
+          kernels::cuda::raw_free(b);
+          c.stats.device_frees++;
+        }
       c.free_blocks.clear();
       c.stats.bytes_cached = 0;
       p = kernels::cuda::raw_malloc(cls);
@@ -144,8 +147,10 @@ void cuda_deallocate(void* p) {
     // stray pointer, i.e. memory corruption that must not pass silently. This runs in
     // ~Storage (implicitly noexcept), where an exception would call std::terminate without a
     // message, so say what happened and abort: the core dump shows the call stack.
-    std::fprintf(stderr, "cellgrad: fatal: freeing CUDA memory at %p that is not allocated (double free or a pointer "
-                 "not from cuda_allocate)\n", p);
+    std::fprintf(stderr,
+                 "cellgrad: fatal: freeing CUDA memory at %p that is not allocated (double free or a pointer "
+                 "not from cuda_allocate)\n",
+                 p);
     std::abort();
   }
   const size_t cls = it->second;
@@ -166,7 +171,10 @@ void cuda_empty_cache() {
   CudaCache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
   for (auto& [sz, blocks] : c.free_blocks)
-    for (void* b : blocks) { kernels::cuda::raw_free(b); c.stats.device_frees++; }
+    for (void* b : blocks) {
+      kernels::cuda::raw_free(b);
+      c.stats.device_frees++;
+    }
   c.free_blocks.clear();
   c.stats.bytes_cached = 0;
 #endif

@@ -1,8 +1,8 @@
 #pragma once
 // Allocators. CPU: 64-byte aligned blocks; blocks of 32 MiB or more are cached for reuse (at
-// most 2 GiB), since the C library maps and faults them in afresh on every request. CUDA: a caching allocator that keeps freed blocks
-// in size-class free lists, so that a steady-state training step (same shapes every step)
-// reuses memory and makes no cudaMalloc/cudaFree calls.
+// most 2 GiB), since the C library maps and faults them in afresh on every request. CUDA: a caching allocator that
+// keeps freed blocks in size-class free lists, so that a steady-state training step (same shapes every step) reuses
+// memory and makes no cudaMalloc/cudaFree calls.
 #include <cstddef>
 #include <cstdint>
 

@@ -20,16 +20,16 @@ inline void check_float(const char* op, const Tensor& t) {
 inline void check_same(const char* op, const Tensor& a, const Tensor& b) {
   check_float(op, a);
   check_float(op, b);
-  CG_CHECK(a.device() == b.device(), "op '" << op << "': inputs are on different devices: " << a.describe()
-                                           << " and " << b.describe());
-  CG_CHECK(a.dtype() == b.dtype(), "op '" << op << "': inputs have different dtypes: " << a.describe() << " and "
-                                         << b.describe());
+  CG_CHECK(a.device() == b.device(),
+           "op '" << op << "': inputs are on different devices: " << a.describe() << " and " << b.describe());
+  CG_CHECK(a.dtype() == b.dtype(),
+           "op '" << op << "': inputs have different dtypes: " << a.describe() << " and " << b.describe());
 }
 
 inline void check_same_shape(const char* op, const Tensor& a, const Tensor& b) {
   check_same(op, a, b);
-  CG_CHECK(a.shape() == b.shape(), "op '" << op << "': expected equal shapes, found " << shape_str(a.shape())
-                                         << " and " << shape_str(b.shape()));
+  CG_CHECK(a.shape() == b.shape(), "op '" << op << "': expected equal shapes, found " << shape_str(a.shape()) << " and "
+                                          << shape_str(b.shape()));
 }
 
 inline void check_rank(const char* op, const Tensor& t, int rank) {
@@ -39,13 +39,21 @@ inline void check_rank(const char* op, const Tensor& t, int rank) {
 }  // namespace cg::detail
 
 // CG_DISPATCH_FLOAT(t.dtype(), "relu", T, { kernel<T>(...); }) runs the body with T = float or double.
-#define CG_DISPATCH_FLOAT(dtype, op, T, ...)                                                  \
-  do {                                                                                       \
-    switch (dtype) {                                                                         \
-      case ::cg::DType::F32: { using T = float; __VA_ARGS__; break; }                        \
-      case ::cg::DType::F64: { using T = double; __VA_ARGS__; break; }                       \
+#define CG_DISPATCH_FLOAT(dtype, op, T, ...)                                                         \
+  do {                                                                                               \
+    switch (dtype) {                                                                                 \
+      case ::cg::DType::F32: {                                                                       \
+        using T = float;                                                                             \
+        __VA_ARGS__;                                                                                 \
+        break;                                                                                       \
+      }                                                                                              \
+      case ::cg::DType::F64: {                                                                       \
+        using T = double;                                                                            \
+        __VA_ARGS__;                                                                                 \
+        break;                                                                                       \
+      }                                                                                              \
       default: throw ::cg::Error(std::string("op '") + (op) + "': int32 tensors are not supported"); \
-    }                                                                                        \
+    }                                                                                                \
   } while (0)
 
 #ifdef CELLGRAD_CUDA

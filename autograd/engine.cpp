@@ -72,8 +72,8 @@ std::vector<Node*> post_order(Node* root) {
       const Tensor& in = node->inputs[next++];
       if (in.defined() && in.requires_grad() && in.grad_fn()) {
         Node* child = in.grad_fn().get();
-        CG_CHECK(!child->released, "backward: the tape of '" << child->op
-                                                             << "' was already released by an earlier backward()");
+        CG_CHECK(!child->released,
+                 "backward: the tape of '" << child->op << "' was already released by an earlier backward()");
         if (seen.insert(child).second) stack.emplace_back(child, 0);
       }
     } else {
@@ -92,8 +92,8 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
   Tensor grad = grad_in;
   if (!grad.defined()) {
     CG_CHECK(root.numel() == 1, "backward: called on the non-scalar " << root.describe()
-                                                                       << " without a gradient; pass one of the same "
-                                                                          "shape or reduce to a scalar first");
+                                                                      << " without a gradient; pass one of the same "
+                                                                         "shape or reduce to a scalar first");
     grad = Tensor::ones(root.shape(), root.dtype(), root.device());
   } else {
     CG_CHECK(grad.shape() == root.shape() && grad.dtype() == root.dtype() && grad.device() == root.device(),
@@ -112,8 +112,8 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
     accumulate_leaf(root, grad);
     return;
   }
-  CG_CHECK(!root.grad_fn()->released, "backward: the tape of '" << root.grad_fn()->op
-                                                                 << "' was already released by an earlier backward()");
+  CG_CHECK(!root.grad_fn()->released,
+           "backward: the tape of '" << root.grad_fn()->op << "' was already released by an earlier backward()");
 
   const std::vector<Node*> order = post_order(root.grad_fn().get());
 
@@ -126,9 +126,9 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
     Tensor g = found->second;
     grads.erase(found);
     std::vector<Tensor> input_grads = node->backward(g);
-    CG_CHECK(input_grads.size() == node->inputs.size(),
-             "backward of '" << node->op << "' returned " << input_grads.size() << " gradients for "
-                             << node->inputs.size() << " inputs");
+    CG_CHECK(input_grads.size() == node->inputs.size(), "backward of '" << node->op << "' returned "
+                                                                        << input_grads.size() << " gradients for "
+                                                                        << node->inputs.size() << " inputs");
     for (size_t i = 0; i < input_grads.size(); ++i) {
       const Tensor& in = node->inputs[i];
       const Tensor& gi = input_grads[i];

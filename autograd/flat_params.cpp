@@ -18,8 +18,8 @@ FlatParams flatten_parameters(const std::vector<Tensor>& params) {
   for (size_t i = 0; i < params.size(); ++i) {
     const Tensor& p = params[i];
     CG_CHECK(p.defined(), "flatten_parameters: parameter " << i << " is an undefined tensor");
-    CG_CHECK(p.dtype() != DType::I32, "flatten_parameters: parameter " << i << " is " << p.describe()
-                                                                       << "; parameters must be floating-point");
+    CG_CHECK(p.dtype() != DType::I32,
+             "flatten_parameters: parameter " << i << " is " << p.describe() << "; parameters must be floating-point");
     CG_CHECK(p.is_leaf(), "flatten_parameters: parameter " << i << " (" << p.describe() << ") comes from op '"
                                                            << p.grad_fn()->op << "'; parameters must be leaf tensors");
     CG_CHECK(p.device() == params[0].device() && p.dtype() == params[0].dtype(),

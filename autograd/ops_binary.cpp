@@ -20,8 +20,8 @@ Bcast broadcast_mode(const char* op, const Tensor& small, const Shape& full) {
   const int64_t rows = cols == 0 ? 0 : shape_numel(full) / cols;
   if ((s.size() == 1 && s[0] == cols) || (s.size() == 2 && s[0] == 1 && s[1] == cols)) return Bcast::Row;
   if (s.size() == 2 && s[1] == 1 && s[0] == rows && full.size() >= 2) return Bcast::Col;
-  throw Error(std::string("op '") + op + "': cannot broadcast shape " + shape_str(s) + " against " +
-              shape_str(full) + " (allowed: same shape, a scalar, a row [cols] or [1, cols], a column [rows, 1])");
+  throw Error(std::string("op '") + op + "': cannot broadcast shape " + shape_str(s) + " against " + shape_str(full) +
+              " (allowed: same shape, a scalar, a row [cols] or [1, cols], a column [rows, 1])");
 }
 
 BroadcastPlan plan_broadcast(const char* op, const Tensor& a, const Tensor& b) {
@@ -41,7 +41,8 @@ Tensor expand_to(const Tensor& small, Bcast mode, const Shape& full) {
   Tensor out = Tensor::empty(full, small.dtype(), small.device());
   const int64_t cols = full.back(), rows = cols == 0 ? 0 : shape_numel(full) / cols;
   if (small.device() == Device::CPU)
-    CG_DISPATCH_FLOAT(small.dtype(), "expand", T, kernels::cpu::broadcast_copy<T>(small.data<T>(), mode, out.data<T>(), rows, cols));
+    CG_DISPATCH_FLOAT(small.dtype(), "expand", T,
+                      kernels::cpu::broadcast_copy<T>(small.data<T>(), mode, out.data<T>(), rows, cols));
   else CG_IF_CUDA(kernels::cuda::broadcast_copy(small.data<float>(), mode, out.data<float>(), rows, cols));
   return out;
 }
@@ -66,9 +67,11 @@ Tensor binary_raw(BinaryOp op, const char* name, const Tensor& a, const Tensor& 
   Tensor out = Tensor::empty(p.out_shape, a.dtype(), a.device());
   if (a.device() == Device::CPU)
     CG_DISPATCH_FLOAT(a.dtype(), name, T,
-                      kernels::cpu::binary_forward<T>(op, a.data<T>(), p.a_mode, b.data<T>(), p.b_mode, out.data<T>(), p.rows, p.cols));
+                      kernels::cpu::binary_forward<T>(op, a.data<T>(), p.a_mode, b.data<T>(), p.b_mode, out.data<T>(),
+                                                      p.rows, p.cols));
   else
-    CG_IF_CUDA(kernels::cuda::binary_forward(op, a.data<float>(), p.a_mode, b.data<float>(), p.b_mode, out.data<float>(), p.rows, p.cols));
+    CG_IF_CUDA(kernels::cuda::binary_forward(op, a.data<float>(), p.a_mode, b.data<float>(), p.b_mode,
+                                             out.data<float>(), p.rows, p.cols));
   return out;
 }
 
@@ -81,10 +84,22 @@ Tensor binary(BinaryOp op, const char* name, const Tensor& a, const Tensor& b) {
     using detail::reduce_to;
     Tensor ga, gb;
     switch (op) {
-      case BinaryOp::Add: ga = g; gb = g; break;
-      case BinaryOp::Sub: ga = g; gb = neg(g); break;
-      case BinaryOp::Mul: ga = mul(g, b_saved); gb = mul(g, a_saved); break;
-      case BinaryOp::Div: ga = div(g, b_saved); gb = neg(div(mul(g, out_saved), b_saved)); break;
+      case BinaryOp::Add:
+        ga = g;
+        gb = g;
+        break;
+      case BinaryOp::Sub:
+        ga = g;
+        gb = neg(g);
+        break;
+      case BinaryOp::Mul:
+        ga = mul(g, b_saved);
+        gb = mul(g, a_saved);
+        break;
+      case BinaryOp::Div:
+        ga = div(g, b_saved);
+        gb = neg(div(mul(g, out_saved), b_saved));
+        break;
     }
     return {reduce_to(ga, p.a_mode, a_saved.shape()), reduce_to(gb, p.b_mode, b_saved.shape())};
   });
@@ -99,9 +114,9 @@ Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Div, "div
 
 Tensor bias_add(const Tensor& x, const Tensor& bias) {
   detail::check_same("bias_add", x, bias);
-  CG_CHECK(bias.rank() == 1 && bias.dim(0) == x.cols(),
-           "op 'bias_add': expected a bias of shape [" << x.cols() << "] for input " << shape_str(x.shape())
-                                                      << ", found " << shape_str(bias.shape()));
+  CG_CHECK(bias.rank() == 1 && bias.dim(0) == x.cols(), "op 'bias_add': expected a bias of shape ["
+                                                            << x.cols() << "] for input " << shape_str(x.shape())
+                                                            << ", found " << shape_str(bias.shape()));
   BroadcastPlan p;
   p.out_shape = x.shape();
   p.rows = x.rows();

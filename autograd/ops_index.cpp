@@ -37,7 +37,8 @@ Tensor gather_rows(const Tensor& x, const Tensor& index) {
   if (x.device() == Device::CPU)
     CG_DISPATCH_FLOAT(x.dtype(), "gather_rows", T,
                       kernels::cpu::gather_rows<T>(x.data<T>(), index.data<int32_t>(), out.data<T>(), n_index, inner));
-  else CG_IF_CUDA(kernels::cuda::gather_rows(x.data<float>(), index.data<int32_t>(), out.data<float>(), n_index, inner));
+  else
+    CG_IF_CUDA(kernels::cuda::gather_rows(x.data<float>(), index.data<int32_t>(), out.data<float>(), n_index, inner));
   if (!needs_grad({&x})) return out;
 
   const Shape in_shape = x.shape();
@@ -46,9 +47,12 @@ Tensor gather_rows(const Tensor& x, const Tensor& index) {
   return record(out, "gather_rows", {x}, [=](const Tensor& g) -> std::vector<Tensor> {
     Tensor gx = Tensor::zeros(in_shape, g.dtype(), g.device());
     if (g.device() == Device::CPU)
-      CG_DISPATCH_FLOAT(g.dtype(), "gather_rows", T,
-                        kernels::cpu::scatter_add_rows<T>(g.data<T>(), idx.data<int32_t>(), gx.data<T>(), n_index, inner));
-    else CG_IF_CUDA(kernels::cuda::scatter_add_rows(g.data<float>(), idx.data<int32_t>(), gx.data<float>(), n_index, inner));
+      CG_DISPATCH_FLOAT(
+          g.dtype(), "gather_rows", T,
+          kernels::cpu::scatter_add_rows<T>(g.data<T>(), idx.data<int32_t>(), gx.data<T>(), n_index, inner));
+    else
+      CG_IF_CUDA(
+          kernels::cuda::scatter_add_rows(g.data<float>(), idx.data<int32_t>(), gx.data<float>(), n_index, inner));
     return {gx};
   });
 }

@@ -34,8 +34,8 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   Tensor mask = Tensor::empty(x.shape(), x.dtype(), x.device());
   if (x.device() == Device::CPU)
     CG_DISPATCH_FLOAT(x.dtype(), "dropout", T,
-                      kernels::cpu::dropout_forward<T>(x.data<T>(), out.data<T>(), mask.data<T>(), n, gen.seed(), gen.stream(),
-                                                       offset, p32, static_cast<T>(scale)));
+                      kernels::cpu::dropout_forward<T>(x.data<T>(), out.data<T>(), mask.data<T>(), n, gen.seed(),
+                                                       gen.stream(), offset, p32, static_cast<T>(scale)));
   else
     CG_IF_CUDA(kernels::cuda::dropout_forward(x.data<float>(), out.data<float>(), mask.data<float>(), n, gen.seed(),
                                               gen.stream(), offset, p32, static_cast<float>(scale)));
@@ -49,7 +49,8 @@ Tensor masked_fill_raw(const Tensor& x, const Tensor& mask, kernels::Bcast mode,
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
   if (x.device() == Device::CPU)
     CG_DISPATCH_FLOAT(x.dtype(), "masked_fill", T,
-                      kernels::cpu::masked_fill<T>(x.data<T>(), mask.data<T>(), mode, static_cast<T>(value), out.data<T>(), rows, cols));
+                      kernels::cpu::masked_fill<T>(x.data<T>(), mask.data<T>(), mode, static_cast<T>(value),
+                                                   out.data<T>(), rows, cols));
   else
     CG_IF_CUDA(kernels::cuda::masked_fill(x.data<float>(), mask.data<float>(), mode, static_cast<float>(value),
                                           out.data<float>(), rows, cols));
@@ -67,9 +68,8 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
   if (!needs_grad({&x})) return out;
   const Tensor m = mask.detach();
   // Filled entries do not depend on x: their gradient is 0, i.e. the same fill applied to g.
-  return record(out, "masked_fill", {x}, [m, mode](const Tensor& g) -> std::vector<Tensor> {
-    return {masked_fill_raw(g, m, mode, 0.0)};
-  });
+  return record(out, "masked_fill", {x},
+                [m, mode](const Tensor& g) -> std::vector<Tensor> { return {masked_fill_raw(g, m, mode, 0.0)}; });
 }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
@@ -83,7 +83,9 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   if (a.device() == Device::CPU)
     CG_DISPATCH_FLOAT(a.dtype(), "where", T,
                       kernels::cpu::where_forward<T>(cond.data<T>(), a.data<T>(), b.data<T>(), out.data<T>(), n));
-  else CG_IF_CUDA(kernels::cuda::where_forward(cond.data<float>(), a.data<float>(), b.data<float>(), out.data<float>(), n));
+  else
+    CG_IF_CUDA(
+        kernels::cuda::where_forward(cond.data<float>(), a.data<float>(), b.data<float>(), out.data<float>(), n));
   if (!needs_grad({&a, &b})) return out;
   const Tensor c = cond.detach();
   return record(out, "where", {a, b}, [c, n](const Tensor& g) -> std::vector<Tensor> {
@@ -91,7 +93,9 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
     if (g.device() == Device::CPU)
       CG_DISPATCH_FLOAT(g.dtype(), "where", T,
                         kernels::cpu::where_backward<T>(c.data<T>(), g.data<T>(), ga.data<T>(), gb.data<T>(), n));
-    else CG_IF_CUDA(kernels::cuda::where_backward(c.data<float>(), g.data<float>(), ga.data<float>(), gb.data<float>(), n));
+    else
+      CG_IF_CUDA(
+          kernels::cuda::where_backward(c.data<float>(), g.data<float>(), ga.data<float>(), gb.data<float>(), n));
     return {ga, gb};
   });
 }

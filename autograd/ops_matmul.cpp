@@ -11,7 +11,9 @@
 namespace cg {
 namespace {
 
-struct GemmShape { int64_t batch, m, n, k; };
+struct GemmShape {
+  int64_t batch, m, n, k;
+};
 
 GemmShape gemm_shape(const char* op, const Tensor& a, const Tensor& b, bool ta, bool tb, bool batched) {
   detail::check_same(op, a, b);
@@ -24,8 +26,8 @@ GemmShape gemm_shape(const char* op, const Tensor& a, const Tensor& b, bool ta, 
            "op '" << op << "': batch sizes differ, " << shape_str(a.shape()) << " and " << shape_str(b.shape()));
   const int64_t m = ta ? a.dim(o + 1) : a.dim(o), ka = ta ? a.dim(o) : a.dim(o + 1);
   const int64_t kb = tb ? b.dim(o + 1) : b.dim(o), n = tb ? b.dim(o) : b.dim(o + 1);
-  CG_CHECK(ka == kb, "op '" << op << "': inner dimensions differ: " << shape_str(a.shape()) << (ta ? "^T" : "")
-                            << " x " << shape_str(b.shape()) << (tb ? "^T" : "") << " (" << ka << " vs " << kb << ")");
+  CG_CHECK(ka == kb, "op '" << op << "': inner dimensions differ: " << shape_str(a.shape()) << (ta ? "^T" : "") << " x "
+                            << shape_str(b.shape()) << (tb ? "^T" : "") << " (" << ka << " vs " << kb << ")");
   return {batch, m, n, ka};
 }
 
@@ -37,10 +39,13 @@ Tensor gemm_raw(const Tensor& a, const Tensor& b, bool ta, bool tb, const GemmSh
   }
   if (a.device() == Device::CPU) {
     CG_DISPATCH_FLOAT(a.dtype(), "matmul", T,
-                      kernels::cpu::gemm_batched<T>(ta, tb, s.batch, s.m, s.n, s.k, T(1), a.data<T>(), b.data<T>(), T(0), out.data<T>()));
+                      kernels::cpu::gemm_batched<T>(ta, tb, s.batch, s.m, s.n, s.k, T(1), a.data<T>(), b.data<T>(),
+                                                    T(0), out.data<T>()));
   } else {
-    CG_IF_CUDA(if (batched) kernels::cuda::gemm_batched(ta, tb, s.batch, s.m, s.n, s.k, 1.f, a.data<float>(), b.data<float>(), 0.f, out.data<float>());
-               else kernels::cuda::gemm(ta, tb, s.m, s.n, s.k, 1.f, a.data<float>(), b.data<float>(), 0.f, out.data<float>()));
+    CG_IF_CUDA(
+        if (batched) kernels::cuda::gemm_batched(ta, tb, s.batch, s.m, s.n, s.k, 1.f, a.data<float>(), b.data<float>(),
+                                                 0.f, out.data<float>());
+        else kernels::cuda::gemm(ta, tb, s.m, s.n, s.k, 1.f, a.data<float>(), b.data<float>(), 0.f, out.data<float>()));
   }
   return out;
 }
@@ -80,9 +85,11 @@ Tensor matmul_impl(const char* op, const Tensor& a, const Tensor& b, bool ta, bo
     // C = op(A) op(B):  dA = dC op(B)^T (or op(B) dC^T when A is transposed),
     //                   dB = op(A)^T dC (or dC^T op(A) when B is transposed).
     Tensor ga, gb;
-    if (need_a && !(!batched && accumulate_into_leaf(a_leaf, ta ? bs : g, ta ? g : bs, ta ? tb : false, ta ? true : !tb)))
+    if (need_a &&
+        !(!batched && accumulate_into_leaf(a_leaf, ta ? bs : g, ta ? g : bs, ta ? tb : false, ta ? true : !tb)))
       ga = ta ? mm(bs, g, tb, true) : mm(g, bs, false, !tb);
-    if (need_b && !(!batched && accumulate_into_leaf(b_leaf, tb ? g : as, tb ? as : g, tb ? true : !ta, tb ? ta : false)))
+    if (need_b &&
+        !(!batched && accumulate_into_leaf(b_leaf, tb ? g : as, tb ? as : g, tb ? true : !ta, tb ? ta : false)))
       gb = tb ? mm(g, as, true, ta) : mm(as, g, !ta, false);
     return {ga, gb};
   });

@@ -55,10 +55,10 @@ Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, doub
     Tensor dgamma = need_gamma ? Tensor::empty({cols}, g.dtype(), g.device()) : Tensor();
     Tensor dbeta = need_beta ? Tensor::empty({cols}, g.dtype(), g.device()) : Tensor();
     if (g.device() == Device::CPU)
-      CG_DISPATCH_FLOAT(g.dtype(), "layer_norm", T,
-                        kernels::cpu::layer_norm_backward<T>(g.data<T>(), xs.data<T>(), mean.data<T>(), rstd.data<T>(),
-                                                             ptr<T>(gs), ptr<T>(gx), ptr<T>(dgamma), ptr<T>(dbeta),
-                                                             rows, cols));
+      CG_DISPATCH_FLOAT(
+          g.dtype(), "layer_norm", T,
+          kernels::cpu::layer_norm_backward<T>(g.data<T>(), xs.data<T>(), mean.data<T>(), rstd.data<T>(), ptr<T>(gs),
+                                               ptr<T>(gx), ptr<T>(dgamma), ptr<T>(dbeta), rows, cols));
     else
       CG_IF_CUDA(kernels::cuda::layer_norm_backward(g.data<float>(), xs.data<float>(), mean.data<float>(),
                                                     rstd.data<float>(), ptr<float>(gs), ptr<float>(gx),
@@ -81,10 +81,13 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
            "op 'batch_norm': running_mean and running_var must be given together (one is undefined)");
   CG_CHECK(training || running_mean.defined(),
            "op 'batch_norm': eval mode normalises with the running statistics, but running_mean/running_var are "
-           "undefined (input " << shape_str(x.shape()) << ")");
+           "undefined (input "
+               << shape_str(x.shape()) << ")");
   // Like PyTorch: one value per channel has no variance, and the unbiased running update would divide by zero.
-  CG_CHECK(!training || n > 1, "op 'batch_norm': training needs more than one value per channel to compute a batch "
-                               "variance, found input " << shape_str(x.shape()));
+  CG_CHECK(!training || n > 1,
+           "op 'batch_norm': training needs more than one value per channel to compute a batch "
+           "variance, found input "
+               << shape_str(x.shape()));
   CG_CHECK(eps >= 0, "op 'batch_norm': eps must be >= 0, found " << eps);
   CG_CHECK(momentum >= 0 && momentum <= 1, "op 'batch_norm': momentum must lie in [0, 1], found " << momentum);
 
@@ -160,7 +163,8 @@ Tensor l2_normalize_rows(const Tensor& x, double eps) {
   if (x.device() == Device::CPU)
     CG_DISPATCH_FLOAT(x.dtype(), op, T,
                       kernels::cpu::l2_normalize_rows<T>(x.data<T>(), y.data<T>(), norm.data<T>(), rows, cols, eps));
-  else CG_IF_CUDA(kernels::cuda::l2_normalize_rows(x.data<float>(), y.data<float>(), norm.data<float>(), rows, cols, eps));
+  else
+    CG_IF_CUDA(kernels::cuda::l2_normalize_rows(x.data<float>(), y.data<float>(), norm.data<float>(), rows, cols, eps));
   if (!needs_grad({&x})) return y;
   const Tensor y_saved = y.detach();
   return record(y, op, {x}, [=](const Tensor& g) -> std::vector<Tensor> {

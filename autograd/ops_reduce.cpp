@@ -20,15 +20,28 @@ Tensor reduce(ReduceAxis axis, bool average, const char* name, const Tensor& x) 
   int64_t count = 1;
   Bcast back_mode = Bcast::Scalar;
   switch (axis) {
-    case ReduceAxis::All: out_shape = {1}; count = rows * cols; back_mode = Bcast::Scalar; break;
-    case ReduceAxis::Rows: out_shape = {rows, 1}; count = cols; back_mode = Bcast::Col; break;
-    case ReduceAxis::Cols: out_shape = {1, cols}; count = rows; back_mode = Bcast::Row; break;
+    case ReduceAxis::All:
+      out_shape = {1};
+      count = rows * cols;
+      back_mode = Bcast::Scalar;
+      break;
+    case ReduceAxis::Rows:
+      out_shape = {rows, 1};
+      count = cols;
+      back_mode = Bcast::Col;
+      break;
+    case ReduceAxis::Cols:
+      out_shape = {1, cols};
+      count = rows;
+      back_mode = Bcast::Row;
+      break;
   }
   CG_CHECK(!average || count > 0, "op '" << name << "': mean over zero elements of " << x.describe());
   const double scale = average ? 1.0 / static_cast<double>(count) : 1.0;
   Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
   if (x.device() == Device::CPU)
-    CG_DISPATCH_FLOAT(x.dtype(), name, T, kernels::cpu::reduce_sum<T>(x.data<T>(), out.data<T>(), rows, cols, axis, scale));
+    CG_DISPATCH_FLOAT(x.dtype(), name, T,
+                      kernels::cpu::reduce_sum<T>(x.data<T>(), out.data<T>(), rows, cols, axis, scale));
   else CG_IF_CUDA(kernels::cuda::reduce_sum(x.data<float>(), out.data<float>(), rows, cols, axis, scale));
   if (!needs_grad({&x})) return out;
   const Shape in_shape = x.shape();
@@ -56,7 +69,8 @@ MaxRows max_rows(const Tensor& x) {
   Tensor values = Tensor::empty({rows, 1}, x.dtype(), x.device());
   Tensor index = Tensor::empty({rows}, DType::I32, x.device());
   if (x.device() == Device::CPU)
-    CG_DISPATCH_FLOAT(x.dtype(), "max_rows", T, kernels::cpu::max_rows<T>(x.data<T>(), values.data<T>(), index.data<int32_t>(), rows, cols));
+    CG_DISPATCH_FLOAT(x.dtype(), "max_rows", T,
+                      kernels::cpu::max_rows<T>(x.data<T>(), values.data<T>(), index.data<int32_t>(), rows, cols));
   else CG_IF_CUDA(kernels::cuda::max_rows(x.data<float>(), values.data<float>(), index.data<int32_t>(), rows, cols));
   if (needs_grad({&x})) {
     const Shape in_shape = x.shape();
@@ -64,8 +78,12 @@ MaxRows max_rows(const Tensor& x) {
     values = record(values, "max_rows", {x}, [=](const Tensor& g) -> std::vector<Tensor> {
       Tensor gx = Tensor::empty(in_shape, g.dtype(), g.device());
       if (g.device() == Device::CPU)
-        CG_DISPATCH_FLOAT(g.dtype(), "max_rows", T, kernels::cpu::max_rows_backward<T>(g.data<T>(), idx.data<int32_t>(), gx.data<T>(), rows, cols));
-      else CG_IF_CUDA(kernels::cuda::max_rows_backward(g.data<float>(), idx.data<int32_t>(), gx.data<float>(), rows, cols));
+        CG_DISPATCH_FLOAT(
+            g.dtype(), "max_rows", T,
+            kernels::cpu::max_rows_backward<T>(g.data<T>(), idx.data<int32_t>(), gx.data<T>(), rows, cols));
+      else
+        CG_IF_CUDA(
+            kernels::cuda::max_rows_backward(g.data<float>(), idx.data<int32_t>(), gx.data<float>(), rows, cols));
       return {gx};
     });
   }

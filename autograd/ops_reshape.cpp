@@ -24,7 +24,8 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   Tensor out = Tensor::view_of(x.storage(), x.storage_offset(), target, x.dtype());
   if (!needs_grad({&x})) return out;
   const Shape in_shape = x.shape();
-  return record(out, "reshape", {x}, [in_shape](const Tensor& g) -> std::vector<Tensor> { return {reshape(g, in_shape)}; });
+  return record(out, "reshape", {x},
+                [in_shape](const Tensor& g) -> std::vector<Tensor> { return {reshape(g, in_shape)}; });
 }
 
 }  // namespace cg

@@ -18,10 +18,12 @@ namespace {
 void copy_block(const Tensor& src, int64_t src_off, int64_t src_ld, const Tensor& dst, int64_t dst_off, int64_t dst_ld,
                 int64_t rows, int64_t cols) {
   if (src.device() == Device::CPU)
-    CG_DISPATCH_FLOAT(src.dtype(), "copy_block", T,
-                      kernels::cpu::copy_block<T>(src.data<T>() + src_off, src_ld, dst.data<T>() + dst_off, dst_ld, rows, cols));
+    CG_DISPATCH_FLOAT(
+        src.dtype(), "copy_block", T,
+        kernels::cpu::copy_block<T>(src.data<T>() + src_off, src_ld, dst.data<T>() + dst_off, dst_ld, rows, cols));
   else
-    CG_IF_CUDA(kernels::cuda::copy_block(src.data<float>() + src_off, src_ld, dst.data<float>() + dst_off, dst_ld, rows, cols));
+    CG_IF_CUDA(kernels::cuda::copy_block(src.data<float>() + src_off, src_ld, dst.data<float>() + dst_off, dst_ld, rows,
+                                         cols));
 }
 
 // Rows or columns [start, end) of a 2-D tensor into a new tensor (the forward of slice and the

@@ -24,10 +24,12 @@ Tensor softmax_impl(const Tensor& x, bool log, const char* name) {
   return record(y, name, {x}, [=](const Tensor& g) -> std::vector<Tensor> {
     Tensor gx = Tensor::empty(g.shape(), g.dtype(), g.device());
     if (g.device() == Device::CPU)
-      CG_DISPATCH_FLOAT(g.dtype(), name, T,
-                        kernels::cpu::softmax_rows_backward<T>(g.data<T>(), y_saved.data<T>(), gx.data<T>(), rows, cols, log));
+      CG_DISPATCH_FLOAT(
+          g.dtype(), name, T,
+          kernels::cpu::softmax_rows_backward<T>(g.data<T>(), y_saved.data<T>(), gx.data<T>(), rows, cols, log));
     else
-      CG_IF_CUDA(kernels::cuda::softmax_rows_backward(g.data<float>(), y_saved.data<float>(), gx.data<float>(), rows, cols, log));
+      CG_IF_CUDA(kernels::cuda::softmax_rows_backward(g.data<float>(), y_saved.data<float>(), gx.data<float>(), rows,
+                                                      cols, log));
     return {gx};
   });
 }

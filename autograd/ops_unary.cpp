@@ -16,7 +16,8 @@ Tensor unary(UnaryOp op, const char* name, const Tensor& x, UnaryParams params =
   detail::check_float(name, x);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   if (x.device() == Device::CPU)
-    CG_DISPATCH_FLOAT(x.dtype(), name, T, kernels::cpu::unary_forward<T>(op, params, x.data<T>(), y.data<T>(), x.numel()));
+    CG_DISPATCH_FLOAT(x.dtype(), name, T,
+                      kernels::cpu::unary_forward<T>(op, params, x.data<T>(), y.data<T>(), x.numel()));
   else CG_IF_CUDA(kernels::cuda::unary_forward(op, params, x.data<float>(), y.data<float>(), x.numel()));
   if (!needs_grad({&x})) return y;
   const Tensor xs = x.detach(), ys = y.detach();
@@ -24,9 +25,11 @@ Tensor unary(UnaryOp op, const char* name, const Tensor& x, UnaryParams params =
     Tensor gx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
     if (xs.device() == Device::CPU)
       CG_DISPATCH_FLOAT(xs.dtype(), name, T,
-                        kernels::cpu::unary_backward<T>(op, params, xs.data<T>(), ys.data<T>(), g.data<T>(), gx.data<T>(), xs.numel()));
+                        kernels::cpu::unary_backward<T>(op, params, xs.data<T>(), ys.data<T>(), g.data<T>(),
+                                                        gx.data<T>(), xs.numel()));
     else
-      CG_IF_CUDA(kernels::cuda::unary_backward(op, params, xs.data<float>(), ys.data<float>(), g.data<float>(), gx.data<float>(), xs.numel()));
+      CG_IF_CUDA(kernels::cuda::unary_backward(op, params, xs.data<float>(), ys.data<float>(), g.data<float>(),
+                                               gx.data<float>(), xs.numel()));
     return {gx};
   });
 }

@@ -49,10 +49,10 @@ Optimizer::Optimizer(const char* name, std::vector<Tensor> params, double lr, st
   for (size_t i = 0; i < params.size(); ++i) {
     const Tensor& p = params[i];
     CG_CHECK(p.defined(), name << ": parameter " << i << " is an undefined tensor");
-    CG_CHECK(p.dtype() != DType::I32, name << ": parameter " << i << " is " << p.describe()
-                                           << "; parameters must be floating-point");
-    CG_CHECK(p.is_leaf(), name << ": parameter " << i << " (" << p.describe() << ") comes from op '"
-                               << p.grad_fn()->op << "'; parameters must be leaf tensors");
+    CG_CHECK(p.dtype() != DType::I32,
+             name << ": parameter " << i << " is " << p.describe() << "; parameters must be floating-point");
+    CG_CHECK(p.is_leaf(), name << ": parameter " << i << " (" << p.describe() << ") comes from op '" << p.grad_fn()->op
+                               << "'; parameters must be leaf tensors");
     CG_CHECK(p.device() == params[0].device() && p.dtype() == params[0].dtype(),
              name << ": all parameters must share one device and dtype; parameter 0 is " << params[0].describe()
                   << " but parameter " << i << " is " << p.describe());
@@ -112,7 +112,8 @@ void Optimizer::refresh_segments() {
 
   if (device_ == Device::CUDA && !host_f32_.empty()) {
     const size_t bytes = host_f32_.size() * sizeof(OptimSegment<float>);
-    if (!device_table_ || device_table_->bytes() < bytes) device_table_ = std::make_shared<Storage>(bytes, Device::CUDA);
+    if (!device_table_ || device_table_->bytes() < bytes)
+      device_table_ = std::make_shared<Storage>(bytes, Device::CUDA);
     CG_IF_CUDA(kernels::cuda::copy_host_to_device(device_table_->data(), host_f32_.data(), bytes));
   }
 }
@@ -190,7 +191,8 @@ std::vector<std::string> sgd_state_names(const SgdOptions& o) {
 }
 const SgdOptions& checked(const SgdOptions& o) {
   CG_CHECK(o.momentum >= 0 && std::isfinite(o.momentum), "SGD: momentum must be >= 0, found " << o.momentum);
-  CG_CHECK(o.weight_decay >= 0 && std::isfinite(o.weight_decay), "SGD: weight_decay must be >= 0, found " << o.weight_decay);
+  CG_CHECK(o.weight_decay >= 0 && std::isfinite(o.weight_decay),
+           "SGD: weight_decay must be >= 0, found " << o.weight_decay);
   CG_CHECK(!o.nesterov || o.momentum > 0, "SGD: nesterov momentum needs momentum > 0");
   return o;
 }
@@ -198,7 +200,8 @@ const AdamOptions& checked(const char* name, const AdamOptions& o) {
   CG_CHECK(o.beta1 >= 0 && o.beta1 < 1, name << ": beta1 must be in [0, 1), found " << o.beta1);
   CG_CHECK(o.beta2 >= 0 && o.beta2 < 1, name << ": beta2 must be in [0, 1), found " << o.beta2);
   CG_CHECK(o.eps >= 0 && std::isfinite(o.eps), name << ": eps must be >= 0, found " << o.eps);
-  CG_CHECK(o.weight_decay >= 0 && std::isfinite(o.weight_decay), name << ": weight_decay must be >= 0, found " << o.weight_decay);
+  CG_CHECK(o.weight_decay >= 0 && std::isfinite(o.weight_decay),
+           name << ": weight_decay must be >= 0, found " << o.weight_decay);
   return o;
 }
 }  // namespace

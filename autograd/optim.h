@@ -67,7 +67,7 @@ class Optimizer {
   struct Segments {
     const void* table;  // const kernels::OptimSegment<T>*, T = float or double
     int count;
-    int64_t total;      // elements over all segments
+    int64_t total;  // elements over all segments
   };
   // Applies the update for step step_count() (already incremented) over `segments`.
   virtual void update(const Segments& segments) = 0;

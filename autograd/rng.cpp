@@ -18,7 +18,9 @@ uint64_t Generator::reserve(int64_t n) {
 Tensor Generator::uniform(const Shape& shape, Device device, DType dtype) {
   Tensor t = Tensor::empty(shape, dtype, device);
   const uint64_t off = reserve(t.numel());
-  if (device == Device::CPU) CG_DISPATCH_FLOAT(dtype, "uniform", T, kernels::cpu::philox_uniform<T>(seed_, stream_, off, t.data<T>(), t.numel()));
+  if (device == Device::CPU)
+    CG_DISPATCH_FLOAT(dtype, "uniform", T,
+                      kernels::cpu::philox_uniform<T>(seed_, stream_, off, t.data<T>(), t.numel()));
   else CG_IF_CUDA(kernels::cuda::philox_uniform(seed_, stream_, off, t.data<float>(), t.numel()));
   return t;
 }
@@ -26,7 +28,8 @@ Tensor Generator::uniform(const Shape& shape, Device device, DType dtype) {
 Tensor Generator::normal(const Shape& shape, Device device, DType dtype) {
   Tensor t = Tensor::empty(shape, dtype, device);
   const uint64_t off = reserve(t.numel());
-  if (device == Device::CPU) CG_DISPATCH_FLOAT(dtype, "normal", T, kernels::cpu::philox_normal<T>(seed_, stream_, off, t.data<T>(), t.numel()));
+  if (device == Device::CPU)
+    CG_DISPATCH_FLOAT(dtype, "normal", T, kernels::cpu::philox_normal<T>(seed_, stream_, off, t.data<T>(), t.numel()));
   else CG_IF_CUDA(kernels::cuda::philox_normal(seed_, stream_, off, t.data<float>(), t.numel()));
   return t;
 }
@@ -35,7 +38,9 @@ Tensor Generator::bernoulli(const Shape& shape, double p, Device device, DType d
   CG_CHECK(p >= 0.0 && p <= 1.0, "bernoulli: probability must be in [0, 1], found " << p);
   Tensor t = Tensor::empty(shape, dtype, device);
   const uint64_t off = reserve(t.numel());
-  if (device == Device::CPU) CG_DISPATCH_FLOAT(dtype, "bernoulli", T, kernels::cpu::philox_bernoulli<T>(seed_, stream_, off, p, t.data<T>(), t.numel()));
+  if (device == Device::CPU)
+    CG_DISPATCH_FLOAT(dtype, "bernoulli", T,
+                      kernels::cpu::philox_bernoulli<T>(seed_, stream_, off, p, t.data<T>(), t.numel()));
   else CG_IF_CUDA(kernels::cuda::philox_bernoulli(seed_, stream_, off, p, t.data<float>(), t.numel()));
   return t;
 }

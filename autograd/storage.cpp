@@ -21,14 +21,13 @@ Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
   if (device == Device::CPU) {
     data_ = cpu_allocate(bytes);
   } else {
-    CG_CHECK(cuda_available(), "cannot allocate on cuda: "
-                                   << (
+    CG_CHECK(cuda_available(), "cannot allocate on cuda: " << (
 #ifdef CELLGRAD_CUDA
-                                          "no CUDA device was found"
+                                   "no CUDA device was found"
 #else
-                                          "this build has no CUDA support"
+                                   "this build has no CUDA support"
 #endif
-                                          ));
+                                   ));
     data_ = cuda_allocate(bytes);
   }
 }

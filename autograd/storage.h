@@ -3,6 +3,7 @@
 // goes back to its allocator when the last tensor (view) releases it.
 #include <cstddef>
 #include <memory>
+
 #include "autograd/dtype.h"
 
 namespace cg {

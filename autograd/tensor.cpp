@@ -98,9 +98,10 @@ Tensor Tensor::from_indices(const std::vector<int32_t>& values, Device device) {
 Tensor Tensor::view_of(StoragePtr storage, int64_t offset, const Shape& shape, DType dtype) {
   check_shape(shape);
   CG_CHECK(storage != nullptr, "tensor view_of: null storage");
-  CG_CHECK((offset + shape_numel(shape)) * static_cast<int64_t>(dtype_size(dtype)) <= static_cast<int64_t>(storage->bytes()),
-           "tensor view_of: a view of shape " << shape_str(shape) << " at offset " << offset
-                                              << " runs past the end of a storage of " << storage->bytes() << " bytes");
+  CG_CHECK(
+      (offset + shape_numel(shape)) * static_cast<int64_t>(dtype_size(dtype)) <= static_cast<int64_t>(storage->bytes()),
+      "tensor view_of: a view of shape " << shape_str(shape) << " at offset " << offset
+                                         << " runs past the end of a storage of " << storage->bytes() << " bytes");
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::move(storage);
   impl->offset = offset;
@@ -201,9 +202,15 @@ template <class T> std::vector<T> Tensor::to_vector() const {
   Tensor host = to(Device::CPU);
   std::vector<T> out(static_cast<size_t>(numel()));
   switch (dtype()) {
-    case DType::F32: for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<T>(host.data<float>()[i]); break;
-    case DType::F64: for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<T>(host.data<double>()[i]); break;
-    case DType::I32: for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<T>(host.data<int32_t>()[i]); break;
+    case DType::F32:
+      for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<T>(host.data<float>()[i]);
+      break;
+    case DType::F64:
+      for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<T>(host.data<double>()[i]);
+      break;
+    case DType::I32:
+      for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<T>(host.data<int32_t>()[i]);
+      break;
   }
   return out;
 }

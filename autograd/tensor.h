@@ -66,8 +66,8 @@ class Tensor {
   Tensor to(DType dtype) const;  // float32 <-> float64 <-> int32, CPU only for float64
   Tensor clone() const;
   template <class T> std::vector<T> to_vector() const;  // host copy, converted to T
-  double item() const;                                   // the single value of a one-element tensor
-  void copy_(const Tensor& src);                         // same numel and dtype, any devices
+  double item() const;                                  // the single value of a one-element tensor
+  void copy_(const Tensor& src);                        // same numel and dtype, any devices
   void fill_(double value);
 
   // ---- autograd ------------------------------------------------------------------------------------

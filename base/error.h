@@ -18,13 +18,13 @@ struct Error : std::runtime_error {
 };
 
 // CG_CHECK(cond, "op 'matmul': inner dimensions differ, " << a << " vs " << b)
-#define CG_CHECK(cond, msg)                          \
-  do {                                               \
-    if (!(cond)) {                                   \
-      std::ostringstream cg_os_;                     \
-      cg_os_ << msg;                                 \
-      throw ::cg::Error(cg_os_.str());               \
-    }                                                \
+#define CG_CHECK(cond, msg)            \
+  do {                                 \
+    if (!(cond)) {                     \
+      std::ostringstream cg_os_;       \
+      cg_os_ << msg;                   \
+      throw ::cg::Error(cg_os_.str()); \
+    }                                  \
   } while (0)
 
 }  // namespace cg

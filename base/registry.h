@@ -17,7 +17,8 @@ template <class Entry> std::vector<std::string> names_of(const std::vector<Entry
 }
 
 // what: how the message names the kind, e.g. "--models: unknown model".
-template <class Entry> const Entry& find_named(const std::vector<Entry>& entries, const std::string& name, const std::string& what) {
+template <class Entry>
+const Entry& find_named(const std::vector<Entry>& entries, const std::string& name, const std::string& what) {
   for (const auto& e : entries)
     if (name == e.name) return e;
   throw Error(what + " '" + name + "' (expected one of: " + join(names_of(entries)) + ")");

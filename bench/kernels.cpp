@@ -15,10 +15,10 @@
 #include <thread>
 #include <vector>
 
-#include "bench/device_sync.h"
 #include "autograd/optim.h"
 #include "autograd/rng.h"
 #include "autograd/tensor.h"
+#include "bench/device_sync.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/norm.h"
@@ -87,9 +87,10 @@ void warn_if_loaded() {
   if (!(f >> load)) return;
   const unsigned cores = std::thread::hardware_concurrency();
   if (cores > 0 && load > 0.75 * cores)
-    std::printf("warning: load average %.1f on %u cores: other processes compete for the CPU, CPU timings "
-                "(multi-threaded ones most) are pessimistic\n",
-                load, cores);
+    std::printf(
+        "warning: load average %.1f on %u cores: other processes compete for the CPU, CPU timings "
+        "(multi-threaded ones most) are pessimistic\n",
+        load, cores);
 }
 
 bool selected(const std::string& name) { return g_filter.empty() || name.find(g_filter) != std::string::npos; }
@@ -136,7 +137,8 @@ void bench_relu() {
   const int64_t n = kRows * kCols;
   Tensor x = randn({kRows, kCols}, 3), y = Tensor::zeros({kRows, kCols});
   const kernels::UnaryParams p{};
-  const double ms = time_ms(Device::CPU, [&] { kc::unary_forward<float>(kernels::UnaryOp::Relu, p, x.data<float>(), y.data<float>(), n); });
+  const double ms = time_ms(
+      Device::CPU, [&] { kc::unary_forward<float>(kernels::UnaryOp::Relu, p, x.data<float>(), y.data<float>(), n); });
   report(name, "cpu", ms, n, 8.0 * n);
 #ifdef CELLGRAD_CUDA
   if (!g_cuda) return;
@@ -152,18 +154,20 @@ void bench_add() {
   const std::string name = "add [4096,800]";
   if (!selected(name)) return;
   const int64_t n = kRows * kCols;
-  using kernels::BinaryOp;
   using kernels::Bcast;
+  using kernels::BinaryOp;
   Tensor a = randn({kRows, kCols}, 4), b = randn({kRows, kCols}, 5), y = Tensor::zeros({kRows, kCols});
   const double ms = time_ms(Device::CPU, [&] {
-    kc::binary_forward<float>(BinaryOp::Add, a.data<float>(), Bcast::Full, b.data<float>(), Bcast::Full, y.data<float>(), kRows, kCols);
+    kc::binary_forward<float>(BinaryOp::Add, a.data<float>(), Bcast::Full, b.data<float>(), Bcast::Full,
+                              y.data<float>(), kRows, kCols);
   });
   report(name, "cpu", ms, n, 12.0 * n);
 #ifdef CELLGRAD_CUDA
   if (!g_cuda) return;
   Tensor da = a.to(Device::CUDA), db = b.to(Device::CUDA), dy = Tensor::zeros({kRows, kCols}, DType::F32, Device::CUDA);
   auto run = [&] {
-    kernels::cuda::binary_forward(BinaryOp::Add, da.data<float>(), Bcast::Full, db.data<float>(), Bcast::Full, dy.data<float>(), kRows, kCols);
+    kernels::cuda::binary_forward(BinaryOp::Add, da.data<float>(), Bcast::Full, db.data<float>(), Bcast::Full,
+                                  dy.data<float>(), kRows, kCols);
   };
   run();
   const double err = rel_err(y, dy);
@@ -178,7 +182,8 @@ void bench_softmax() {
   // ~5 flops per element (max, subtract, exp, sum, scale); 8 bytes: one read, one write.
   const double flops = 5.0 * n, bytes = 8.0 * n;
   Tensor x = randn({kRows, kCols}, 6), y = Tensor::zeros({kRows, kCols});
-  const double ms = time_ms(Device::CPU, [&] { kc::softmax_rows<float>(x.data<float>(), y.data<float>(), kRows, kCols, false); });
+  const double ms =
+      time_ms(Device::CPU, [&] { kc::softmax_rows<float>(x.data<float>(), y.data<float>(), kRows, kCols, false); });
   report(name, "cpu", ms, flops, bytes);
 #ifdef CELLGRAD_CUDA
   if (!g_cuda) return;
@@ -270,8 +275,9 @@ int main(int argc, char** argv) {
 #else
   std::printf("; built without CUDA, CPU only");
 #endif
-  std::printf("\nmedian of 3-25 runs after a warm-up; GFLOP/s and GB/s from nominal counts (GEMM: 2mnk flops,"
-              " each operand read/written once)\n\n");
+  std::printf(
+      "\nmedian of 3-25 runs after a warm-up; GFLOP/s and GB/s from nominal counts (GEMM: 2mnk flops,"
+      " each operand read/written once)\n\n");
   warn_if_loaded();
   try {
     for (int64_t rows : {32, 512, 4096}) bench_gemm(rows, 6998, 800);

@@ -27,10 +27,10 @@
 #include <vector>
 
 #include "apps/common/perturbation_models.h"
-#include "bench/device_sync.h"
 #include "autograd/engine.h"
 #include "autograd/optim.h"
 #include "autograd/rng.h"
+#include "bench/device_sync.h"
 #include "omics/anndata.h"
 #ifdef CELLGRAD_CUDA
 #include "kernels/cuda/runtime.h"
@@ -62,7 +62,8 @@ double ms_since(clock_type::time_point t0) {
 }
 
 // Rows of X (cells x genes, row-major) gathered into one tensor on `dev`.
-Tensor gather_rows(const omics::DenseMatrix& X, const std::vector<int64_t>& order, size_t begin, size_t end, Device dev) {
+Tensor gather_rows(const omics::DenseMatrix& X, const std::vector<int64_t>& order, size_t begin, size_t end,
+                   Device dev) {
   Tensor t = Tensor::empty({static_cast<int64_t>(end - begin), X.cols()});
   float* out = t.data<float>();
   for (size_t i = begin; i < end; ++i)
@@ -89,7 +90,8 @@ Result train_cellgrad(const omics::DenseMatrix& X, int batch, Device dev, const 
   r.steps = static_cast<int>(starts.size());
   double total_ms = 0, fwd = 0, bwd = 0, opt = 0;
   for (int epoch = 0; epoch < o.warmup + o.epochs; ++epoch) {
-    for (size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[shuffle.next_below(static_cast<uint32_t>(i + 1))]);
+    for (size_t i = order.size() - 1; i > 0; --i)
+      std::swap(order[i], order[shuffle.next_below(static_cast<uint32_t>(i + 1))]);
     const bool timed = epoch >= o.warmup;
     double loss_sum = 0;
     sync(dev);
@@ -234,8 +236,9 @@ Options parse(int argc, char** argv) {
     else if (a == "--no-peer") o.peer = false;
     else if (a == "--phases") o.phases = true;
     else if (a == "--help" || a == "-h") {
-      std::printf("usage: bench_scgen [--data FILE.h5ad] [--batches 32,512] [--epochs 2] [--warmup 1] [--max-steps N]\n"
-                  "                   [--device cpu|cuda|all] [--threads 2] [--no-peer] [--phases]\n");
+      std::printf(
+          "usage: bench_scgen [--data FILE.h5ad] [--batches 32,512] [--epochs 2] [--warmup 1] [--max-steps N]\n"
+          "                   [--device cpu|cuda|all] [--threads 2] [--no-peer] [--phases]\n");
       std::exit(0);
     } else {
       throw std::runtime_error("unknown argument '" + a + "' (see --help)");
@@ -263,12 +266,14 @@ int main(int argc, char** argv) {
     omp_set_num_threads(o.threads);
     const auto a = omics::read_h5ad(o.data);
     const omics::DenseMatrix X = a.dense_X();
-    std::printf("scGen training speed: %lld cells x %lld genes (%s); VAE %lld-800-800-100, batch norm, leaky ReLU, "
-                "dropout 0.2; Adam lr 1e-3\n",
-                static_cast<long long>(X.rows()), static_cast<long long>(X.cols()), o.data.c_str(),
-                static_cast<long long>(X.cols()));
+    std::printf(
+        "scGen training speed: %lld cells x %lld genes (%s); VAE %lld-800-800-100, batch norm, leaky ReLU, "
+        "dropout 0.2; Adam lr 1e-3\n",
+        static_cast<long long>(X.rows()), static_cast<long long>(X.cols()), o.data.c_str(),
+        static_cast<long long>(X.cols()));
     std::printf("%d timed epoch(s) after %d warm-up epoch(s)%s; cellgrad on %d OpenMP thread(s); load average %.2f\n",
-                o.epochs, o.warmup, o.max_steps > 0 ? (", " + std::to_string(o.max_steps) + " steps per epoch at most").c_str() : "",
+                o.epochs, o.warmup,
+                o.max_steps > 0 ? (", " + std::to_string(o.max_steps) + " steps per epoch at most").c_str() : "",
                 omp_get_max_threads(), load_average());
 
     std::vector<std::pair<std::string, Device>> devices;
@@ -278,7 +283,8 @@ int main(int argc, char** argv) {
       else std::printf("cuda: no GPU (or a CPU-only build): CUDA rows skipped\n");
     }
     const std::string script = o.peer ? find_peer_script(argv[0]) : "";
-    if (o.peer && script.empty()) std::printf("PyTorch peer: bench/peers/scgen_torch.py not found; cellgrad numbers only\n");
+    if (o.peer && script.empty())
+      std::printf("PyTorch peer: bench/peers/scgen_torch.py not found; cellgrad numbers only\n");
 
     for (const auto& [dev_name, dev] : devices) {
       std::map<int, Result> mine;
@@ -299,19 +305,20 @@ int main(int argc, char** argv) {
         if (!info.empty()) std::printf("PyTorch (%s): %s\n", dev_name.c_str(), info.c_str());
         if (peer.empty()) std::printf("PyTorch %s: NOT MEASURED: %s\n", dev_name.c_str(), error.c_str());
       }
-      std::printf("%-5s %6s %14s %14s %14s %14s %9s\n", "dev", "batch", "cellgrad ms/ep", "torch ms/ep", "cellgrad ms/st",
-                  "torch ms/st", "speedup");
+      std::printf("%-5s %6s %14s %14s %14s %14s %9s\n", "dev", "batch", "cellgrad ms/ep", "torch ms/ep",
+                  "cellgrad ms/st", "torch ms/st", "speedup");
       for (int b : o.batches) {
         const Result& m = mine[b];
         auto it = peer.find(b);
         if (it == peer.end()) {
-          std::printf("%-5s %6d %14.1f %14s %14.2f %14s %9s\n", dev_name.c_str(), b, m.epoch_ms, "-", m.step_ms, "-", "-");
+          std::printf("%-5s %6d %14.1f %14s %14.2f %14s %9s\n", dev_name.c_str(), b, m.epoch_ms, "-", m.step_ms, "-",
+                      "-");
           continue;
         }
         const Result& t = it->second;
         if (t.steps != m.steps) std::printf("warning: step counts differ (cellgrad %d, torch %d)\n", m.steps, t.steps);
-        std::printf("%-5s %6d %14.1f %14.1f %14.2f %14.2f %8.2fx\n", dev_name.c_str(), b, m.epoch_ms, t.epoch_ms, m.step_ms,
-                    t.step_ms, t.epoch_ms / m.epoch_ms);
+        std::printf("%-5s %6d %14.1f %14.1f %14.2f %14.2f %8.2fx\n", dev_name.c_str(), b, m.epoch_ms, t.epoch_ms,
+                    m.step_ms, t.step_ms, t.epoch_ms / m.epoch_ms);
       }
       std::printf("(speedup = PyTorch time / cellgrad time; load average now %.2f)\n", load_average());
       std::fflush(stdout);

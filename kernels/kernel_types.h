@@ -5,13 +5,28 @@
 namespace cg::kernels {
 
 enum class UnaryOp : uint8_t {
-  Relu, LeakyRelu, Elu, Sigmoid, Tanh, Softplus, Exp, Log, Square, Sqrt, Pow, Abs, Clamp, Neg,
+  Relu,
+  LeakyRelu,
+  Elu,
+  Sigmoid,
+  Tanh,
+  Softplus,
+  Exp,
+  Log,
+  Square,
+  Sqrt,
+  Pow,
+  Abs,
+  Clamp,
+  Neg,
   Lgamma,  // log Gamma(x); derivative digamma (count likelihoods)
-  Affine  // a * x + b: scalar add and scalar multiply
+  Affine   // a * x + b: scalar add and scalar multiply
 };
 // Per-op scalar parameters: slope (leaky_relu), alpha (elu), exponent (pow), lo/hi (clamp),
 // scale/shift (affine).
-struct UnaryParams { double a = 0, b = 0; };
+struct UnaryParams {
+  double a = 0, b = 0;
+};
 
 enum class BinaryOp : uint8_t { Add, Sub, Mul, Div };
 

@@ -3,6 +3,7 @@
 // and CUDA kernels (as unary_math.h does for elementwise ops), so the two back ends can only
 // differ by rounding and by the order of their double-precision sums.
 #include <math.h>
+
 #include "kernels/hostdevice.h"
 
 namespace cg::kernels {
@@ -20,8 +21,7 @@ CG_HD double unbiased_from_biased(double biased_var, int64_t n) {
 }
 
 // y = xhat * gamma + beta with xhat = (x - mean) * rstd; gamma/beta null mean 1 and 0.
-template <class T>
-CG_HD T norm_affine(T x, T mean, T rstd, const T* gamma, const T* beta, int64_t c) {
+template <class T> CG_HD T norm_affine(T x, T mean, T rstd, const T* gamma, const T* beta, int64_t c) {
   T y = (x - mean) * rstd;
   if (gamma) y = y * gamma[c];
   if (beta) y = y + beta[c];
@@ -32,8 +32,7 @@ CG_HD T norm_affine(T x, T mean, T rstd, const T* gamma, const T* beta, int64_t 
 // values: scale * (g - mean(g) - xhat * mean(g * xhat)). Layer norm: g = dy * gamma,
 // scale = rstd. Batch norm: g = dy, scale = gamma * rstd (gamma is constant over the column).
 // This is (1/n) * scale * (n*g - sum(g) - xhat*sum(g*xhat)) with the 1/n folded into the means.
-template <class T>
-CG_HD T norm_input_grad(T scale, T g, T xhat, T mean_g, T mean_g_xhat) {
+template <class T> CG_HD T norm_input_grad(T scale, T g, T xhat, T mean_g, T mean_g_xhat) {
   return scale * (g - mean_g - xhat * mean_g_xhat);
 }
 

@@ -10,11 +10,11 @@
 namespace cg::kernels {
 
 template <class T> struct OptimSegment {
-  T* param;             // first parameter value of the run
-  const T* grad;        // its gradient
-  int64_t state;        // element offset of the run in the optimizer's flat state buffers
-  int64_t length;       // elements in the run
-  int64_t begin;        // running total of the lengths before this segment (for the segment search)
+  T* param;        // first parameter value of the run
+  const T* grad;   // its gradient
+  int64_t state;   // element offset of the run in the optimizer's flat state buffers
+  int64_t length;  // elements in the run
+  int64_t begin;   // running total of the lengths before this segment (for the segment search)
 };
 
 // PyTorch torch.optim.SGD with dampening = 0:

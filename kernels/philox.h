@@ -3,11 +3,14 @@
 // nothing else, so CPU and CUDA produce identical streams and any element can be computed
 // independently. Element i of a draw uses counter block (offset + i / 4), lane i % 4.
 #include <cstdint>
+
 #include "kernels/hostdevice.h"
 
 namespace cg::kernels {
 
-struct Philox4 { uint32_t v[4]; };
+struct Philox4 {
+  uint32_t v[4];
+};
 
 CG_HD void philox_mulhilo(uint32_t a, uint32_t b, uint32_t& hi, uint32_t& lo) {
   const uint64_t p = static_cast<uint64_t>(a) * b;
@@ -25,7 +28,10 @@ CG_HD Philox4 philox4x32_10(uint64_t seed, uint64_t block, uint64_t stream) {
     philox_mulhilo(0xD2511F53u, c0, hi0, lo0);
     philox_mulhilo(0xCD9E8D57u, c2, hi1, lo1);
     const uint32_t n0 = hi1 ^ c1 ^ k0, n1 = lo1, n2 = hi0 ^ c3 ^ k1, n3 = lo0;
-    c0 = n0; c1 = n1; c2 = n2; c3 = n3;
+    c0 = n0;
+    c1 = n1;
+    c2 = n2;
+    c3 = n3;
     k0 += 0x9E3779B9u;
     k1 += 0xBB67AE85u;
   }

@@ -1,6 +1,7 @@
 #pragma once
 // The per-element recipes of the Philox distributions, shared by CPU and CUDA.
 #include <cmath>
+
 #include "kernels/philox.h"
 
 namespace cg::kernels {

@@ -1,6 +1,7 @@
 #pragma once
 // Forward value and derivative of every elementwise unary op, written once for CPU and CUDA.
 #include <cmath>
+
 #include "kernels/hostdevice.h"
 #include "kernels/kernel_types.h"
 
@@ -8,8 +9,7 @@ namespace cg::kernels {
 
 // log|Gamma(x)|. On the host lgamma_r, because plain lgamma writes the global `signgam` and
 // the CPU kernels run under OpenMP.
-template <class T>
-CG_HD T log_gamma(T x) {
+template <class T> CG_HD T log_gamma(T x) {
 #ifdef __CUDA_ARCH__
   return lgamma(x);
 #else
@@ -22,8 +22,7 @@ CG_HD T log_gamma(T x) {
 // where the asymptotic series ln x - 1/(2x) - sum B_2k / (2k x^2k), k <= 7, is off by < 5e-17
 // (from 6, as often done, it is off by ~1e-11, visible in double gradient checks); negative
 // non-integers use the reflection psi(x) = psi(1 - x) - pi / tan(pi x); poles give NaN.
-template <class T>
-CG_HD T digamma(T x) {
+template <class T> CG_HD T digamma(T x) {
   const T pi = T(3.14159265358979323846);
   T result = T(0);
   if (x <= T(0)) {
@@ -46,8 +45,7 @@ CG_HD T digamma(T x) {
   return result + log(x) - T(0.5) * inv - series;
 }
 
-template <class T>
-CG_HD T unary_value(UnaryOp op, T x, T a, T b) {
+template <class T> CG_HD T unary_value(UnaryOp op, T x, T a, T b) {
   switch (op) {
     case UnaryOp::Relu: return x > T(0) ? x : T(0);
     case UnaryOp::LeakyRelu: return x > T(0) ? x : a * x;
@@ -71,8 +69,7 @@ CG_HD T unary_value(UnaryOp op, T x, T a, T b) {
 }
 
 // d y / d x, given the input x and the forward output y (some derivatives are cheaper from y).
-template <class T>
-CG_HD T unary_derivative(UnaryOp op, T x, T y, T a, T b) {
+template <class T> CG_HD T unary_derivative(UnaryOp op, T x, T y, T a, T b) {
   switch (op) {
     case UnaryOp::Relu: return x > T(0) ? T(1) : T(0);
     case UnaryOp::LeakyRelu: return x > T(0) ? T(1) : a;
@@ -94,8 +91,7 @@ CG_HD T unary_derivative(UnaryOp op, T x, T y, T a, T b) {
   return T(0);
 }
 
-template <class T>
-CG_HD T binary_value(BinaryOp op, T a, T b) {
+template <class T> CG_HD T binary_value(BinaryOp op, T a, T b) {
   switch (op) {
     case BinaryOp::Add: return a + b;
     case BinaryOp::Sub: return a - b;

@@ -242,8 +242,8 @@ AttributionResult integrated_gradients(const AttributionFn& f, const Tensor& x, 
   return r;
 }
 
-AttributionResult expected_gradients(const AttributionFn& f, const Tensor& x, const Tensor& background,
-                                     int64_t samples, Generator& gen, const AttributionOptions& options) {
+AttributionResult expected_gradients(const AttributionFn& f, const Tensor& x, const Tensor& background, int64_t samples,
+                                     Generator& gen, const AttributionOptions& options) {
   const char* fn = "expected_gradients";
   check_matrix_input(fn, "x", x, x);
   CG_CHECK(x.dim(0) >= 1 && x.dim(1) >= 1, fn << ": x " << x.describe() << " is empty");

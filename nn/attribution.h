@@ -89,7 +89,7 @@ AttributionResult integrated_gradients(const AttributionFn& f, const Tensor& x, 
 
 // x [N, F_in]; background [B, F_in] reference rows (B >= 1), same dtype and device as x;
 // samples >= 1 draws of (background row, alpha) per cell, taken from gen.
-AttributionResult expected_gradients(const AttributionFn& f, const Tensor& x, const Tensor& background,
-                                     int64_t samples, Generator& gen, const AttributionOptions& options = {});
+AttributionResult expected_gradients(const AttributionFn& f, const Tensor& x, const Tensor& background, int64_t samples,
+                                     Generator& gen, const AttributionOptions& options = {});
 
 }  // namespace cg::nn

@@ -24,9 +24,11 @@ template <class T>
 void check_names(const std::string& path, const char* kind, const std::vector<std::pair<std::string, T>>& items) {
   std::set<std::string> seen;
   for (const auto& [name, ptr] : items) {
-    CG_CHECK(!name.empty() && name != "." && name.find('/') == std::string::npos,
-             "checkpoint '" << path << "': " << kind << " name '" << name << "' is not usable (empty, '.' or contains '/')");
-    CG_CHECK(seen.insert(name).second, "checkpoint '" << path << "': " << kind << " name '" << name << "' is used twice");
+    CG_CHECK(
+        !name.empty() && name != "." && name.find('/') == std::string::npos,
+        "checkpoint '" << path << "': " << kind << " name '" << name << "' is not usable (empty, '.' or contains '/')");
+    CG_CHECK(seen.insert(name).second,
+             "checkpoint '" << path << "': " << kind << " name '" << name << "' is used twice");
     CG_CHECK(ptr != nullptr, "checkpoint '" << path << "': " << kind << " '" << name << "' is a null pointer");
   }
 }
@@ -76,7 +78,8 @@ void save_checkpoint(const std::string& path, const TrainingState& s) {
       h5::write_attr_f64(f, g.get(), "lr", opt->lr(), "/optimizers/" + name);
     }
     h5::Hid generators = h5::create_group(f, root, "generators", "");
-    for (const auto& [name, gen] : s.generators) h5::write_u64(f, generators.get(), name, generator_words(*gen), "/generators");
+    for (const auto& [name, gen] : s.generators)
+      h5::write_u64(f, generators.get(), name, generator_words(*gen), "/generators");
     h5::Hid weightings = h5::create_group(f, root, "loss_weightings", "");
     for (const auto& [name, w] : s.loss_weightings) {
       write_named(f, weightings.get(), name, w->state(), "/loss_weightings");
@@ -170,8 +173,7 @@ h5::Hid require_group(const h5::File& f, hid_t parent, const std::string& name) 
   return g;
 }
 
-template <class T>
-std::set<std::string> names_of(const std::vector<std::pair<std::string, T>>& items) {
+template <class T> std::set<std::string> names_of(const std::vector<std::pair<std::string, T>>& items) {
   std::set<std::string> out;
   for (const auto& [n, p] : items) out.insert(n);
   return out;

@@ -18,7 +18,8 @@ FiLM::FiLM(int64_t condition_dim, int64_t features, Generator& gen)
 Tensor FiLM::forward(const Tensor& h, const Tensor& condition) {
   CG_CHECK(h.defined() && h.rank() == 2 && h.cols() == features_,
            "FiLM: expected features [N, " << features_ << "], found " << h.describe());
-  CG_CHECK(condition.defined() && condition.rank() == 2 && condition.cols() == condition_dim_ && condition.rows() == h.rows(),
+  CG_CHECK(condition.defined() && condition.rank() == 2 && condition.cols() == condition_dim_ &&
+               condition.rows() == h.rows(),
            "FiLM: expected a condition [" << h.rows() << ", " << condition_dim_ << "], found " << condition.describe());
   return gamma->forward(condition) * h + beta->forward(condition);
 }

@@ -38,9 +38,11 @@ void FitOptions::write_into(const std::string& folder) {
 
 namespace {
 
-[[noreturn]] void diverged(const std::string& label, const std::string& what, const std::string& term, double v, int epoch) {
+[[noreturn]] void diverged(const std::string& label, const std::string& what, const std::string& term, double v,
+                           int epoch) {
   std::ostringstream os;
-  os << label << ": the " << what << " became " << v << " at epoch " << epoch << " (the model diverged; try a lower --lr)";
+  os << label << ": the " << what << " became " << v << " at epoch " << epoch
+     << " (the model diverged; try a lower --lr)";
   throw NonFiniteLoss(os.str(), term, v);
 }
 
@@ -130,7 +132,8 @@ TrainingState last_state_of(const FitState& state, const std::vector<Phase*>& ph
     if (p->weighting && seen.insert(p->weighting).second) weightings.push_back({p->name, p->weighting});
   }
   for (const auto& o : state.extra_optimizers) s.optimizers.push_back(o);
-  for (auto& [phase, w] : weightings) s.loss_weightings.push_back({weightings.size() == 1 ? "weighting" : "weighting." + phase, w});
+  for (auto& [phase, w] : weightings)
+    s.loss_weightings.push_back({weightings.size() == 1 ? "weighting" : "weighting." + phase, w});
   s.generators = {{"shuffle", shuffle}};
   for (const auto& g : state.generators) s.generators.push_back(g);
   return s;
@@ -157,7 +160,8 @@ FitResult fit(const FitState& state, const std::function<std::vector<Phase*>(int
   Generator shuffle(o.seed, 3);
   EarlyStopping stopper("val_loss", EarlyStopping::Mode::Min, o.patience);
   std::unique_ptr<MetricsLogger> logger;
-  if (!o.history_csv.empty() || !o.history_jsonl.empty()) logger = std::make_unique<MetricsLogger>(o.history_csv, o.history_jsonl);
+  if (!o.history_csv.empty() || !o.history_jsonl.empty())
+    logger = std::make_unique<MetricsLogger>(o.history_csv, o.history_jsonl);
   TrainingState best_state;
   best_state.modules = {{"model", &model}};
   BestCopy best_copy;
@@ -175,7 +179,8 @@ FitResult fit(const FitState& state, const std::function<std::vector<Phase*>(int
     TermMeans means(o.label, epoch);
     for (Phase* phase : phases(epoch)) {
       if (std::find(all_phases.begin(), all_phases.end(), phase) == all_phases.end()) all_phases.push_back(phase);
-      for (const Rows& rows : shuffled_batches(order, shuffle, o.batch_size, o.min_batch)) run_step(*phase, rows, means);
+      for (const Rows& rows : shuffled_batches(order, shuffle, o.batch_size, o.min_batch))
+        run_step(*phase, rows, means);
     }
     if (result.terms.empty()) result.terms = means.names();
     EpochRow row;

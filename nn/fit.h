@@ -44,11 +44,11 @@ struct StepTerms {
 
 // One pass over the training rows per epoch.
 struct Phase {
-  std::string name;                        // also the optimizer's name in the last checkpoint
+  std::string name;  // also the optimizer's name in the last checkpoint
   Optimizer* optimizer = nullptr;
-  LossWeighting* weighting = nullptr;      // null: the weighted terms are summed
-  std::vector<Tensor> shared_parameters;   // what gradient-combining strategies act on
-  Module* zero_grad_module = nullptr;      // zeroed too before the backward (grads of other groups)
+  LossWeighting* weighting = nullptr;     // null: the weighted terms are summed
+  std::vector<Tensor> shared_parameters;  // what gradient-combining strategies act on
+  Module* zero_grad_module = nullptr;     // zeroed too before the backward (grads of other groups)
   std::function<StepTerms(const Rows&)> forward;
   // After the optimizer step (an adversary's own update); returns terms to log.
   std::function<NamedLosses(const Rows&)> after_step;
@@ -56,12 +56,12 @@ struct Phase {
 
 struct FitOptions {
   int epochs = 100;
-  int patience = 20;           // epochs without a lower val_loss before stopping
+  int patience = 20;  // epochs without a lower val_loss before stopping
   int64_t batch_size = 128;
-  int64_t min_batch = 2;       // smaller batches are skipped (batch norm needs two cells)
-  uint64_t seed = 0;           // of the shuffling generator (stream 3)
-  std::string label;           // progress prefix and error-message prefix
-  int report_every = 0;        // progress every N epochs (and the first, last, stopping one); 0: epochs / 15
+  int64_t min_batch = 2;  // smaller batches are skipped (batch norm needs two cells)
+  uint64_t seed = 0;      // of the shuffling generator (stream 3)
+  std::string label;      // progress prefix and error-message prefix
+  int report_every = 0;   // progress every N epochs (and the first, last, stopping one); 0: epochs / 15
   // Logging order of the train_<term> columns and progress; empty: by name.
   std::vector<std::string> terms;
   // Checkpoints: best_checkpoint is written at every improvement and loaded at the end,
@@ -91,9 +91,9 @@ struct FitState {
 };
 
 struct FitResult {
-  std::vector<EpochRow> history;  // per epoch: epoch, train_<term>, the validation columns, seconds
-  std::vector<std::string> terms; // logged terms in logging order
-  int best_epoch = 0;             // 1-based
+  std::vector<EpochRow> history;   // per epoch: epoch, train_<term>, the validation columns, seconds
+  std::vector<std::string> terms;  // logged terms in logging order
+  int best_epoch = 0;              // 1-based
   double best_val = 0, seconds = 0;
 };
 

@@ -35,7 +35,8 @@ std::string read_fixed_string(const File& f, hid_t type, const std::string& what
   const size_t size = H5Tget_size(type);
   std::string buf(size, '\0');
   Hid mem(H5Tcopy(type));
-  const herr_t rc = is_attr ? H5Aread(obj, mem.get(), buf.data()) : H5Dread(obj, mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data());
+  const herr_t rc = is_attr ? H5Aread(obj, mem.get(), buf.data())
+                            : H5Dread(obj, mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data());
   if (rc < 0) f.fail("cannot read " + what);
   const size_t end = buf.find('\0');
   if (end != std::string::npos) buf.resize(end);
@@ -121,7 +122,8 @@ void write_tensor(const File& f, hid_t group, const std::string& name, const Ten
 TensorInfo tensor_info(const File& f, hid_t group, const std::string& name, const std::string& where) {
   TensorInfo info;
   H5O_info_t oinfo;
-  if (H5Oget_info_by_name(group, name.c_str(), &oinfo, H5P_DEFAULT) < 0) f.fail("cannot inspect '" + at(where, name) + "'");
+  if (H5Oget_info_by_name(group, name.c_str(), &oinfo, H5P_DEFAULT) < 0)
+    f.fail("cannot inspect '" + at(where, name) + "'");
   if (oinfo.type != H5O_TYPE_DATASET) {
     info.problem = "not a dataset";
     return info;
@@ -152,7 +154,8 @@ TensorInfo tensor_info(const File& f, hid_t group, const std::string& name, cons
   return info;
 }
 
-Tensor read_tensor(const File& f, hid_t group, const std::string& name, const TensorInfo& info, const std::string& where) {
+Tensor read_tensor(const File& f, hid_t group, const std::string& name, const TensorInfo& info,
+                   const std::string& where) {
   Tensor t = Tensor::empty(info.shape, info.dtype, Device::CPU);
   if (t.numel() == 0) return t;
   Hid d(H5Dopen2(group, name.c_str(), H5P_DEFAULT));
@@ -161,7 +164,8 @@ Tensor read_tensor(const File& f, hid_t group, const std::string& name, const Te
   return t;
 }
 
-void write_u64(const File& f, hid_t group, const std::string& name, const std::vector<uint64_t>& v, const std::string& where) {
+void write_u64(const File& f, hid_t group, const std::string& name, const std::vector<uint64_t>& v,
+               const std::string& where) {
   const hsize_t n = v.size();
   Hid space(H5Screate_simple(1, &n, nullptr));
   if (exists(group, name)) f.fail("'" + at(where, name) + "' is written twice (duplicate name)");
@@ -201,14 +205,16 @@ int64_t read_attr_i64(const File& f, hid_t obj, const std::string& name) {
 void write_attr_f64(const File& f, hid_t obj, const std::string& name, double v, const std::string& where) {
   Hid space = scalar_space();
   Hid a(H5Acreate2(obj, name.c_str(), H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT, H5P_DEFAULT));
-  if (!a.valid() || H5Awrite(a.get(), H5T_NATIVE_DOUBLE, &v) < 0) f.fail("cannot write attribute '" + at(where, name) + "'");
+  if (!a.valid() || H5Awrite(a.get(), H5T_NATIVE_DOUBLE, &v) < 0)
+    f.fail("cannot write attribute '" + at(where, name) + "'");
 }
 
 double read_attr_f64(const File& f, hid_t obj, const std::string& name, const std::string& where) {
   if (H5Aexists(obj, name.c_str()) <= 0) f.fail("attribute '" + at(where, name) + "' is missing");
   Hid a(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
   double v = 0;
-  if (!a.valid() || H5Aread(a.get(), H5T_NATIVE_DOUBLE, &v) < 0) f.fail("cannot read attribute '" + at(where, name) + "'");
+  if (!a.valid() || H5Aread(a.get(), H5T_NATIVE_DOUBLE, &v) < 0)
+    f.fail("cannot read attribute '" + at(where, name) + "'");
   return v;
 }
 

@@ -49,9 +49,11 @@ struct TensorInfo {
   std::string problem;
 };
 TensorInfo tensor_info(const File& f, hid_t group, const std::string& name, const std::string& where);
-Tensor read_tensor(const File& f, hid_t group, const std::string& name, const TensorInfo& info, const std::string& where);
+Tensor read_tensor(const File& f, hid_t group, const std::string& name, const TensorInfo& info,
+                   const std::string& where);
 
-void write_u64(const File& f, hid_t group, const std::string& name, const std::vector<uint64_t>& v, const std::string& where);
+void write_u64(const File& f, hid_t group, const std::string& name, const std::vector<uint64_t>& v,
+               const std::string& where);
 std::vector<uint64_t> read_u64(const File& f, hid_t group, const std::string& name, const std::string& where);
 
 void write_attr_i64(const File& f, hid_t obj, const std::string& name, int64_t v);

@@ -28,8 +28,7 @@ Tensor init_weight(Init init, int64_t fan_in, int64_t fan_out, Generator& gen) {
       return uniform_in(shape, 1.0 / std::sqrt(static_cast<double>(fan_in)), gen);
     case Init::KaimingNormal:  // gain sqrt(2) (ReLU), fan_in mode
       return mul_scalar(gen.normal(shape), std::sqrt(2.0 / static_cast<double>(fan_in)));
-    case Init::XavierUniform:
-      return uniform_in(shape, std::sqrt(6.0 / static_cast<double>(fan_in + fan_out)), gen);
+    case Init::XavierUniform: return uniform_in(shape, std::sqrt(6.0 / static_cast<double>(fan_in + fan_out)), gen);
     case Init::XavierNormal:
       return mul_scalar(gen.normal(shape), std::sqrt(2.0 / static_cast<double>(fan_in + fan_out)));
   }

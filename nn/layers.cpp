@@ -6,7 +6,8 @@
 namespace cg::nn {
 
 // ---- Linear ------------------------------------------------------------------------------------
-Linear::Linear(int64_t in, int64_t out, Generator& gen, Init init, bool use_bias) : Layer("Linear"), in_(in), out_(out) {
+Linear::Linear(int64_t in, int64_t out, Generator& gen, Init init, bool use_bias)
+    : Layer("Linear"), in_(in), out_(out) {
   CG_CHECK(in > 0 && out > 0, "Linear: widths must be positive, found in " << in << " out " << out);
   weight = register_parameter("weight", init_weight(init, in, out, gen));
   if (use_bias) bias = register_parameter("bias", init_bias(init, in, out, gen));

@@ -42,7 +42,8 @@ std::vector<Tensor> LossWeighting::ordered(const NamedLosses& losses) const {
   for (const auto& task : tasks_) {
     const Tensor& t = *by_name[task];
     CG_CHECK(t.defined() && t.numel() == 1 && t.dtype() != DType::I32,
-             "loss weighting '" << name() << "': loss term '" << task << "' must be a one-element floating-point tensor, found "
+             "loss weighting '" << name() << "': loss term '" << task
+                                << "' must be a one-element floating-point tensor, found "
                                 << (t.defined() ? t.describe() : std::string("an undefined tensor")));
     out.push_back(t.rank() == 1 ? t : reshape(t, {1}));
   }
@@ -53,7 +54,8 @@ std::vector<double> LossWeighting::ordered(const std::map<std::string, double>& 
   std::vector<double> out;
   for (const auto& task : tasks_) {
     auto it = values.find(task);
-    CG_CHECK(it != values.end(), "loss weighting '" << name() << "' " << what << ": no value for task '" << task << "'");
+    CG_CHECK(it != values.end(),
+             "loss weighting '" << name() << "' " << what << ": no value for task '" << task << "'");
     out.push_back(it->second);
   }
   return out;
@@ -75,16 +77,16 @@ Tensor LossWeighting::backward(const NamedLosses& losses, const std::vector<Tens
 }
 
 void LossWeighting::load_state(const NamedTensors& state) {
-  CG_CHECK(state.empty(), "loss weighting '" << name() << "' load_state: has no state, but got entry '"
-                                             << state.front().first << "'");
+  CG_CHECK(state.empty(),
+           "loss weighting '" << name() << "' load_state: has no state, but got entry '" << state.front().first << "'");
 }
 
 Tensor LossWeighting::vector_tensor(const std::vector<double>& v) {
   return Tensor::from_vector(v, {static_cast<int64_t>(v.size())});
 }
 
-std::map<std::string, std::vector<double>> LossWeighting::read_state(const NamedTensors& state,
-                                                                     const std::map<std::string, int64_t>& sizes) const {
+std::map<std::string, std::vector<double>> LossWeighting::read_state(
+    const NamedTensors& state, const std::map<std::string, int64_t>& sizes) const {
   std::map<std::string, std::vector<double>> out;
   for (const auto& [key, t] : state) {
     auto it = sizes.find(key);

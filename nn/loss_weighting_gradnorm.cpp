@@ -108,7 +108,8 @@ void GradNorm::load_state(const NamedTensors& state) {
 }
 
 LossWeightingEntry gradnorm_weighting() {
-  return {"gradnorm", "weights that balance gradient norms on the last shared layer (Chen et al. 2018)", WeightingNeeds::LastSharedLayer,
+  return {"gradnorm", "weights that balance gradient norms on the last shared layer (Chen et al. 2018)",
+          WeightingNeeds::LastSharedLayer,
           [](const std::vector<std::string>& tasks, const LossWeightingOptions& o) -> std::unique_ptr<LossWeighting> {
             return std::make_unique<GradNorm>(tasks, o.gradnorm_alpha, o.gradnorm_lr);
           }};

@@ -33,7 +33,9 @@ double dot(const std::vector<double>& a, const std::vector<double>& b) {
 
 PCGrad::PCGrad(std::vector<std::string> tasks, uint64_t seed) : LossWeighting(std::move(tasks)), gen_(seed) {}
 
-Tensor PCGrad::combine(const NamedLosses& losses) { return weighted_sum(ordered(losses), std::vector<double>(tasks_.size(), 1.0)); }
+Tensor PCGrad::combine(const NamedLosses& losses) {
+  return weighted_sum(ordered(losses), std::vector<double>(tasks_.size(), 1.0));
+}
 
 std::map<std::string, double> PCGrad::weights() const {
   std::map<std::string, double> out;
@@ -75,7 +77,8 @@ Tensor PCGrad::backward(const NamedLosses& losses, const std::vector<Tensor>& pa
       if (j != i) others.push_back(j);
     // Fisher-Yates with the engine generator: the order matters once three or more tasks
     // conflict, and a seeded order keeps runs reproducible.
-    for (size_t k = others.size(); k > 1; --k) std::swap(others[k - 1], others[gen_.next_below(static_cast<uint32_t>(k))]);
+    for (size_t k = others.size(); k > 1; --k)
+      std::swap(others[k - 1], others[gen_.next_below(static_cast<uint32_t>(k))]);
     for (size_t j : others) {
       const double d = dot(gi, g[j]);
       if (d < 0 && norm_sq[j] > 0) {
@@ -91,7 +94,8 @@ Tensor PCGrad::backward(const NamedLosses& losses, const std::vector<Tensor>& pa
 }
 
 LossWeightingEntry pcgrad_weighting() {
-  return {"pcgrad", "conflicting task gradients projected onto each other's normal plane (Yu et al. 2020)", WeightingNeeds::SharedParameters,
+  return {"pcgrad", "conflicting task gradients projected onto each other's normal plane (Yu et al. 2020)",
+          WeightingNeeds::SharedParameters,
           [](const std::vector<std::string>& tasks, const LossWeightingOptions& o) -> std::unique_ptr<LossWeighting> {
             return std::make_unique<PCGrad>(tasks, o.seed);
           }};

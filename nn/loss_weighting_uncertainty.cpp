@@ -7,8 +7,9 @@
 
 namespace cg::nn {
 
-UncertaintyWeighting::UncertaintyWeighting(std::vector<std::string> tasks, const std::set<std::string>& regression_tasks,
-                                           double initial_log_variance, Device device, DType dtype)
+UncertaintyWeighting::UncertaintyWeighting(std::vector<std::string> tasks,
+                                           const std::set<std::string>& regression_tasks, double initial_log_variance,
+                                           Device device, DType dtype)
     : LossWeighting(std::move(tasks)) {
   CG_CHECK(std::isfinite(initial_log_variance),
            "uncertainty weighting: initial log-variance must be finite, found " << initial_log_variance);
@@ -70,7 +71,8 @@ void UncertaintyWeighting::load_state(const NamedTensors& state) {
 LossWeightingEntry uncertainty_weighting() {
   return {"uncertainty", "learned homoscedastic-uncertainty weights (Kendall et al. 2018)", WeightingNeeds::Nothing,
           [](const std::vector<std::string>& tasks, const LossWeightingOptions& o) -> std::unique_ptr<LossWeighting> {
-            return std::make_unique<UncertaintyWeighting>(tasks, o.regression_tasks, o.initial_log_variance, o.device, o.dtype);
+            return std::make_unique<UncertaintyWeighting>(tasks, o.regression_tasks, o.initial_log_variance, o.device,
+                                                          o.dtype);
           }};
 }
 

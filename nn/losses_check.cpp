@@ -12,7 +12,8 @@ namespace detail {
 
 void check_float_input(const char* loss, const char* what, const Tensor& t) {
   CG_CHECK(t.defined(), "loss '" << loss << "': " << what << " is an undefined tensor");
-  CG_CHECK(t.dtype() != DType::I32, "loss '" << loss << "': " << what << " must be floating point, found " << t.describe());
+  CG_CHECK(t.dtype() != DType::I32,
+           "loss '" << loss << "': " << what << " must be floating point, found " << t.describe());
   CG_CHECK(!(t.dtype() == DType::F64 && t.device() == Device::CUDA),
            "loss '" << loss << "': " << what << " is float64 on cuda, which the engine supports on the cpu only");
 }
@@ -33,7 +34,8 @@ void check_same_shape(const char* loss, const char* a_name, const Tensor& a, con
 
 void check_rank(const char* loss, const char* what, const Tensor& t, int rank) {
   CG_CHECK(t.defined(), "loss '" << loss << "': " << what << " is an undefined tensor");
-  CG_CHECK(t.rank() == rank, "loss '" << loss << "': " << what << " must be rank " << rank << ", found " << t.describe());
+  CG_CHECK(t.rank() == rank,
+           "loss '" << loss << "': " << what << " must be rank " << rank << ", found " << t.describe());
 }
 
 void check_nonempty(const char* loss, const char* what, const Tensor& t) {

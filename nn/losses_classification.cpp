@@ -22,8 +22,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels, const Tensor& c
                       << logits.describe() << ", found " << class_weights.describe());
     w = class_weights.to_vector<double>();
     for (int64_t c = 0; c < k; ++c)
-      CG_CHECK(std::isfinite(w[c]) && w[c] >= 0, "loss '" << name << "': class weight " << c << " is " << w[c]
-                                                           << " (must be finite and >= 0)");
+      CG_CHECK(std::isfinite(w[c]) && w[c] >= 0,
+               "loss '" << name << "': class weight " << c << " is " << w[c] << " (must be finite and >= 0)");
   }
 
   // Picking log p[i, y_i] is a product with a host-built one-hot that already carries the
@@ -37,8 +37,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels, const Tensor& c
   }
   const Tensor per_sample = neg(sum_rows(mul(log_softmax_rows(logits), detail::constant_like(pick, {n, k}, logits))));
   if (reduction != Reduction::Mean) return detail::reduce_samples(per_sample, reduction);
-  CG_CHECK(weight_sum > 0, "loss '" << name << "': the " << n
-                                    << " labels of this batch all have class weight 0, so the weighted mean is undefined");
+  CG_CHECK(weight_sum > 0,
+           "loss '" << name << "': the " << n
+                    << " labels of this batch all have class weight 0, so the weighted mean is undefined");
   return mul_scalar(sum(per_sample), 1.0 / weight_sum);
 }
 

@@ -94,7 +94,8 @@ Tensor unitednet_contrastive(const std::vector<Tensor>& latents, const Tensor& p
 
   const Tensor logits = cosine_logits(concat(latents, 0), temperature);
   const Tensor index = Tensor::from_indices(anchor, latents[0].device());
-  const Tensor term_logits = add(gather_rows(logits, index), detail::constant_like(multiplicity, {terms, rows}, logits));
+  const Tensor term_logits =
+      add(gather_rows(logits, index), detail::constant_like(multiplicity, {terms, rows}, logits));
   const Tensor picked = mul(log_softmax_rows(term_logits), detail::constant_like(positive, {terms, rows}, logits));
   return mul_scalar(sum(picked), -1.0 / static_cast<double>(terms));
 }

@@ -28,13 +28,13 @@ void check_count_inputs(const char* name, const Tensor& x, const Tensor& mu, con
   const int64_t n = x.dim(0), g = x.dim(1);
   const Shape& ts = theta.shape();
   const bool row = (ts == Shape{g}) || (ts == Shape{1, g});
-  CG_CHECK(row || ts == x.shape(), "loss '" << name << "': theta must be [" << g << "], [1, " << g << "] or ["
-                                            << n << ", " << g << "] for x " << shape_str(x.shape()) << ", found "
+  CG_CHECK(row || ts == x.shape(), "loss '" << name << "': theta must be [" << g << "], [1, " << g << "] or [" << n
+                                            << ", " << g << "] for x " << shape_str(x.shape()) << ", found "
                                             << shape_str(ts));
   CG_CHECK(eps > 0, "loss '" << name << "': eps must be positive, found " << eps);
   const double lowest = detail::value_range(x).first;
-  CG_CHECK(lowest >= 0, "loss '" << name << "': counts x must be >= 0, found a minimum of " << lowest
-                                 << " in " << x.describe() << " (pass raw counts, not normalised or scaled data)");
+  CG_CHECK(lowest >= 0, "loss '" << name << "': counts x must be >= 0, found a minimum of " << lowest << " in "
+                                 << x.describe() << " (pass raw counts, not normalised or scaled data)");
 }
 
 // log(theta + mu + eps), shared by both likelihoods; theta may be a row (first operand).
@@ -71,8 +71,8 @@ Tensor zinb_nll(const Tensor& x, const Tensor& mu, const Tensor& theta, const Te
   // x == 0: log(pi + (1 - pi) NB(0)).
   const Tensor case_zero = sub(softplus(pi_theta_log), softplus_neg_pi);
   // x > 0: log(1 - pi) + log NB(x).
-  const Tensor case_non_zero =
-      add(add(sub(pi_theta_log, softplus_neg_pi), mul(x, sub(log(add_scalar(mu, eps)), ltm))), nb_log_normaliser(x, theta));
+  const Tensor case_non_zero = add(add(sub(pi_theta_log, softplus_neg_pi), mul(x, sub(log(add_scalar(mu, eps)), ltm))),
+                                   nb_log_normaliser(x, theta));
   Tensor is_non_zero;
   {
     // 1 where x > eps, 0 where x <= eps (scVI's split); x >= 0 was checked. The factor only

@@ -5,7 +5,8 @@
 namespace cg::nn {
 
 std::shared_ptr<Sequential> make_mlp(const MLPConfig& c, Generator& init_gen, std::shared_ptr<Generator> dropout_gen) {
-  CG_CHECK(c.widths.size() >= 2, "MLP: expected at least an input and an output width, found " << c.widths.size() << " widths");
+  CG_CHECK(c.widths.size() >= 2,
+           "MLP: expected at least an input and an output width, found " << c.widths.size() << " widths");
   for (int64_t w : c.widths) CG_CHECK(w > 0, "MLP: widths must be positive, found " << w);
   const bool needs_gen = c.dropout > 0 || c.input_dropout > 0;
   CG_CHECK(!needs_gen || dropout_gen, "MLP: dropout needs a generator");

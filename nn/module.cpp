@@ -28,7 +28,8 @@ Tensor Module::register_buffer(const std::string& name, Tensor value) {
 
 void Module::add_child(const std::string& name, std::shared_ptr<Module> child) {
   CG_CHECK(child != nullptr, type_name_ << ": child module '" << name << "' is null");
-  for (const auto& [n, c] : children_) CG_CHECK(n != name, type_name_ << ": child module '" << name << "' registered twice");
+  for (const auto& [n, c] : children_)
+    CG_CHECK(n != name, type_name_ << ": child module '" << name << "' registered twice");
   child->train(training_);
   children_.emplace_back(name, std::move(child));
 }

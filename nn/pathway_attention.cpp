@@ -33,8 +33,7 @@ std::string PathwayAttention::name() const {
 PathwayAttention::PathwayAttention(const PathwayAttentionConfig& config, const Tensor& mask_in, Generator& gen)
     : Module("PathwayAttention"), config_(config) {
   const int64_t G = config.genes, P = config.pathways, d = config.dim, H = config.heads;
-  CG_CHECK(G > 0 && P > 0 && d > 0 && H > 0,
-           name() << ": genes, pathways, dim and heads must be positive");
+  CG_CHECK(G > 0 && P > 0 && d > 0 && H > 0, name() << ": genes, pathways, dim and heads must be positive");
   CG_CHECK(d % H == 0, name() << ": dim " << d << " is not divisible by heads " << H);
   d_head_ = d / H;
   mask = register_buffer("mask", checked_binary_mask(name(), mask_in, {P, G}, "[pathways, genes]"));
@@ -71,9 +70,7 @@ PathwayAttention::PathwayAttention(const PathwayAttentionConfig& config, const T
   }
 }
 
-Tensor PathwayAttention::gate() const {
-  return config_.mask == PathwayMask::Soft ? sigmoid(mask_logits) : mask;
-}
+Tensor PathwayAttention::gate() const { return config_.mask == PathwayMask::Soft ? sigmoid(mask_logits) : mask; }
 
 void PathwayAttention::prepare_indices(int64_t n, Device device) {
   if (n == cached_n_ && device == cached_device_ && idx_out_.defined()) return;

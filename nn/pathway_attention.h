@@ -47,9 +47,9 @@ struct PathwayAttentionConfig {
   int64_t dim = 128;  // d, split over the heads
   int64_t heads = 8;
   PathwayMask mask = PathwayMask::Hard;
-  bool pooled = false;             // also compute the [N, P] per-pathway readout
-  double soft_mask_floor = 0.05;   // soft mask prior: sigmoid(W_mask) starts at clip(M, floor, 1 - floor)
-  double soft_mask_noise = 0.01;   // std of the normal noise added to logit(clip(M)) at init
+  bool pooled = false;            // also compute the [N, P] per-pathway readout
+  double soft_mask_floor = 0.05;  // soft mask prior: sigmoid(W_mask) starts at clip(M, floor, 1 - floor)
+  double soft_mask_noise = 0.01;  // std of the normal noise added to logit(clip(M)) at init
 };
 
 class PathwayAttention : public Module {
@@ -66,12 +66,12 @@ class PathwayAttention : public Module {
   Tensor gate() const;
   const PathwayAttentionConfig& config() const { return config_; }
 
-  Tensor gene_embedding;       // E [G, d]
-  Tensor queries;              // [P, d]
+  Tensor gene_embedding;                           // E [G, d]
+  Tensor queries;                                  // [P, d]
   std::shared_ptr<Linear> q_proj, k_proj, v_proj;  // [d, d], no bias
-  Tensor mask;                 // buffer [P, G]
-  Tensor mask_logits;          // W_mask [P, G] (soft mask only)
-  Tensor pool_weight, pool_bias;  // u [P, d], b [P] (pooled only)
+  Tensor mask;                                     // buffer [P, G]
+  Tensor mask_logits;                              // W_mask [P, G] (soft mask only)
+  Tensor pool_weight, pool_bias;                   // u [P, d], b [P] (pooled only)
 
  private:
   std::string name() const;

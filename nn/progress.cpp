@@ -4,7 +4,8 @@
 
 namespace cg::nn {
 
-Progress::Progress(std::string what, int total) : what_(std::move(what)), total_(total), start_(std::chrono::steady_clock::now()) {}
+Progress::Progress(std::string what, int total)
+    : what_(std::move(what)), total_(total), start_(std::chrono::steady_clock::now()) {}
 
 double Progress::elapsed_seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

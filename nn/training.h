@@ -45,7 +45,7 @@ class MinibatchIterator {
   struct Options {
     int64_t batch_size = 128;
     bool shuffle = true;
-    bool drop_last = false;   // drop a final batch smaller than batch_size
+    bool drop_last = false;  // drop a final batch smaller than batch_size
     Device device = Device::CPU;
     DType dtype = DType::F32;  // of the float outputs (x and float extras)
   };
@@ -66,7 +66,7 @@ class MinibatchIterator {
 
   int64_t rows() const { return rows_; }
   int64_t batches_per_epoch() const;
-  int64_t epoch() const { return epoch_; }  // epochs started so far
+  int64_t epoch() const { return epoch_; }                      // epochs started so far
   const std::vector<int64_t>& order() const { return order_; }  // of the current epoch
 
  private:

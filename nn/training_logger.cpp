@@ -63,7 +63,8 @@ MetricsLogger::Row& MetricsLogger::Row::put(const std::string& key, Value v) {
   return *this;
 }
 
-MetricsLogger::Row& MetricsLogger::Row::set_all(const std::string& prefix, const std::map<std::string, double>& values) {
+MetricsLogger::Row& MetricsLogger::Row::set_all(const std::string& prefix,
+                                                const std::map<std::string, double>& values) {
   for (const auto& [k, v] : values) put(prefix + k, v);
   return *this;
 }
@@ -97,10 +98,10 @@ void MetricsLogger::log(const Row& row) {
     std::string added;
     for (const auto& [k, v] : row.entries())
       if (!known.count(k)) added += (added.empty() ? "'" : ", '") + k + "'";
-    CG_CHECK(added.empty(), "metrics logger ('" << (csv_path_.empty() ? jsonl_path_ : csv_path_)
-                                                << "'): new column(s) " << added
-                                                << " after the header was fixed by the first row; log rows with different "
-                                                   "columns to a separate logger");
+    CG_CHECK(added.empty(), "metrics logger ('"
+                                << (csv_path_.empty() ? jsonl_path_ : csv_path_) << "'): new column(s) " << added
+                                << " after the header was fixed by the first row; log rows with different "
+                                   "columns to a separate logger");
   }
   if (csv_.is_open()) {
     if (first) {

@@ -8,7 +8,8 @@
 namespace cg::nn {
 
 void shuffle_in_place(std::vector<int64_t>& order, Generator& gen) {
-  CG_CHECK(order.size() <= std::numeric_limits<uint32_t>::max(), "shuffle: at most 2^32 - 1 rows, found " << order.size());
+  CG_CHECK(order.size() <= std::numeric_limits<uint32_t>::max(),
+           "shuffle: at most 2^32 - 1 rows, found " << order.size());
   for (size_t i = order.size(); i-- > 1;) std::swap(order[i], order[gen.next_below(static_cast<uint32_t>(i + 1))]);
 }
 
@@ -16,16 +17,17 @@ MinibatchIterator::MinibatchIterator(const float* data, int64_t rows, int64_t co
                                      Options options)
     : data_(data), rows_(rows), cols_(cols), gen_(std::move(gen)), options_(options) {
   CG_CHECK(data != nullptr || rows * cols == 0, "minibatch iterator: data pointer is null");
-  CG_CHECK(rows > 0 && cols > 0, "minibatch iterator: needs at least one row and one column, found " << rows << " x " << cols);
+  CG_CHECK(rows > 0 && cols > 0,
+           "minibatch iterator: needs at least one row and one column, found " << rows << " x " << cols);
   // next_below draws 32-bit values.
   CG_CHECK(rows <= static_cast<int64_t>(std::numeric_limits<uint32_t>::max()),
            "minibatch iterator: at most 2^32 - 1 rows, found " << rows);
   CG_CHECK(options_.batch_size > 0, "minibatch iterator: batch size must be positive, found " << options_.batch_size);
   CG_CHECK(options_.dtype != DType::I32, "minibatch iterator: the output dtype must be floating-point");
   CG_CHECK(!options_.shuffle || gen_ != nullptr, "minibatch iterator: shuffling needs a generator");
-  CG_CHECK(!options_.drop_last || rows >= options_.batch_size,
-           "minibatch iterator: drop_last with batch size " << options_.batch_size << " and only " << rows
-                                                            << " rows would yield no batch at all");
+  CG_CHECK(!options_.drop_last || rows >= options_.batch_size, "minibatch iterator: drop_last with batch size "
+                                                                   << options_.batch_size << " and only " << rows
+                                                                   << " rows would yield no batch at all");
 }
 
 namespace {

@@ -29,8 +29,7 @@ DenseMatrix clr_per_cell(const DenseMatrix& x, std::string_view name) {
     double s = 0;
     for (Eigen::Index c = 0; c < x.cols(); ++c) s += std::log1p(double(x(r, c)));
     const double g = std::exp(s / double(x.cols()));
-    for (Eigen::Index c = 0; c < x.cols(); ++c)
-      out(r, c) = static_cast<float>(std::log1p(double(x(r, c)) / g));
+    for (Eigen::Index c = 0; c < x.cols(); ++c) out(r, c) = static_cast<float>(std::log1p(double(x(r, c)) / g));
   }
   return out;
 }

@@ -47,7 +47,8 @@ void AnnData::validate() const {
                       " does not match obs x var = " + shape(n, g));
   for (auto& [name, m] : obsm)
     if (m.rows() != n)
-      throw DataError(where + ": obsm/" + name + ": " + std::to_string(m.rows()) + " rows, expected " + std::to_string(n));
+      throw DataError(where + ": obsm/" + name + ": " + std::to_string(m.rows()) + " rows, expected " +
+                      std::to_string(n));
   for (const DataFrame* df : {&obs, &var})
     for (auto& [name, c] : df->columns)
       if (c.size() != df->rows())
@@ -79,10 +80,8 @@ void check_counts(const DenseMatrix& X, const std::string& what) {
 }
 
 void check_counts(const Matrix& X, const std::string& what) {
-  if (X.sparse)
-    check_counts(X.csr, what);
-  else
-    check_counts(X.dense, what);
+  if (X.sparse) check_counts(X.csr, what);
+  else check_counts(X.dense, what);
 }
 
 }  // namespace cg::omics

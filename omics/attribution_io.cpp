@@ -16,11 +16,11 @@ namespace {
 void check_scores(const char* fn, const DenseMatrixD& scores, const std::vector<std::string>* features,
                   const std::vector<std::string>* outputs) {
   if (features && static_cast<int64_t>(features->size()) != scores.cols())
-    throw DataError(std::string(fn) + ": " + std::to_string(features->size()) + " feature names for a score matrix with " +
-                    std::to_string(scores.cols()) + " features (columns)");
+    throw DataError(std::string(fn) + ": " + std::to_string(features->size()) +
+                    " feature names for a score matrix with " + std::to_string(scores.cols()) + " features (columns)");
   if (outputs && static_cast<int64_t>(outputs->size()) != scores.rows())
-    throw DataError(std::string(fn) + ": " + std::to_string(outputs->size()) + " output names for a score matrix with " +
-                    std::to_string(scores.rows()) + " outputs (rows)");
+    throw DataError(std::string(fn) + ": " + std::to_string(outputs->size()) +
+                    " output names for a score matrix with " + std::to_string(scores.rows()) + " outputs (rows)");
   for (int64_t o = 0; o < scores.rows(); ++o)
     for (int64_t i = 0; i < scores.cols(); ++i)
       if (!std::isfinite(scores(o, i))) {
@@ -73,7 +73,8 @@ std::vector<RankedFeature> top_features(const DenseMatrixD& scores, const std::v
     const std::vector<int64_t> order = order_of(scores, o);
     for (int64_t r = 0; r < keep; ++r) {
       const int64_t i = order[r];
-      out.push_back({output_names[o], o, r + 1, feature_names[i], i, scores(o, i), has_signed ? signed_scores(o, i) : 0.0});
+      out.push_back(
+          {output_names[o], o, r + 1, feature_names[i], i, scores(o, i), has_signed ? signed_scores(o, i) : 0.0});
     }
   }
   return out;
@@ -150,6 +151,8 @@ AnnData attribution_anndata(const AttributionTable& t) {
   return a;
 }
 
-void write_attribution_h5ad(const std::string& path, const AttributionTable& t) { write_h5ad(path, attribution_anndata(t)); }
+void write_attribution_h5ad(const std::string& path, const AttributionTable& t) {
+  write_h5ad(path, attribution_anndata(t));
+}
 
 }  // namespace cg::omics

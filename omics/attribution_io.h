@@ -54,8 +54,8 @@ struct AttributionTable {
   DenseMatrixD scores;       // [outputs, features]
   DenseMatrixD signed_mean;  // empty, or the same shape
   std::vector<std::string> feature_names, output_names;
-  std::string method;                     // stored as uns "attribution/method"
-  std::map<std::string, UnsValue> uns;    // extra metadata, stored under "attribution/"
+  std::string method;                   // stored as uns "attribution/method"
+  std::map<std::string, UnsValue> uns;  // extra metadata, stored under "attribution/"
 };
 AnnData attribution_anndata(const AttributionTable& t);
 void write_attribution_h5ad(const std::string& path, const AttributionTable& t);

@@ -15,8 +15,8 @@ void check_value(float v, int64_t r, int64_t c, std::string_view name, bool requ
   else if (require_integer && v != std::floor(v)) problem = "is not an integer";
   if (!problem) return;
   std::ostringstream os;
-  os << "matrix '" << name << "' must hold raw counts, but entry (cell " << r << ", feature " << c
-     << ") = " << v << " " << problem;
+  os << "matrix '" << name << "' must hold raw counts, but entry (cell " << r << ", feature " << c << ") = " << v << " "
+     << problem;
   throw DataError(os.str());
 }
 

@@ -28,8 +28,7 @@ std::string format_number(double v) {
   return b;
 }
 
-template <class T>
-std::vector<T> take_vec(const std::vector<T>& v, const std::vector<int64_t>& rows) {
+template <class T> std::vector<T> take_vec(const std::vector<T>& v, const std::vector<int64_t>& rows) {
   std::vector<T> out;
   out.reserve(rows.size());
   for (int64_t r : rows) out.push_back(v[static_cast<size_t>(r)]);
@@ -136,8 +135,8 @@ const Column& DataFrame::column(const std::string& name) const {
 void DataFrame::set(const std::string& name, Column c) {
   if (c.size() != rows())
     throw DataError((source_file.empty() ? std::string("<memory>") : source_file) + ": " + key + "/" + name +
-                    ": column has " + std::to_string(c.size()) + " values, expected " +
-                    std::to_string(rows()) + " (the index length)");
+                    ": column has " + std::to_string(c.size()) + " values, expected " + std::to_string(rows()) +
+                    " (the index length)");
   if (!has(name)) column_order.push_back(name);
   columns[name] = std::move(c);
 }

@@ -38,8 +38,7 @@ struct Column {
   static Column text(std::vector<std::string> v);
   // Categories sorted as pandas.Categorical sorts them, unless given explicitly (then every
   // label must be one of them, or "" for missing).
-  static Column categorical(const std::vector<std::string>& labels,
-                            std::vector<std::string> categories = {});
+  static Column categorical(const std::vector<std::string>& labels, std::vector<std::string> categories = {});
 };
 
 struct DataFrame {

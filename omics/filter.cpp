@@ -10,8 +10,8 @@ namespace {
 
 void check_index(int64_t i, int64_t n, const char* fn, const char* what) {
   if (i < 0 || i >= n)
-    throw DataError(std::string(fn) + ": " + what + " index " + std::to_string(i) +
-                    " outside [0, " + std::to_string(n) + ")");
+    throw DataError(std::string(fn) + ": " + what + " index " + std::to_string(i) + " outside [0, " +
+                    std::to_string(n) + ")");
 }
 
 }  // namespace
@@ -26,8 +26,7 @@ std::vector<int64_t> filter_cells(const CsrMatrix& x, const CellFilter& f, std::
       total += x.data[p];
       genes += x.data[p] > 0.0f;
     }
-    if (total >= f.min_counts && total <= f.max_counts && genes >= f.min_genes &&
-        genes <= f.max_genes)
+    if (total >= f.min_counts && total <= f.max_counts && genes >= f.min_genes && genes <= f.max_genes)
       kept.push_back(r);
   }
   return kept;
@@ -43,8 +42,7 @@ std::vector<int64_t> filter_genes(const CsrMatrix& x, const GeneFilter& f, std::
   }
   std::vector<int64_t> kept;
   for (int64_t c = 0; c < x.cols; ++c)
-    if (total[c] >= f.min_counts && total[c] <= f.max_counts && cells[c] >= f.min_cells &&
-        cells[c] <= f.max_cells)
+    if (total[c] >= f.min_counts && total[c] <= f.max_counts && cells[c] >= f.min_cells && cells[c] <= f.max_cells)
       kept.push_back(c);
   return kept;
 }
@@ -57,8 +55,7 @@ CsrMatrix csr_select_rows(const CsrMatrix& x, const std::vector<int64_t>& rows) 
   for (int64_t r : rows) {
     check_index(r, x.rows, "csr_select_rows", "row");
     out.data.insert(out.data.end(), x.data.begin() + x.indptr[r], x.data.begin() + x.indptr[r + 1]);
-    out.indices.insert(out.indices.end(), x.indices.begin() + x.indptr[r],
-                       x.indices.begin() + x.indptr[r + 1]);
+    out.indices.insert(out.indices.end(), x.indices.begin() + x.indptr[r], x.indices.begin() + x.indptr[r + 1]);
     out.indptr.push_back(out.nnz());
   }
   return out;

@@ -21,11 +21,9 @@ struct GeneFilter {
 };
 
 // Kept row (cell) indices, ascending; all bounds inclusive. Throws DataError on non-counts.
-std::vector<int64_t> filter_cells(const CsrMatrix& x, const CellFilter& f,
-                                  std::string_view name = "X");
+std::vector<int64_t> filter_cells(const CsrMatrix& x, const CellFilter& f, std::string_view name = "X");
 // Kept column (gene) indices, ascending.
-std::vector<int64_t> filter_genes(const CsrMatrix& x, const GeneFilter& f,
-                                  std::string_view name = "X");
+std::vector<int64_t> filter_genes(const CsrMatrix& x, const GeneFilter& f, std::string_view name = "X");
 
 // Row / column subsets in the given order (indices may repeat, e.g. for bootstraps).
 CsrMatrix csr_select_rows(const CsrMatrix& x, const std::vector<int64_t>& rows);

@@ -246,7 +246,8 @@ GeneSetMask build_mask(const std::vector<std::string>& dataset_genes, const std:
   GeneMatch match = match_genes(dataset_genes, sets);
   if (match.set_genes_matched == 0) {
     std::string ex_data, ex_set;
-    for (size_t i = 0; i < std::min<size_t>(3, dataset_genes.size()); ++i) ex_data += (i ? ", " : "") + dataset_genes[i];
+    for (size_t i = 0; i < std::min<size_t>(3, dataset_genes.size()); ++i)
+      ex_data += (i ? ", " : "") + dataset_genes[i];
     for (const auto& s : sets)
       if (!s.genes.empty()) {
         for (size_t i = 0; i < std::min<size_t>(3, s.genes.size()); ++i) ex_set += (i ? ", " : "") + s.genes[i];
@@ -255,7 +256,8 @@ GeneSetMask build_mask(const std::vector<std::string>& dataset_genes, const std:
     throw DataError(source + ": none of the " + std::to_string(match.set_genes) + " genes in " +
                     std::to_string(sets.size()) + " gene sets is among the " + std::to_string(dataset_genes.size()) +
                     " dataset genes (matched by symbol, case-insensitive; wrong species or identifier type?); "
-                    "dataset genes look like [" + ex_data + "], set genes like [" + ex_set + "]");
+                    "dataset genes look like [" +
+                    ex_data + "], set genes like [" + ex_set + "]");
   }
   std::vector<size_t> keep;
   std::vector<std::string> ids;

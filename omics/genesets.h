@@ -58,14 +58,14 @@ struct MaskOptions {
 struct GeneSetMask {
   int64_t n_genes = 0, n_sets = 0;
   std::vector<uint8_t> mask;
-  std::vector<size_t> set_index;       // position of each kept set in the input list
+  std::vector<size_t> set_index;  // position of each kept set in the input list
   std::vector<std::string> set_ids;
-  std::vector<int64_t> genes_present;  // per kept set
+  std::vector<int64_t> genes_present;         // per kept set
   std::vector<std::vector<int64_t>> members;  // per kept set, dataset gene indices
-  int64_t genes_covered = 0;           // dataset genes in at least one kept set
+  int64_t genes_covered = 0;                  // dataset genes in at least one kept set
 
   uint8_t at(int64_t gene, int64_t set) const { return mask[static_cast<size_t>(gene * n_sets + set)]; }
-  DenseMatrix to_dense() const;        // genes x sets of 0/1
+  DenseMatrix to_dense() const;  // genes x sets of 0/1
 };
 
 // `source` names the gene-set file in errors. DataError when no set gene is in the dataset at

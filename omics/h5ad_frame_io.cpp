@@ -14,9 +14,7 @@ using h5::Hid;
 
 namespace {
 
-bool is_integer_type(h5::NumType t) {
-  return t != h5::NumType::Float32 && t != h5::NumType::Float64;
-}
+bool is_integer_type(h5::NumType t) { return t != h5::NumType::Float32 && t != h5::NumType::Float64; }
 
 // A 1-D dataset as a column: strings, or numbers with their storage dtype.
 // `name` is relative to `loc`; `path` is the full key, for messages.
@@ -44,8 +42,9 @@ Column read_categorical(hid_t g, const std::string& file, const std::string& pat
   c.codes.reserve(raw.size());
   for (size_t i = 0; i < raw.size(); ++i) {
     if (raw[i] < -1 || raw[i] >= ncat)
-      fail(file, path + "/codes", "code " + std::to_string(raw[i]) + " at row " + std::to_string(i) +
-                                      " is outside [-1, " + std::to_string(ncat) + ")");
+      fail(file, path + "/codes",
+           "code " + std::to_string(raw[i]) + " at row " + std::to_string(i) + " is outside [-1, " +
+               std::to_string(ncat) + ")");
     c.codes.push_back(static_cast<int32_t>(raw[i]));
   }
   c.ordered = h5::read_bool_attr(g, "ordered", file, path, false);
@@ -89,7 +88,8 @@ void write_column(hid_t g, const std::string& name, const Column& c, int gzip) {
       Hid ft = h5::file_type_for(ct);
       for (int32_t code : c.codes)
         if (code < -1 || code >= static_cast<int64_t>(n))
-          throw DataError(name + ": categorical code " + std::to_string(code) + " outside [-1, " + std::to_string(n) + ")");
+          throw DataError(name + ": categorical code " + std::to_string(code) + " outside [-1, " + std::to_string(n) +
+                          ")");
       h5::write_numeric(cg, "codes", H5T_NATIVE_INT32, ft, {c.codes.size()}, c.codes.data(), gzip);
       Hid d(H5Dopen2(cg, "codes", H5P_DEFAULT));
       h5::write_encoding(d, "array", "0.2.0");
@@ -100,13 +100,14 @@ void write_column(hid_t g, const std::string& name, const Column& c, int gzip) {
 
 }  // namespace
 
-DataFrame read_dataframe(hid_t loc, const std::string& file, const std::string& key,
-                         const std::vector<int64_t>* rows, std::vector<std::string>* skipped) {
+DataFrame read_dataframe(hid_t loc, const std::string& file, const std::string& key, const std::vector<int64_t>* rows,
+                         std::vector<std::string>* skipped) {
   h5::Kind kind = h5::kind_of(loc, key);
   if (kind == h5::Kind::Missing) fail(file, key, "missing (expected a dataframe group)");
   if (kind == h5::Kind::Dataset)
-    fail(file, key, "is a dataset (the anndata < 0.7 record layout), which is not supported; "
-                    "re-save the file with anndata >= 0.8");
+    fail(file, key,
+         "is a dataset (the anndata < 0.7 record layout), which is not supported; "
+         "re-save the file with anndata >= 0.8");
   Hid g = h5::open_group(loc, file, key);
   std::string enc = h5::read_string_attr(g, "encoding-type", file, key);
   if (!enc.empty() && enc != "dataframe") fail(file, key, "has encoding-type '" + enc + "', expected dataframe");
@@ -157,8 +158,9 @@ DataFrame read_dataframe(hid_t loc, const std::string& file, const std::string& 
       fail(file, path, "is neither a dataset nor a group");
     }
     if (col.size() != df.rows())
-      fail(file, path, "has " + std::to_string(col.size()) + " values, expected " + std::to_string(df.rows()) +
-                           " (the length of " + key + "/" + df.index_name + ")");
+      fail(file, path,
+           "has " + std::to_string(col.size()) + " values, expected " + std::to_string(df.rows()) + " (the length of " +
+               key + "/" + df.index_name + ")");
     df.column_order.push_back(name);
     df.columns[name] = std::move(col);
   }
@@ -182,7 +184,8 @@ void write_dataframe(hid_t loc, const std::string& name, const DataFrame& df, in
   for (auto& n : names) {
     if (!df.columns.count(n)) throw DataError(name + ": column-order names '" + n + "' but there is no such column");
     if (n.empty() || n.find('/') != std::string::npos || n == index_name)
-      throw DataError(name + ": column name '" + n + "' cannot be stored (empty, contains '/', or equals the index name)");
+      throw DataError(name + ": column name '" + n +
+                      "' cannot be stored (empty, contains '/', or equals the index name)");
     if (df.columns.at(n).size() != df.rows())
       throw DataError(name + "/" + n + ": column has " + std::to_string(df.columns.at(n).size()) +
                       " values, expected " + std::to_string(df.rows()));
@@ -190,10 +193,8 @@ void write_dataframe(hid_t loc, const std::string& name, const DataFrame& df, in
   Hid g = h5::create_group(loc, name);
   h5::write_encoding(g, "dataframe", "0.2.0");
   h5::write_string_attr(g, "_index", index_name);
-  if (names.empty())
-    h5::write_empty_float_array_attr(g, "column-order");
-  else
-    h5::write_string_array_attr(g, "column-order", names);
+  if (names.empty()) h5::write_empty_float_array_attr(g, "column-order");
+  else h5::write_string_array_attr(g, "column-order", names);
   h5::write_strings(g, index_name, df.index, false, gzip);
   {
     Hid d(H5Dopen2(g, index_name.c_str(), H5P_DEFAULT));
@@ -229,8 +230,7 @@ void read_uns_group(hid_t g, const std::string& file, const std::string& key, co
       std::string enc = h5::read_string_attr(sub, "encoding-type", file, path);
       if (enc.empty() || enc == "dict")
         read_uns_group(sub, file, path, flat, out, skipped, depth + 1, visited, entries);
-      else if (skipped)
-        skipped->push_back(path + " (encoding '" + enc + "')");
+      else if (skipped) skipped->push_back(path + " (encoding '" + enc + "')");
       continue;
     }
     if (k != h5::Kind::Dataset) {
@@ -288,7 +288,8 @@ void write_uns(hid_t loc, const std::map<std::string, UnsValue>& uns) {
       pos = slash + 1;
     }
     const size_t n = v.type == UnsValue::Type::String ? v.strings.size() : v.numbers.size();
-    if (v.scalar && n != 1) throw DataError("uns/" + key + ": a scalar needs exactly one value, has " + std::to_string(n));
+    if (v.scalar && n != 1)
+      throw DataError("uns/" + key + ": a scalar needs exactly one value, has " + std::to_string(n));
     std::vector<uint64_t> dims;
     if (!v.scalar) dims.push_back(n);
     if (v.type == UnsValue::Type::String) {

@@ -12,8 +12,8 @@ namespace cg::omics::detail {
 
 // Reads the dataframe group `key` (e.g. "obs"); `rows` (may be null) keeps only those rows.
 // Columns of encodings we do not model are named in `skipped`.
-DataFrame read_dataframe(hid_t loc, const std::string& file, const std::string& key,
-                         const std::vector<int64_t>* rows, std::vector<std::string>* skipped);
+DataFrame read_dataframe(hid_t loc, const std::string& file, const std::string& key, const std::vector<int64_t>* rows,
+                         std::vector<std::string>* skipped);
 void write_dataframe(hid_t loc, const std::string& name, const DataFrame& df, int gzip_level);
 
 // uns scalars and 1-D arrays, nested dicts flattened to "a/b" keys; other entries go to `skipped`.

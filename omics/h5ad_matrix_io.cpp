@@ -101,17 +101,21 @@ SparseGroup open_sparse(hid_t loc, const std::string& file, const std::string& k
   auto ii = h5::info(s.indices, file, key + "/indices");
   auto pi = h5::info(indptr, file, key + "/indptr");
   if (di.dims.size() != 1 || !di.is_numeric())
-    fail(file, key + "/data", "expected a 1-D numeric dataset, found rank " + std::to_string(di.dims.size()) + " " + h5::class_name(di.cls));
+    fail(file, key + "/data",
+         "expected a 1-D numeric dataset, found rank " + std::to_string(di.dims.size()) + " " + h5::class_name(di.cls));
   for (auto* p : {&ii, &pi})
     if (p->dims.size() != 1 || (p->cls != H5T_INTEGER))
       fail(file, key + (p == &ii ? "/indices" : "/indptr"),
-           "expected a 1-D integer dataset, found rank " + std::to_string(p->dims.size()) + " " + h5::class_name(p->cls));
+           "expected a 1-D integer dataset, found rank " + std::to_string(p->dims.size()) + " " +
+               h5::class_name(p->cls));
   if (pi.dims[0] != static_cast<uint64_t>(major) + 1)
-    fail(file, key + "/indptr", "has " + std::to_string(pi.dims[0]) + " entries, expected " +
-                                    std::to_string(major + 1) + " (" + (s.csc ? "columns" : "rows") + " + 1)");
+    fail(file, key + "/indptr",
+         "has " + std::to_string(pi.dims[0]) + " entries, expected " + std::to_string(major + 1) + " (" +
+             (s.csc ? "columns" : "rows") + " + 1)");
   if (ii.dims[0] != di.dims[0])
-    fail(file, key, "nnz mismatch: indices holds " + std::to_string(ii.dims[0]) + " entries but data holds " +
-                        std::to_string(di.dims[0]));
+    fail(file, key,
+         "nnz mismatch: indices holds " + std::to_string(ii.dims[0]) + " entries but data holds " +
+             std::to_string(di.dims[0]));
   if (di.dims[0] > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
     fail(file, key + "/data", "impossibly many entries");
   s.nnz = static_cast<int64_t>(di.dims[0]);
@@ -121,11 +125,11 @@ SparseGroup open_sparse(hid_t loc, const std::string& file, const std::string& k
   s.indptr = h5::read_all<int64_t>(indptr.get(), file, key + "/indptr");
   if (s.indptr[0] != 0) fail(file, key + "/indptr", "starts at " + std::to_string(s.indptr[0]) + ", expected 0");
   for (int64_t i = 0; i < major; ++i)
-    if (s.indptr[i + 1] < s.indptr[i])
-      fail(file, key + "/indptr", "decreases at position " + std::to_string(i + 1));
+    if (s.indptr[i + 1] < s.indptr[i]) fail(file, key + "/indptr", "decreases at position " + std::to_string(i + 1));
   if (s.indptr[major] != s.nnz)
-    fail(file, key + "/indptr", "ends at " + std::to_string(s.indptr[major]) + " but data holds " +
-                                    std::to_string(s.nnz) + " entries (nnz mismatch)");
+    fail(file, key + "/indptr",
+         "ends at " + std::to_string(s.indptr[major]) + " but data holds " + std::to_string(s.nnz) +
+             " entries (nnz mismatch)");
   return s;
 }
 
@@ -163,8 +167,9 @@ CsrMatrix read_csr(SparseGroup& s, const std::string& file, const std::string& k
       for (int64_t e = s.indptr[rows[k]]; e < s.indptr[rows[k] + 1]; ++e) {
         int64_t c = idx[static_cast<size_t>(e - lo)];
         if (c < 0 || c >= s.cols)
-          fail(file, key + "/indices", "entry " + std::to_string(e) + " is column " + std::to_string(c) +
-                                           ", outside [0, " + std::to_string(s.cols) + ")");
+          fail(file, key + "/indices",
+               "entry " + std::to_string(e) + " is column " + std::to_string(c) + ", outside [0, " +
+                   std::to_string(s.cols) + ")");
         if (!cmap.empty()) {
           c = cmap[static_cast<size_t>(c)];
           if (c < 0) continue;
@@ -190,8 +195,9 @@ CsrMatrix read_csc(SparseGroup& s, const std::string& file, const std::string& k
   m.indptr.assign(static_cast<size_t>(s.rows) + 1, 0);
   for (size_t e = 0; e < idx.size(); ++e) {
     if (idx[e] < 0 || idx[e] >= s.rows)
-      fail(file, key + "/indices", "entry " + std::to_string(e) + " is row " + std::to_string(idx[e]) +
-                                       ", outside [0, " + std::to_string(s.rows) + ")");
+      fail(file, key + "/indices",
+           "entry " + std::to_string(e) + " is row " + std::to_string(idx[e]) + ", outside [0, " +
+               std::to_string(s.rows) + ")");
     ++m.indptr[static_cast<size_t>(idx[e]) + 1];
   }
   for (int64_t r = 0; r < s.rows; ++r) m.indptr[r + 1] += m.indptr[r];
@@ -213,8 +219,8 @@ CsrMatrix read_csc(SparseGroup& s, const std::string& file, const std::string& k
 void validate_csr(const CsrMatrix& m, const std::string& what) {
   if (m.rows < 0 || m.cols < 0) throw DataError(what + ": negative shape");
   if (m.indptr.size() != static_cast<size_t>(m.rows) + 1)
-    throw DataError(what + ": indptr has " + std::to_string(m.indptr.size()) + " entries, expected rows + 1 = " +
-                    std::to_string(m.rows + 1));
+    throw DataError(what + ": indptr has " + std::to_string(m.indptr.size()) +
+                    " entries, expected rows + 1 = " + std::to_string(m.rows + 1));
   if (m.indices.size() != m.data.size())
     throw DataError(what + ": nnz mismatch: " + std::to_string(m.indices.size()) + " indices, " +
                     std::to_string(m.data.size()) + " values");
@@ -253,8 +259,7 @@ DenseMatrix read_dense(hid_t loc, const std::string& file, const std::string& ke
   Hid d = h5::open_dataset(loc, file, key);
   auto di = h5::info(d, file, key);
   if (!di.is_numeric()) fail(file, key, std::string("expected numeric data, found ") + h5::class_name(di.cls));
-  if (di.dims.size() != 2)
-    fail(file, key, "expected a 2-D matrix, found rank " + std::to_string(di.dims.size()));
+  if (di.dims.size() != 2) fail(file, key, "expected a 2-D matrix, found rank " + std::to_string(di.dims.size()));
   const uint64_t R = di.dims[0], C = di.dims[1];
   if (R > static_cast<uint64_t>(std::numeric_limits<int32_t>::max()) ||
       C > static_cast<uint64_t>(std::numeric_limits<int32_t>::max()))
@@ -273,7 +278,8 @@ DenseMatrix read_dense(hid_t loc, const std::string& file, const std::string& ke
   std::vector<size_t> order(rows.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rows[a] < rows[b]; });
-  const uint64_t rows_per_block = std::max<uint64_t>(1, static_cast<uint64_t>(kBlockEntries) / std::max<uint64_t>(C, 1));
+  const uint64_t rows_per_block =
+      std::max<uint64_t>(1, static_cast<uint64_t>(kBlockEntries) / std::max<uint64_t>(C, 1));
   std::vector<float> buf;
   size_t i = 0;
   while (i < order.size()) {
@@ -281,7 +287,8 @@ DenseMatrix read_dense(hid_t loc, const std::string& file, const std::string& ke
     size_t j = i + 1;
     int64_t last = r0;
     while (j < order.size() && rows[order[j]] - last <= 1 &&
-           static_cast<uint64_t>(rows[order[j]] - r0) < rows_per_block) last = rows[order[j++]];
+           static_cast<uint64_t>(rows[order[j]] - r0) < rows_per_block)
+      last = rows[order[j++]];
     const uint64_t n = static_cast<uint64_t>(last - r0 + 1);
     buf.resize(n * C);
     h5::read_block<float>(d, file, key, {static_cast<uint64_t>(r0), 0}, {n, C}, buf.data());

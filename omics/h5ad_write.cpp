@@ -1,6 +1,6 @@
 // write_h5ad: the anndata >= 0.8 on-disk encoding, written atomically.
-#include "omics/anndata.h"
 #include "base/atomic_write.h"
+#include "omics/anndata.h"
 #include "omics/error.h"
 #include "omics/h5ad_frame_io.h"
 #include "omics/h5ad_matrix_io.h"
@@ -13,7 +13,7 @@ using h5::Hid;
 namespace {
 
 void check_element_name(const std::string& path, const std::string& group, const std::string& name) {
-  if (name.empty() || name.find('/') != std::string::npos || name == "." )
+  if (name.empty() || name.find('/') != std::string::npos || name == ".")
     throw DataError(path + ": " + group + ": element name '" + name + "' cannot be stored");
 }
 

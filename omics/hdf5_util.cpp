@@ -65,8 +65,8 @@ void read_converted(hid_t ftype, size_t n, hid_t mem, size_t mem_size, void* out
 
 // Reads every string of a (dataset or attribute) `ftype` x `space` through `reader`.
 template <class Reader>
-std::vector<std::string> read_string_elements(hid_t ftype, hid_t space, Reader reader,
-                                              const std::string& file, const std::string& key) {
+std::vector<std::string> read_string_elements(hid_t ftype, hid_t space, Reader reader, const std::string& file,
+                                              const std::string& key) {
   if (H5Tget_class(ftype) != H5T_STRING)
     fail(file, key, std::string("expected strings, found ") + class_name(H5Tget_class(ftype)));
   hssize_t np = H5Sget_select_npoints(space);
@@ -88,13 +88,15 @@ std::vector<std::string> read_string_elements(hid_t ftype, hid_t space, Reader r
       for (char* p : buf) out.emplace_back(p ? p : "");
     // Reclaim even after a failed read: HDF5 may have filled part of the buffer.
     H5Dvlen_reclaim(mt, space, H5P_DEFAULT, buf.data());
-    if (st < 0) throw DataError(file + ": " + key + ": string read failed" + (err.empty() ? "" : " (HDF5: " + err + ")"));
+    if (st < 0)
+      throw DataError(file + ": " + key + ": string read failed" + (err.empty() ? "" : " (HDF5: " + err + ")"));
   } else {
     size_t size = H5Tget_size(ftype);
     if (size == 0) fail(file, key, "fixed-length string type of size 0");
     uint64_t total;
     if (mul_overflows(n, size, &total) || total > (1ull << 32))
-      fail(file, key, "fixed-length strings too large (" + std::to_string(n) + " x " + std::to_string(size) + " bytes)");
+      fail(file, key,
+           "fixed-length strings too large (" + std::to_string(n) + " x " + std::to_string(size) + " bytes)");
     Hid mt(H5Tcopy(ftype));
     std::vector<char> buf(total + 1, '\0');
     if (reader(mt.get(), buf.data()) < 0) fail(file, key, "string read failed", true);
@@ -139,8 +141,7 @@ size_t attr_elements(hid_t attr, hid_t space, const std::string& file, const std
 
 }  // namespace
 
-void fail(const std::string& file, const std::string& key, const std::string& problem,
-          bool with_hdf5_detail) {
+void fail(const std::string& file, const std::string& key, const std::string& problem, bool with_hdf5_detail) {
   std::string detail = with_hdf5_detail ? last_error() : "";
   std::string msg = file + ": " + (key.empty() ? "" : key + ": ") + problem;
   if (!detail.empty()) msg += " (HDF5: " + detail + ")";
@@ -227,8 +228,7 @@ std::vector<std::string> children(hid_t group, const std::string& file, const st
 
 bool has_attr(hid_t obj, const std::string& name) { return H5Aexists(obj, name.c_str()) > 0; }
 
-std::string read_string_attr(hid_t obj, const std::string& name, const std::string& file,
-                             const std::string& key) {
+std::string read_string_attr(hid_t obj, const std::string& name, const std::string& file, const std::string& key) {
   if (!has_attr(obj, name)) return "";
   Hid a = open_attr(obj, name, file, key);
   Hid type(H5Aget_type(a)), space(H5Aget_space(a));
@@ -237,13 +237,12 @@ std::string read_string_attr(hid_t obj, const std::string& name, const std::stri
   if (n == 0) return "";
   if (n != 1) fail(file, key, "attribute '" + name + "' holds " + std::to_string(n) + " values, expected one string");
   auto v = read_string_elements(
-      type, space, [&](hid_t mt, void* buf) { return H5Aread(a, mt, buf); }, file,
-      key + " (attribute '" + name + "')");
+      type, space, [&](hid_t mt, void* buf) { return H5Aread(a, mt, buf); }, file, key + " (attribute '" + name + "')");
   return v.empty() ? "" : v[0];
 }
 
-std::vector<std::string> read_string_array_attr(hid_t obj, const std::string& name,
-                                                const std::string& file, const std::string& key) {
+std::vector<std::string> read_string_array_attr(hid_t obj, const std::string& name, const std::string& file,
+                                                const std::string& key) {
   if (!has_attr(obj, name)) return {};
   Hid a = open_attr(obj, name, file, key);
   Hid type(H5Aget_type(a)), space(H5Aget_space(a));
@@ -251,8 +250,7 @@ std::vector<std::string> read_string_array_attr(hid_t obj, const std::string& na
   size_t n = attr_elements(a, space, file, key, name);
   if (n == 0 || H5Tget_class(type) != H5T_STRING) return {};
   return read_string_elements(
-      type, space, [&](hid_t mt, void* buf) { return H5Aread(a, mt, buf); }, file,
-      key + " (attribute '" + name + "')");
+      type, space, [&](hid_t mt, void* buf) { return H5Aread(a, mt, buf); }, file, key + " (attribute '" + name + "')");
 }
 
 std::vector<int64_t> read_int_array_attr(hid_t obj, const std::string& name, const std::string& file,
@@ -265,14 +263,13 @@ std::vector<int64_t> read_int_array_attr(hid_t obj, const std::string& name, con
   std::vector<int64_t> out(n);
   if (n == 0) return out;
   read_converted(
-      type, n, H5T_NATIVE_INT64, sizeof(int64_t), out.data(),
-      [&](hid_t mt, void* buf) { return H5Aread(a, mt, buf); }, file,
-      key + " (attribute '" + name + "')");
+      type, n, H5T_NATIVE_INT64, sizeof(int64_t), out.data(), [&](hid_t mt, void* buf) { return H5Aread(a, mt, buf); },
+      file, key + " (attribute '" + name + "')");
   return out;
 }
 
-bool read_bool_attr(hid_t obj, const std::string& name, const std::string& file,
-                    const std::string& key, bool fallback) {
+bool read_bool_attr(hid_t obj, const std::string& name, const std::string& file, const std::string& key,
+                    bool fallback) {
   if (!has_attr(obj, name)) return fallback;
   auto v = read_int_array_attr(obj, name, file, key);
   if (v.size() != 1) fail(file, key, "attribute '" + name + "' should hold one boolean");
@@ -287,16 +284,14 @@ void write_string_attr(hid_t obj, const std::string& name, const std::string& va
   if (!a.valid() || H5Awrite(a, t, &p) < 0) write_fail(obj, name, "cannot write attribute");
 }
 
-void write_string_array_attr(hid_t obj, const std::string& name,
-                             const std::vector<std::string>& values) {
+void write_string_array_attr(hid_t obj, const std::string& name, const std::vector<std::string>& values) {
   Hid t = vlen_utf8_type();
   hsize_t n = values.size();
   Hid s(H5Screate_simple(1, &n, nullptr));
   Hid a(H5Acreate2(obj, name.c_str(), t, s, H5P_DEFAULT, H5P_DEFAULT));
   std::vector<const char*> ptrs;
   for (auto& v : values) ptrs.push_back(v.c_str());
-  if (!a.valid() || (n > 0 && H5Awrite(a, t, ptrs.data()) < 0))
-    write_fail(obj, name, "cannot write attribute");
+  if (!a.valid() || (n > 0 && H5Awrite(a, t, ptrs.data()) < 0)) write_fail(obj, name, "cannot write attribute");
 }
 
 void write_empty_float_array_attr(hid_t obj, const std::string& name) {
@@ -422,7 +417,7 @@ ReadBudget::ReadBudget(hid_t file, std::string path) : path_(std::move(path)), o
   H5Fget_filesize(file, &size);
   uint64_t scaled;
   limit_ = mul_overflows(size, kMaxCompressionRatio, &scaled) ? std::numeric_limits<uint64_t>::max()
-                                                                : scaled + kBudgetSlackBytes;
+                                                              : scaled + kBudgetSlackBytes;
   active_budget = this;
 }
 
@@ -430,8 +425,9 @@ ReadBudget::~ReadBudget() { active_budget = outer_; }
 
 void ReadBudget::consume(uint64_t bytes, const std::string& key) {
   if (bytes > limit_ - std::min(used_, limit_))
-    fail(path_, key, "declares " + std::to_string(bytes) + " bytes, which would take the data read from this file past " +
-                         std::to_string(limit_) + " bytes, more than it could hold even compressed: truncated or corrupt");
+    fail(path_, key,
+         "declares " + std::to_string(bytes) + " bytes, which would take the data read from this file past " +
+             std::to_string(limit_) + " bytes, more than it could hold even compressed: truncated or corrupt");
   used_ += bytes;
 }
 
@@ -441,8 +437,8 @@ uint64_t object_address(hid_t obj) {
   return static_cast<uint64_t>(info.addr);
 }
 
-void check_plausible_size(hid_t dset, const std::string& file, const std::string& key,
-                          uint64_t n_elements, size_t file_elem_size) {
+void check_plausible_size(hid_t dset, const std::string& file, const std::string& key, uint64_t n_elements,
+                          size_t file_elem_size) {
   uint64_t need;
   if (mul_overflows(n_elements, std::max<uint64_t>(file_elem_size, 1), &need))
     fail(file, key, "declares " + std::to_string(n_elements) + " elements: impossibly large");
@@ -456,9 +452,9 @@ void check_plausible_size(hid_t dset, const std::string& file, const std::string
   bool filtered = dcpl.valid() && H5Pget_nfilters(dcpl) > 0;
   uint64_t allowed = storage * (filtered ? kMaxCompressionRatio : 1) + kSlackBytes;
   if (need > allowed)
-    fail(file, key, "declares " + std::to_string(n_elements) + " elements (" + std::to_string(need) +
-                        " bytes) but the file stores only " + std::to_string(storage) +
-                        " bytes for it: truncated or corrupt");
+    fail(file, key,
+         "declares " + std::to_string(n_elements) + " elements (" + std::to_string(need) +
+             " bytes) but the file stores only " + std::to_string(storage) + " bytes for it: truncated or corrupt");
 }
 
 // ---- numeric reads ------------------------------------------------------------------------------
@@ -472,8 +468,8 @@ template <> hid_t native_type<int32_t>() { return H5T_NATIVE_INT32; }
 template <> hid_t native_type<int64_t>() { return H5T_NATIVE_INT64; }
 
 template <class T>
-void read_block(hid_t dset, const std::string& file, const std::string& key,
-                const std::vector<uint64_t>& start, const std::vector<uint64_t>& count, T* out) {
+void read_block(hid_t dset, const std::string& file, const std::string& key, const std::vector<uint64_t>& start,
+                const std::vector<uint64_t>& count, T* out) {
   Hid ftype(H5Dget_type(dset)), fspace(H5Dget_space(dset));
   if (!ftype.valid() || !fspace.valid()) fail(file, key, "cannot read dataset type or shape", true);
   int rank = H5Sget_simple_extent_ndims(fspace);
@@ -484,8 +480,9 @@ void read_block(hid_t dset, const std::string& file, const std::string& key,
   uint64_t n = 1;
   for (int i = 0; i < rank; ++i) {
     if (start[i] > dims[i] || count[i] > dims[i] - start[i])
-      fail(file, key, "read of [" + std::to_string(start[i]) + ", +" + std::to_string(count[i]) +
-                          ") exceeds extent " + std::to_string(dims[i]) + " of dimension " + std::to_string(i));
+      fail(file, key,
+           "read of [" + std::to_string(start[i]) + ", +" + std::to_string(count[i]) + ") exceeds extent " +
+               std::to_string(dims[i]) + " of dimension " + std::to_string(i));
     n *= count[i];
   }
   if (n == 0) return;
@@ -503,8 +500,7 @@ void read_block(hid_t dset, const std::string& file, const std::string& key,
       [&](hid_t mt, void* buf) { return H5Dread(dset, mt, mspace, fspace, H5P_DEFAULT, buf); }, file, key);
 }
 
-template <class T>
-std::vector<T> read_all(hid_t dset, const std::string& file, const std::string& key) {
+template <class T> std::vector<T> read_all(hid_t dset, const std::string& file, const std::string& key) {
   DatasetInfo di = info(dset, file, key);
   if (!di.is_numeric()) fail(file, key, std::string("expected numeric data, found ") + class_name(di.cls));
   uint64_t n = di.n_elements();
@@ -521,10 +517,10 @@ std::vector<T> read_all(hid_t loc, const std::string& file, const std::string& p
   return read_all<T>(d.get(), file, key_for_errors);
 }
 
-#define CG_INSTANTIATE(T)                                                                          \
-  template void read_block<T>(hid_t, const std::string&, const std::string&,                       \
-                              const std::vector<uint64_t>&, const std::vector<uint64_t>&, T*);     \
-  template std::vector<T> read_all<T>(hid_t, const std::string&, const std::string&);              \
+#define CG_INSTANTIATE(T)                                                                                  \
+  template void read_block<T>(hid_t, const std::string&, const std::string&, const std::vector<uint64_t>&, \
+                              const std::vector<uint64_t>&, T*);                                           \
+  template std::vector<T> read_all<T>(hid_t, const std::string&, const std::string&);                      \
   template std::vector<T> read_all<T>(hid_t, const std::string&, const std::string&, const std::string&);
 CG_INSTANTIATE(float)
 CG_INSTANTIATE(double)
@@ -553,14 +549,13 @@ std::vector<std::string> read_strings(hid_t dset, const std::string& file, const
     H5Tset_size(mt, H5T_VARIABLE);
     hsize_t bytes = 0;
     if (H5Dvlen_get_buf_size(dset, mt, space, &bytes) < 0) fail(file, key, "cannot size its strings", true);
-    if (active_budget)
-      active_budget->consume(bytes, key);
+    if (active_budget) active_budget->consume(bytes, key);
     else if (bytes > (1ull << 32))
       fail(file, key, "strings would take " + std::to_string(bytes) + " bytes: corrupt file");
   }
   return read_string_elements(
-      type, space, [&](hid_t mt, void* buf) { return H5Dread(dset, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf); },
-      file, key);
+      type, space, [&](hid_t mt, void* buf) { return H5Dread(dset, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf); }, file,
+      key);
 }
 
 // ---- writes -------------------------------------------------------------------------------------
@@ -611,8 +606,8 @@ void write_numeric(hid_t loc, const std::string& name, hid_t mem_type, hid_t fil
     write_fail(loc, name, "cannot write dataset");
 }
 
-void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values,
-                   bool scalar, int gzip_level) {
+void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values, bool scalar,
+                   int gzip_level) {
   Hid t = vlen_utf8_type();
   hsize_t n = values.size();
   if (scalar && n != 1) write_fail(loc, name, "scalar string needs exactly one value");

@@ -42,21 +42,18 @@ std::vector<std::string> children(hid_t group, const std::string& file, const st
 // ---- attributes -----------------------------------------------------------------------------
 bool has_attr(hid_t obj, const std::string& name);
 // A scalar or one-element string attribute; "" when absent.
-std::string read_string_attr(hid_t obj, const std::string& name, const std::string& file,
-                             const std::string& key);
+std::string read_string_attr(hid_t obj, const std::string& name, const std::string& file, const std::string& key);
 // A string-array attribute; empty when absent or when it is not of string type (anndata writes
 // an empty float64 array for an empty `column-order`).
-std::vector<std::string> read_string_array_attr(hid_t obj, const std::string& name,
-                                                const std::string& file, const std::string& key);
+std::vector<std::string> read_string_array_attr(hid_t obj, const std::string& name, const std::string& file,
+                                                const std::string& key);
 std::vector<int64_t> read_int_array_attr(hid_t obj, const std::string& name, const std::string& file,
                                          const std::string& key);
 // A numpy bool attribute (HDF5 enum FALSE/TRUE) or any integer; `fallback` when absent.
-bool read_bool_attr(hid_t obj, const std::string& name, const std::string& file,
-                    const std::string& key, bool fallback);
+bool read_bool_attr(hid_t obj, const std::string& name, const std::string& file, const std::string& key, bool fallback);
 
 void write_string_attr(hid_t obj, const std::string& name, const std::string& value);
-void write_string_array_attr(hid_t obj, const std::string& name,
-                             const std::vector<std::string>& values);
+void write_string_array_attr(hid_t obj, const std::string& name, const std::vector<std::string>& values);
 // anndata writes an empty `column-order` as a zero-length float64 array.
 void write_empty_float_array_attr(hid_t obj, const std::string& name);
 void write_int64_array_attr(hid_t obj, const std::string& name, const std::vector<int64_t>& values);
@@ -85,8 +82,8 @@ const char* class_name(H5T_class_t cls);
 // Refuses to go on when a dataset declares more bytes (n_elements x its stored element size)
 // than its on-disk storage could decompress to; see the .cpp for the bound. Inside a ReadBudget
 // scope the bytes also count against the budget of the whole file.
-void check_plausible_size(hid_t dset, const std::string& file, const std::string& key,
-                          uint64_t n_elements, size_t file_elem_size);
+void check_plausible_size(hid_t dset, const std::string& file, const std::string& key, uint64_t n_elements,
+                          size_t file_elem_size);
 
 // Bounds the total bytes one reader call may pull out of a file (file size x the maximal
 // compression ratio): without it, many links to one dataset (HDF5 allows hard links anywhere)
@@ -114,15 +111,13 @@ template <class T> hid_t native_type();  // specialised for float, double, int8.
 // Reads a hyperslab [start, start+count) of a dataset of any rank into `out` (row-major), after
 // checking that it is numeric and fits its extent.
 template <class T>
-void read_block(hid_t dset, const std::string& file, const std::string& key,
-                const std::vector<uint64_t>& start, const std::vector<uint64_t>& count, T* out);
+void read_block(hid_t dset, const std::string& file, const std::string& key, const std::vector<uint64_t>& start,
+                const std::vector<uint64_t>& count, T* out);
 // The whole dataset, flattened row-major, after the size guard.
-template <class T>
-std::vector<T> read_all(hid_t dset, const std::string& file, const std::string& key);
+template <class T> std::vector<T> read_all(hid_t dset, const std::string& file, const std::string& key);
 // Convenience: open `path` under loc and read it all.
 template <class T>
-std::vector<T> read_all(hid_t loc, const std::string& file, const std::string& path,
-                        const std::string& key_for_errors);
+std::vector<T> read_all(hid_t loc, const std::string& file, const std::string& path, const std::string& key_for_errors);
 
 // Strings of a string dataset (variable or fixed length, ASCII or UTF-8), flattened.
 std::vector<std::string> read_strings(hid_t dset, const std::string& file, const std::string& key);
@@ -132,8 +127,8 @@ std::vector<std::string> read_strings(hid_t dset, const std::string& file, const
 // deflated when gzip_level > 0 and it is non-empty.
 void write_numeric(hid_t loc, const std::string& name, hid_t mem_type, hid_t file_type,
                    const std::vector<uint64_t>& dims, const void* data, int gzip_level);
-void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values,
-                   bool scalar, int gzip_level);
+void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values, bool scalar,
+                   int gzip_level);
 // The file type numpy/h5py use for a NumType (bool is the FALSE/TRUE int8 enum).
 Hid file_type_for(NumType t);
 Hid create_group(hid_t loc, const std::string& name);

@@ -79,8 +79,7 @@ HvgResult highly_variable_genes_seurat(const CsrMatrix& log_x, const SeuratHvgOp
     if (std::isnan(bstd[b])) bstd[b] = bmean[b], bmean[b] = 0.0;
   }
   r.normalized.resize(G);
-  for (size_t g = 0; g < G; ++g)
-    r.normalized[g] = (r.dispersions[g] - bmean[bin[g]]) / bstd[bin[g]];
+  for (size_t g = 0; g < G; ++g) r.normalized[g] = (r.dispersions[g] - bmean[bin[g]]) / bstd[bin[g]];
 
   r.highly_variable.assign(G, false);
   if (opt.n_top_genes) {
@@ -89,11 +88,9 @@ HvgResult highly_variable_genes_seurat(const CsrMatrix& log_x, const SeuratHvgOp
       if (!std::isnan(v)) finite_vals.push_back(v);
     const int64_t n = *opt.n_top_genes;
     if (n < 1 || n > static_cast<int64_t>(finite_vals.size()))
-      throw DataError("highly_variable_genes_seurat: n_top_genes = " + std::to_string(n) +
-                      " but only " + std::to_string(finite_vals.size()) +
-                      " genes have a defined normalized dispersion");
-    std::nth_element(finite_vals.begin(), finite_vals.begin() + (n - 1), finite_vals.end(),
-                     std::greater<double>());
+      throw DataError("highly_variable_genes_seurat: n_top_genes = " + std::to_string(n) + " but only " +
+                      std::to_string(finite_vals.size()) + " genes have a defined normalized dispersion");
+    std::nth_element(finite_vals.begin(), finite_vals.begin() + (n - 1), finite_vals.end(), std::greater<double>());
     const double cutoff = finite_vals[n - 1];
     for (size_t g = 0; g < G; ++g) {
       double v = r.normalized[g];
@@ -103,24 +100,23 @@ HvgResult highly_variable_genes_seurat(const CsrMatrix& log_x, const SeuratHvgOp
   } else {
     for (size_t g = 0; g < G; ++g) {
       const double d = std::isnan(r.normalized[g]) ? 0.0 : r.normalized[g];
-      r.highly_variable[g] = r.means[g] > opt.min_mean && r.means[g] < opt.max_mean &&
-                             d > opt.min_disp && d < opt.max_disp;
+      r.highly_variable[g] =
+          r.means[g] > opt.min_mean && r.means[g] < opt.max_mean && d > opt.min_disp && d < opt.max_disp;
     }
   }
   r.ranked = rank_desc(r.normalized, r.highly_variable);
   return r;
 }
 
-HvgResult highly_variable_genes_seurat_v3(const CsrMatrix& counts, int64_t n_top_genes,
-                                          double span, std::string_view name) {
+HvgResult highly_variable_genes_seurat_v3(const CsrMatrix& counts, int64_t n_top_genes, double span,
+                                          std::string_view name) {
   require_counts(counts, name);
   const int64_t N = counts.rows;
   const auto G = static_cast<size_t>(counts.cols);
   if (N < 2) throw DataError("highly_variable_genes_seurat_v3: need at least 2 cells");
   if (n_top_genes < 1 || n_top_genes > counts.cols)
-    throw DataError("highly_variable_genes_seurat_v3: n_top_genes = " +
-                    std::to_string(n_top_genes) + " but the matrix has " +
-                    std::to_string(counts.cols) + " genes");
+    throw DataError("highly_variable_genes_seurat_v3: n_top_genes = " + std::to_string(n_top_genes) +
+                    " but the matrix has " + std::to_string(counts.cols) + " genes");
   const auto mv = gene_mean_var(counts);
   std::vector<double> lx, ly;
   std::vector<size_t> varying;
@@ -148,13 +144,11 @@ HvgResult highly_variable_genes_seurat_v3(const CsrMatrix& counts, int64_t n_top
   r.normalized.resize(G);
   for (size_t g = 0; g < G; ++g) {
     const double m = mv.mean[g];
-    r.normalized[g] = (double(N) * m * m + s2[g] - 2.0 * s[g] * m) /
-                      (double(N - 1) * reg_std[g] * reg_std[g]);
+    r.normalized[g] = (double(N) * m * m + s2[g] - 2.0 * s[g] * m) / (double(N - 1) * reg_std[g] * reg_std[g]);
   }
   std::vector<int64_t> order(G);
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return r.normalized[a] > r.normalized[b]; });
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return r.normalized[a] > r.normalized[b]; });
   order.resize(static_cast<size_t>(n_top_genes));
   r.highly_variable.assign(G, false);
   for (int64_t g : order) r.highly_variable[g] = true;

@@ -15,7 +15,7 @@ struct HvgResult {
   std::vector<double> dispersions;  // seurat: log(var / mean) (NaN where var == 0); v3: variance
   std::vector<double> normalized;   // seurat: dispersions_norm; v3: variances_norm
   std::vector<bool> highly_variable;
-  std::vector<int64_t> ranked;      // the highly variable genes, by `normalized` descending
+  std::vector<int64_t> ranked;  // the highly variable genes, by `normalized` descending
 };
 
 struct SeuratHvgOptions {
@@ -40,7 +40,7 @@ HvgResult highly_variable_genes_seurat(const CsrMatrix& log_x, const SeuratHvgOp
 // mean + reg_std * sqrt(n_cells); variances_norm = variance of the clipped counts around the
 // unclipped mean, divided by reg_std^2. The n_top_genes largest are selected (ties: lower
 // gene index first). Throws DataError when the matrix is not counts.
-HvgResult highly_variable_genes_seurat_v3(const CsrMatrix& counts, int64_t n_top_genes,
-                                          double span = 0.3, std::string_view name = "X");
+HvgResult highly_variable_genes_seurat_v3(const CsrMatrix& counts, int64_t n_top_genes, double span = 0.3,
+                                          std::string_view name = "X");
 
 }  // namespace cg::omics

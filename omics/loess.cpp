@@ -10,12 +10,10 @@
 
 namespace cg::omics {
 
-std::vector<double> loess_fit(const std::vector<double>& x, const std::vector<double>& y,
-                              double span, int degree) {
+std::vector<double> loess_fit(const std::vector<double>& x, const std::vector<double>& y, double span, int degree) {
   const auto n = static_cast<int64_t>(x.size());
   if (y.size() != x.size())
-    throw DataError("loess_fit: x has " + std::to_string(x.size()) + " values, y has " +
-                    std::to_string(y.size()));
+    throw DataError("loess_fit: x has " + std::to_string(x.size()) + " values, y has " + std::to_string(y.size()));
   if (degree < 0 || degree > 2) throw DataError("loess_fit: degree must be 0, 1 or 2");
   if (!(span > 0 && span <= 1)) throw DataError("loess_fit: span must be in (0, 1]");
   for (int64_t i = 0; i < n; ++i)
@@ -23,8 +21,8 @@ std::vector<double> loess_fit(const std::vector<double>& x, const std::vector<do
       throw DataError("loess_fit: non-finite input at point " + std::to_string(i));
   const int64_t q = std::max<int64_t>(static_cast<int64_t>(std::floor(span * double(n))), degree + 1);
   if (q > n)
-    throw DataError("loess_fit: " + std::to_string(n) + " points are too few for span " +
-                    std::to_string(span) + " and degree " + std::to_string(degree));
+    throw DataError("loess_fit: " + std::to_string(n) + " points are too few for span " + std::to_string(span) +
+                    " and degree " + std::to_string(degree));
 
   std::vector<int64_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0);

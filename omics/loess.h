@@ -12,7 +12,7 @@ namespace cg::omics {
 // surface='direct'; scanpy calls skmisc with its default surface='interpolate' (k-d tree
 // vertices + cubic blending), which approximates these values to ~1e-3, so HVG selections
 // can differ for genes whose normalized variance sits right at the cut-off.
-std::vector<double> loess_fit(const std::vector<double>& x, const std::vector<double>& y,
-                              double span = 0.3, int degree = 2);
+std::vector<double> loess_fit(const std::vector<double>& x, const std::vector<double>& y, double span = 0.3,
+                              int degree = 2);
 
 }  // namespace cg::omics

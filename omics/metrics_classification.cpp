@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <string>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <string>
 
 #include "omics/error.h"
 #include "omics/hungarian.h"
@@ -32,8 +32,8 @@ std::vector<int64_t> dense_codes(const std::vector<int64_t>& v, int64_t& k) {
 
 Contingency contingency(const std::vector<int64_t>& a, const std::vector<int64_t>& b, const char* fn) {
   if (a.size() != b.size())
-    throw DataError(std::string(fn) + ": label vectors differ in length (" +
-                    std::to_string(a.size()) + " vs " + std::to_string(b.size()) + ")");
+    throw DataError(std::string(fn) + ": label vectors differ in length (" + std::to_string(a.size()) + " vs " +
+                    std::to_string(b.size()) + ")");
   if (a.empty()) throw DataError(std::string(fn) + ": no labels");
   int64_t ka, kb;
   const auto ca = dense_codes(a, ka), cb = dense_codes(b, kb);

@@ -14,7 +14,7 @@ namespace cg::omics {
 namespace {
 
 struct RankSum {
-  double group_sum;  // sum of the first n1 values' average ranks
+  double group_sum;   // sum of the first n1 values' average ranks
   double tie_factor;  // scipy tiecorrect
 };
 
@@ -59,15 +59,14 @@ std::vector<double> benjamini_hochberg(const std::vector<double>& p) {
   return out;
 }
 
-DegResult rank_genes_groups(const DenseMatrix& group, const DenseMatrix& reference,
-                            const DegOptions& opt) {
+DegResult rank_genes_groups(const DenseMatrix& group, const DenseMatrix& reference, const DegOptions& opt) {
   if (group.cols() != reference.cols())
-    throw DataError("rank_genes_groups: group has " + std::to_string(group.cols()) +
-                    " genes but reference has " + std::to_string(reference.cols()));
+    throw DataError("rank_genes_groups: group has " + std::to_string(group.cols()) + " genes but reference has " +
+                    std::to_string(reference.cols()));
   const int64_t n1 = group.rows(), n2 = reference.rows();
   if (n1 < 2 || n2 < 2)
-    throw DataError("rank_genes_groups: need at least 2 cells in each group, got " +
-                    std::to_string(n1) + " (group) and " + std::to_string(n2) + " (reference)");
+    throw DataError("rank_genes_groups: need at least 2 cells in each group, got " + std::to_string(n1) +
+                    " (group) and " + std::to_string(n2) + " (reference)");
   if (!group.allFinite() || !reference.allFinite())
     throw DataError("rank_genes_groups: expression matrix holds NaN or inf values");
   const auto G = static_cast<int64_t>(group.cols());
@@ -98,8 +97,7 @@ DegResult rank_genes_groups(const DenseMatrix& group, const DenseMatrix& referen
     for (int64_t g = 0; g < G; ++g) {
       const double v1 = s1.var[g] / double(n1), v2 = s2.var[g] / double(n2);
       double t = (s1.mean[g] - s2.mean[g]) / std::sqrt(v1 + v2);
-      const double df = (v1 + v2) * (v1 + v2) /
-                        (v1 * v1 / double(n1 - 1) + v2 * v2 / double(n2 - 1));
+      const double df = (v1 + v2) * (v1 + v2) / (v1 * v1 / double(n1 - 1) + v2 * v2 / double(n2 - 1));
       double p = student_t_two_sided_p(t, df);
       if (std::isnan(t)) t = 0.0;
       if (std::isnan(p)) p = 1.0;
@@ -108,18 +106,15 @@ DegResult rank_genes_groups(const DenseMatrix& group, const DenseMatrix& referen
     }
   }
   for (int64_t g = 0; g < G; ++g)
-    r.logfoldchanges[g] =
-        std::log2((std::expm1(s1.mean[g]) + 1e-9) / (std::expm1(s2.mean[g]) + 1e-9));
+    r.logfoldchanges[g] = std::log2((std::expm1(s1.mean[g]) + 1e-9) / (std::expm1(s2.mean[g]) + 1e-9));
   r.pvals_adj = benjamini_hochberg(r.pvals);
   r.ranking.resize(G);
   std::iota(r.ranking.begin(), r.ranking.end(), 0);
-  std::stable_sort(r.ranking.begin(), r.ranking.end(),
-                   [&](int64_t x, int64_t y) { return r.scores[x] > r.scores[y]; });
+  std::stable_sort(r.ranking.begin(), r.ranking.end(), [&](int64_t x, int64_t y) { return r.scores[x] > r.scores[y]; });
   return r;
 }
 
-DegResult rank_genes_groups(const CsrMatrix& group, const CsrMatrix& reference,
-                            const DegOptions& opt) {
+DegResult rank_genes_groups(const CsrMatrix& group, const CsrMatrix& reference, const DegOptions& opt) {
   return rank_genes_groups(group.to_dense(), reference.to_dense(), opt);
 }
 

@@ -32,16 +32,13 @@ struct DegResult {
 // t-test: Welch's t from the group/reference means and ddof-1 variances
 // (scipy ttest_ind_from_stats(equal_var=False)); NaN scores -> 0, NaN p-values -> 1.
 // Means for the fold change are of the log data, as scanpy computes them.
-DegResult rank_genes_groups(const DenseMatrix& group, const DenseMatrix& reference,
-                            const DegOptions& opt = {});
-DegResult rank_genes_groups(const CsrMatrix& group, const CsrMatrix& reference,
-                            const DegOptions& opt = {});
+DegResult rank_genes_groups(const DenseMatrix& group, const DenseMatrix& reference, const DegOptions& opt = {});
+DegResult rank_genes_groups(const CsrMatrix& group, const CsrMatrix& reference, const DegOptions& opt = {});
 
 // statsmodels multipletests(method='fdr_bh') adjusted p-values.
 std::vector<double> benjamini_hochberg(const std::vector<double>& pvals);
 
 // |top_k(a) intersect top_k(b)| for two rankings (e.g. DEGs of real vs predicted response).
-int64_t common_top_k(const std::vector<int64_t>& ranking_a, const std::vector<int64_t>& ranking_b,
-                     int64_t k);
+int64_t common_top_k(const std::vector<int64_t>& ranking_a, const std::vector<int64_t>& ranking_b, int64_t k);
 
 }  // namespace cg::omics

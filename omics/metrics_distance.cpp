@@ -11,14 +11,13 @@ namespace {
 void check(const DenseMatrixD& x, const DenseMatrixD& y, const char* fn) {
   if (x.rows() == 0 || y.rows() == 0) throw DataError(std::string(fn) + ": a group has no cells");
   if (x.cols() != y.cols())
-    throw DataError(std::string(fn) + ": groups have " + std::to_string(x.cols()) + " and " +
-                    std::to_string(y.cols()) + " dimensions");
+    throw DataError(std::string(fn) + ": groups have " + std::to_string(x.cols()) + " and " + std::to_string(y.cols()) +
+                    " dimensions");
 }
 
 // Mean over all (i, j) of f(squared distance between a_i and b_j). Differences are formed
 // directly (not via |a|^2 + |b|^2 - 2ab) so that identical cells give exactly 0.
-template <class F>
-double mean_pairwise(const DenseMatrixD& a, const DenseMatrixD& b, F f) {
+template <class F> double mean_pairwise(const DenseMatrixD& a, const DenseMatrixD& b, F f) {
   double s = 0;
   for (Eigen::Index i = 0; i < a.rows(); ++i) {
     double row = 0;

@@ -9,11 +9,10 @@
 namespace cg::omics {
 namespace {
 
-void check_genes(const DenseMatrix& a, const DenseMatrix& b, const char* fn, const char* an,
-                 const char* bn) {
+void check_genes(const DenseMatrix& a, const DenseMatrix& b, const char* fn, const char* an, const char* bn) {
   if (a.cols() != b.cols())
-    throw DataError(std::string(fn) + ": '" + an + "' has " + std::to_string(a.cols()) +
-                    " genes but '" + bn + "' has " + std::to_string(b.cols()));
+    throw DataError(std::string(fn) + ": '" + an + "' has " + std::to_string(a.cols()) + " genes but '" + bn +
+                    "' has " + std::to_string(b.cols()));
   if (a.cols() == 0) throw DataError(std::string(fn) + ": matrices have no genes");
   if (a.rows() == 0 || b.rows() == 0)
     throw DataError(std::string(fn) + ": '" + (a.rows() == 0 ? an : bn) + "' has no cells");
@@ -27,15 +26,14 @@ double r2_of_means(const DenseMatrix& pred, const DenseMatrix& real) {
   return r * r;
 }
 
-double r2_of_means(const DenseMatrix& pred, const DenseMatrix& real,
-                   const std::vector<int64_t>& genes) {
+double r2_of_means(const DenseMatrix& pred, const DenseMatrix& real, const std::vector<int64_t>& genes) {
   check_genes(pred, real, "r2_of_means", "pred", "real");
   const auto mp = column_means(pred), mr = column_means(real);
   std::vector<double> a, b;
   for (int64_t g : genes) {
     if (g < 0 || g >= pred.cols())
-      throw DataError("r2_of_means: gene index " + std::to_string(g) + " outside [0, " +
-                      std::to_string(pred.cols()) + ")");
+      throw DataError("r2_of_means: gene index " + std::to_string(g) + " outside [0, " + std::to_string(pred.cols()) +
+                      ")");
     a.push_back(mp[g]);
     b.push_back(mr[g]);
   }
@@ -46,8 +44,8 @@ double r2_of_means(const DenseMatrix& pred, const DenseMatrix& real,
 std::vector<double> r2_score_per_feature(const DenseMatrix& y_true, const DenseMatrix& y_pred) {
   check_genes(y_true, y_pred, "r2_score", "y_true", "y_pred");
   if (y_true.rows() != y_pred.rows())
-    throw DataError("r2_score: y_true has " + std::to_string(y_true.rows()) +
-                    " rows but y_pred has " + std::to_string(y_pred.rows()));
+    throw DataError("r2_score: y_true has " + std::to_string(y_true.rows()) + " rows but y_pred has " +
+                    std::to_string(y_pred.rows()));
   const auto mean = column_means(y_true);
   std::vector<double> out(static_cast<size_t>(y_true.cols()));
   for (Eigen::Index c = 0; c < y_true.cols(); ++c) {

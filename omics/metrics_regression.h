@@ -12,8 +12,7 @@ namespace cg::omics {
 // NaN when either mean vector is constant.
 double r2_of_means(const DenseMatrix& pred, const DenseMatrix& real);
 // The same restricted to the given genes (e.g. the top-100 DEGs of the real response).
-double r2_of_means(const DenseMatrix& pred, const DenseMatrix& real,
-                   const std::vector<int64_t>& genes);
+double r2_of_means(const DenseMatrix& pred, const DenseMatrix& real, const std::vector<int64_t>& genes);
 
 // sklearn.metrics.r2_score(y_true, y_pred, multioutput='uniform_average'): per feature
 // 1 - SS_res / SS_tot, averaged. A constant true feature scores 1 when predicted exactly

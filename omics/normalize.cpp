@@ -22,8 +22,7 @@ double median_of_nonzero(std::vector<double> v) {
 std::vector<double> factors(const std::vector<double>& totals, std::optional<double> target) {
   const double t = target ? *target : median_of_nonzero(totals);
   if (!(t > 0) || !std::isfinite(t))
-    throw DataError("normalize_total: target sum must be positive and finite, got " +
-                    std::to_string(t));
+    throw DataError("normalize_total: target sum must be positive and finite, got " + std::to_string(t));
   std::vector<double> f(totals.size());
   for (size_t i = 0; i < totals.size(); ++i) f[i] = t / (totals[i] == 0 ? 1.0 : totals[i]);
   return f;
@@ -31,29 +30,25 @@ std::vector<double> factors(const std::vector<double>& totals, std::optional<dou
 
 }  // namespace
 
-std::vector<double> normalize_total(CsrMatrix& x, std::optional<double> target_sum,
-                                    std::string_view name) {
+std::vector<double> normalize_total(CsrMatrix& x, std::optional<double> target_sum, std::string_view name) {
   require_counts(x, name);
   std::vector<double> totals(static_cast<size_t>(x.rows), 0.0);
   for (int64_t r = 0; r < x.rows; ++r)
     for (int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p) totals[r] += x.data[p];
   const auto f = factors(totals, target_sum);
   for (int64_t r = 0; r < x.rows; ++r)
-    for (int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p)
-      x.data[p] = static_cast<float>(double(x.data[p]) * f[r]);
+    for (int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p) x.data[p] = static_cast<float>(double(x.data[p]) * f[r]);
   return totals;
 }
 
-std::vector<double> normalize_total(DenseMatrix& x, std::optional<double> target_sum,
-                                    std::string_view name) {
+std::vector<double> normalize_total(DenseMatrix& x, std::optional<double> target_sum, std::string_view name) {
   require_counts(x, name);
   std::vector<double> totals(static_cast<size_t>(x.rows()), 0.0);
   for (Eigen::Index r = 0; r < x.rows(); ++r)
     for (Eigen::Index c = 0; c < x.cols(); ++c) totals[r] += x(r, c);
   const auto f = factors(totals, target_sum);
   for (Eigen::Index r = 0; r < x.rows(); ++r)
-    for (Eigen::Index c = 0; c < x.cols(); ++c)
-      x(r, c) = static_cast<float>(double(x(r, c)) * f[r]);
+    for (Eigen::Index c = 0; c < x.cols(); ++c) x(r, c) = static_cast<float>(double(x(r, c)) * f[r]);
   return totals;
 }
 
@@ -64,8 +59,7 @@ void log1p_inplace(CsrMatrix& x, std::optional<double> base) {
 
 void log1p_inplace(DenseMatrix& x, std::optional<double> base) {
   const double div = base ? std::log(*base) : 1.0;
-  for (Eigen::Index i = 0; i < x.size(); ++i)
-    x.data()[i] = static_cast<float>(std::log1p(double(x.data()[i])) / div);
+  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(std::log1p(double(x.data()[i])) / div);
 }
 
 Scaled scale(const DenseMatrix& x, const ScaleOptions& opt) {

@@ -15,8 +15,7 @@ namespace cg::omics {
 // throws DataError naming `name` otherwise. Returns the totals before normalization.
 std::vector<double> normalize_total(CsrMatrix& x, std::optional<double> target_sum = std::nullopt,
                                     std::string_view name = "X");
-std::vector<double> normalize_total(DenseMatrix& x,
-                                    std::optional<double> target_sum = std::nullopt,
+std::vector<double> normalize_total(DenseMatrix& x, std::optional<double> target_sum = std::nullopt,
                                     std::string_view name = "X");
 
 // x <- log(1 + x), divided by log(base) when a base is given (scanpy's `base`).

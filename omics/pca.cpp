@@ -11,16 +11,16 @@ namespace cg::omics {
 PcaModel pca_fit(const DenseMatrix& x, int k) {
   const Eigen::Index n = x.rows(), g = x.cols();
   if (k < 1 || k > std::min(n, g))
-    throw DataError("pca_fit: need 1 <= k <= min(cells, features) = " +
-                    std::to_string(std::min(n, g)) + ", got k = " + std::to_string(k));
+    throw DataError("pca_fit: need 1 <= k <= min(cells, features) = " + std::to_string(std::min(n, g)) +
+                    ", got k = " + std::to_string(k));
   if (n < 2) throw DataError("pca_fit: need at least 2 cells");
   PcaModel m;
   const Eigen::RowVectorXd mu = x.cast<double>().colwise().mean();
   const DenseMatrixD xc = x.cast<double>().rowwise() - mu;
   m.mean.assign(mu.data(), mu.data() + g);
 
-  Eigen::MatrixXd v(g, k);     // columns = components
-  Eigen::VectorXd lambda(k);   // squared singular values, descending
+  Eigen::MatrixXd v(g, k);    // columns = components
+  Eigen::VectorXd lambda(k);  // squared singular values, descending
   if (n <= g) {
     const Eigen::MatrixXd gram = xc * xc.transpose();
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(gram);
@@ -29,8 +29,7 @@ PcaModel pca_fit(const DenseMatrix& x, int k) {
     for (int j = 0; j < k; ++j) {
       lambda[j] = ev[n - 1 - j];
       if (!(lambda[j] > tol))
-        throw DataError("pca_fit: the centered data has rank " + std::to_string(j) +
-                        " < k = " + std::to_string(k));
+        throw DataError("pca_fit: the centered data has rank " + std::to_string(j) + " < k = " + std::to_string(k));
       // v = X^T u / s
       v.col(j) = xc.transpose() * es.eigenvectors().col(n - 1 - j) / std::sqrt(lambda[j]);
     }
@@ -42,8 +41,7 @@ PcaModel pca_fit(const DenseMatrix& x, int k) {
     for (int j = 0; j < k; ++j) {
       lambda[j] = ev[g - 1 - j];
       if (!(lambda[j] > tol))
-        throw DataError("pca_fit: the centered data has rank " + std::to_string(j) +
-                        " < k = " + std::to_string(k));
+        throw DataError("pca_fit: the centered data has rank " + std::to_string(j) + " < k = " + std::to_string(k));
       v.col(j) = es.eigenvectors().col(g - 1 - j);
     }
   }
@@ -66,8 +64,8 @@ PcaModel pca_fit(const DenseMatrix& x, int k) {
 DenseMatrixD pca_transform(const PcaModel& model, const DenseMatrix& x) {
   const auto g = static_cast<Eigen::Index>(model.mean.size());
   if (x.cols() != g)
-    throw DataError("pca_transform: model was fit on " + std::to_string(g) +
-                    " features, matrix has " + std::to_string(x.cols()));
+    throw DataError("pca_transform: model was fit on " + std::to_string(g) + " features, matrix has " +
+                    std::to_string(x.cols()));
   const Eigen::Map<const Eigen::RowVectorXd> mu(model.mean.data(), g);
   const DenseMatrixD xc = x.cast<double>().rowwise() - mu;
   return xc * model.components.transpose();

@@ -7,10 +7,10 @@
 namespace cg::omics {
 
 struct PcaModel {
-  std::vector<double> mean;                       // per feature, subtracted before projecting
-  DenseMatrixD components;                        // k x features, orthonormal rows
-  std::vector<double> explained_variance;         // eigenvalues of the covariance (ddof 1)
-  std::vector<double> explained_variance_ratio;   // over the total variance of all features
+  std::vector<double> mean;                      // per feature, subtracted before projecting
+  DenseMatrixD components;                       // k x features, orthonormal rows
+  std::vector<double> explained_variance;        // eigenvalues of the covariance (ddof 1)
+  std::vector<double> explained_variance_ratio;  // over the total variance of all features
 };
 
 // Exact PCA of the centered data in double: the eigen-decomposition of the smaller of the

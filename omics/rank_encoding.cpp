@@ -22,12 +22,11 @@ std::vector<double> gene_nonzero_medians(const CsrMatrix& x) {
   return med;
 }
 
-std::vector<std::vector<int64_t>> rank_value_encode(const CsrMatrix& x,
-                                                    const std::vector<double>& medians,
+std::vector<std::vector<int64_t>> rank_value_encode(const CsrMatrix& x, const std::vector<double>& medians,
                                                     int64_t max_length) {
   if (static_cast<int64_t>(medians.size()) != x.cols)
-    throw DataError("rank_value_encode: " + std::to_string(medians.size()) + " medians for " +
-                    std::to_string(x.cols) + " genes");
+    throw DataError("rank_value_encode: " + std::to_string(medians.size()) + " medians for " + std::to_string(x.cols) +
+                    " genes");
   std::vector<std::vector<int64_t>> out(static_cast<size_t>(x.rows));
   std::vector<std::pair<double, int64_t>> cell;
   for (int64_t r = 0; r < x.rows; ++r) {

@@ -17,8 +17,7 @@ std::vector<double> gene_nonzero_medians(const CsrMatrix& x);
 // gene index first), truncated to max_length (Geneformer: 2048; <= 0 keeps all). Genes
 // whose median is 0 cannot be normalized and are skipped. Geneformer additionally scales each
 // cell to 10,000 counts first; call normalize_total beforehand for that.
-std::vector<std::vector<int64_t>> rank_value_encode(const CsrMatrix& x,
-                                                    const std::vector<double>& medians,
+std::vector<std::vector<int64_t>> rank_value_encode(const CsrMatrix& x, const std::vector<double>& medians,
                                                     int64_t max_length = 2048);
 
 }  // namespace cg::omics

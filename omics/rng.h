@@ -33,8 +33,7 @@ class SplitMix64 {
 };
 
 // Fisher-Yates (Durstenfeld): for i = n-1 .. 1 swap v[i] with v[below(i+1)].
-template <class T>
-void fisher_yates(std::vector<T>& v, SplitMix64& rng) {
+template <class T> void fisher_yates(std::vector<T>& v, SplitMix64& rng) {
   for (size_t i = v.size(); i > 1; --i) {
     const size_t j = static_cast<size_t>(rng.below(i));
     std::swap(v[i - 1], v[j]);

@@ -40,8 +40,7 @@ double beta_cf(double a, double b, double x) {
 double incomplete_beta(double a, double b, double x, double y) {
   if (x <= 0) return 0.0;
   if (y <= 0) return 1.0;
-  const double log_front =
-      a * std::log(x) + b * std::log(y) - (std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b));
+  const double log_front = a * std::log(x) + b * std::log(y) - (std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b));
   if (x < (a + 1.0) / (a + b + 2.0)) return std::exp(log_front) * beta_cf(a, b, x) / a;
   return 1.0 - std::exp(log_front) * beta_cf(b, a, y) / b;
 }

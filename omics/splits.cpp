@@ -12,12 +12,10 @@
 namespace cg::omics {
 namespace {
 
-void check_same_length(const std::vector<std::string>& a, const std::vector<std::string>& b,
-                       const char* what) {
+void check_same_length(const std::vector<std::string>& a, const std::vector<std::string>& b, const char* what) {
   if (a.size() != b.size()) {
     std::ostringstream os;
-    os << what << ": cell-type labels have " << a.size() << " entries but condition labels have "
-       << b.size();
+    os << what << ": cell-type labels have " << a.size() << " entries but condition labels have " << b.size();
     throw DataError(os.str());
   }
 }
@@ -30,10 +28,8 @@ std::string join_sorted(const std::set<std::string>& s) {
 
 }  // namespace
 
-LeaveOutSplit leave_one_type_out(const std::vector<std::string>& cell_types,
-                                 const std::vector<std::string>& conditions,
-                                 const std::string& control_value,
-                                 const std::string& held_out_type) {
+LeaveOutSplit leave_one_type_out(const std::vector<std::string>& cell_types, const std::vector<std::string>& conditions,
+                                 const std::string& control_value, const std::string& held_out_type) {
   check_same_length(cell_types, conditions, "leave_one_type_out");
   LeaveOutSplit s;
   std::set<std::string> present;
@@ -52,21 +48,20 @@ LeaveOutSplit leave_one_type_out(const std::vector<std::string>& cell_types,
     throw DataError("leave_one_type_out: held-out cell type '" + held_out_type +
                     "' is not present; types present: " + join_sorted(present));
   if (s.heldout_control.empty())
-    throw DataError("leave_one_type_out: cell type '" + held_out_type +
-                    "' has no control cells (condition == '" + control_value + "')");
+    throw DataError("leave_one_type_out: cell type '" + held_out_type + "' has no control cells (condition == '" +
+                    control_value + "')");
   if (s.heldout_real.empty())
-    throw DataError("leave_one_type_out: cell type '" + held_out_type +
-                    "' has no perturbed cells (condition != '" + control_value + "')");
+    throw DataError("leave_one_type_out: cell type '" + held_out_type + "' has no perturbed cells (condition != '" +
+                    control_value + "')");
   return s;
 }
 
 TrainValSplit stratified_train_val(const std::vector<std::string>& cell_types,
-                                   const std::vector<std::string>& conditions,
-                                   double validation_fraction, uint64_t seed) {
+                                   const std::vector<std::string>& conditions, double validation_fraction,
+                                   uint64_t seed) {
   check_same_length(cell_types, conditions, "train/validation split");
   if (!(validation_fraction > 0.0 && validation_fraction < 1.0))
-    throw DataError("validation fraction must be in (0, 1), got " +
-                    std::to_string(validation_fraction));
+    throw DataError("validation fraction must be in (0, 1), got " + std::to_string(validation_fraction));
   // std::map keeps groups in a fixed (sorted) order, so the RNG stream is consumed identically.
   std::map<std::pair<std::string, std::string>, IndexList> groups;
   for (size_t i = 0; i < cell_types.size(); ++i)
@@ -79,10 +74,9 @@ TrainValSplit stratified_train_val(const std::vector<std::string>& cell_types,
     const auto n_val = static_cast<int64_t>(std::floor(validation_fraction * n + 0.5));
     if (n_val == 0 || n_val == n) {
       std::ostringstream os;
-      os << "group (cell type '" << key.first << "', condition '"
-         << key.second << "') has " << n << " cell(s); a validation fraction of "
-         << validation_fraction << " leaves its " << (n_val == 0 ? "validation" : "training")
-         << " part empty";
+      os << "group (cell type '" << key.first << "', condition '" << key.second << "') has " << n
+         << " cell(s); a validation fraction of " << validation_fraction << " leaves its "
+         << (n_val == 0 ? "validation" : "training") << " part empty";
       throw DataError(os.str());
     }
     s.validation.insert(s.validation.end(), idx.begin(), idx.begin() + n_val);
@@ -93,8 +87,7 @@ TrainValSplit stratified_train_val(const std::vector<std::string>& cell_types,
   return s;
 }
 
-std::vector<IndexList> stratified_kfold(const std::vector<std::string>& labels, int k,
-                                        uint64_t seed) {
+std::vector<IndexList> stratified_kfold(const std::vector<std::string>& labels, int k, uint64_t seed) {
   const auto n = static_cast<int64_t>(labels.size());
   if (k < 2 || k > n)
     throw DataError("k-fold split: need 2 <= k <= number of cells (" + std::to_string(n) +
@@ -116,8 +109,7 @@ IndexList complement(const IndexList& fold, int64_t n) {
   std::vector<char> in(static_cast<size_t>(n), 0);
   for (int64_t i : fold) {
     if (i < 0 || i >= n)
-      throw DataError("complement: index " + std::to_string(i) + " outside [0, " +
-                      std::to_string(n) + ")");
+      throw DataError("complement: index " + std::to_string(i) + " outside [0, " + std::to_string(n) + ")");
     in[static_cast<size_t>(i)] = 1;
   }
   IndexList out;

@@ -20,10 +20,8 @@ struct LeaveOutSplit {
 
 // Throws DataError when the type is absent (listing the types present), when it has no
 // control cells or no perturbed cells, or when the label vectors differ in length.
-LeaveOutSplit leave_one_type_out(const std::vector<std::string>& cell_types,
-                                 const std::vector<std::string>& conditions,
-                                 const std::string& control_value,
-                                 const std::string& held_out_type);
+LeaveOutSplit leave_one_type_out(const std::vector<std::string>& cell_types, const std::vector<std::string>& conditions,
+                                 const std::string& control_value, const std::string& held_out_type);
 
 struct TrainValSplit {
   IndexList train, validation;
@@ -34,16 +32,15 @@ struct TrainValSplit {
 // of them go to validation. A group that would leave train or validation empty throws
 // DataError naming the group, since a silently missing group biases the validation loss.
 TrainValSplit stratified_train_val(const std::vector<std::string>& cell_types,
-                                   const std::vector<std::string>& conditions,
-                                   double validation_fraction, uint64_t seed);
+                                   const std::vector<std::string>& conditions, double validation_fraction,
+                                   uint64_t seed);
 
 // Stratified k-fold: each label's cells are shuffled, the shuffled lists are concatenated in
 // sorted-label order and cell i of that sequence goes to fold i mod k. Fold sizes then differ
 // by at most one and every label's count per fold differs by at most one (a label with fewer
 // than k cells is simply absent from some folds, as sklearn allows with a warning).
 // Returns the validation indices of each fold; throws when k < 2 or k > number of cells.
-std::vector<IndexList> stratified_kfold(const std::vector<std::string>& labels, int k,
-                                        uint64_t seed);
+std::vector<IndexList> stratified_kfold(const std::vector<std::string>& labels, int k, uint64_t seed);
 
 // The complement of a fold: all indices in [0, n) not in `fold` (ascending).
 IndexList complement(const IndexList& fold, int64_t n);

@@ -16,8 +16,8 @@ AnnData read_10x_h5(const std::string& path) {
   h5::ReadBudget budget(f, path);
   std::string root = "matrix", names_key, ids_key, types_key;
   if (h5::kind_of(f, "matrix") == h5::Kind::Group) {
-    names_key = h5::kind_of(f, "matrix/features/name") == h5::Kind::Dataset ? "matrix/features/name"
-                                                                          : "matrix/features/id";
+    names_key =
+        h5::kind_of(f, "matrix/features/name") == h5::Kind::Dataset ? "matrix/features/name" : "matrix/features/id";
     ids_key = "matrix/features/id";
     types_key = "matrix/features/feature_type";
   } else {
@@ -51,11 +51,13 @@ AnnData read_10x_h5(const std::string& path) {
   a.obs.index = h5::read_strings(h5::open_dataset(f, path, root + "/barcodes"), path, root + "/barcodes");
   a.var.index = h5::read_strings(h5::open_dataset(f, path, names_key), path, names_key);
   if (static_cast<int64_t>(a.obs.index.size()) != a.X.rows())
-    fail(path, root + "/barcodes", "has " + std::to_string(a.obs.index.size()) + " entries, expected " +
-                                       std::to_string(a.X.rows()) + " (shape[1])");
+    fail(path, root + "/barcodes",
+         "has " + std::to_string(a.obs.index.size()) + " entries, expected " + std::to_string(a.X.rows()) +
+             " (shape[1])");
   if (static_cast<int64_t>(a.var.index.size()) != a.X.cols())
-    fail(path, names_key, "has " + std::to_string(a.var.index.size()) + " entries, expected " +
-                              std::to_string(a.X.cols()) + " (shape[0])");
+    fail(path, names_key,
+         "has " + std::to_string(a.var.index.size()) + " entries, expected " + std::to_string(a.X.cols()) +
+             " (shape[0])");
   if (ids_key != names_key && h5::kind_of(f, ids_key) == h5::Kind::Dataset)
     a.var.set("gene_ids", Column::text(h5::read_strings(h5::open_dataset(f, path, ids_key), path, ids_key)));
   if (!types_key.empty() && h5::kind_of(f, types_key) == h5::Kind::Dataset)

@@ -13,8 +13,9 @@ namespace cg::test {
 
 inline std::ifstream open_reference(const std::string& name) {
   std::ifstream f("tests/reference/" + name);
-  if (!f) throw std::runtime_error("missing reference table tests/reference/" + name +
-                                   " (run /usr/bin/python3 scripts/reference_omics.py)");
+  if (!f)
+    throw std::runtime_error("missing reference table tests/reference/" + name +
+                             " (run /usr/bin/python3 scripts/reference_omics.py)");
   return f;
 }
 

@@ -47,11 +47,11 @@ inline Tensor positive_input(const Shape& shape, uint64_t seed, double lo = 0.5,
   return t;
 }
 
-#define CHECK_GRADIENTS(fn, inputs)                                          \
-  do {                                                                       \
-    const ::cg::GradcheckResult cg_r_ = ::cg::gradcheck((fn), (inputs));     \
-    INFO("worst entry: " << cg_r_.worst);                                    \
-    CHECK(cg_r_.max_error < ::cg::test::kGradTolerance);                     \
+#define CHECK_GRADIENTS(fn, inputs)                                      \
+  do {                                                                   \
+    const ::cg::GradcheckResult cg_r_ = ::cg::gradcheck((fn), (inputs)); \
+    INFO("worst entry: " << cg_r_.worst);                                \
+    CHECK(cg_r_.max_error < ::cg::test::kGradTolerance);                 \
   } while (0)
 
 // Whether CUDA checks can run. When they cannot, the check is skipped visibly (a MESSAGE with the
@@ -109,7 +109,10 @@ inline void check_cuda_parity(const std::string& what, const TensorFn& f, const 
   auto run = [&](Device dev, std::vector<std::optional<std::vector<double>>>& grads) {
     std::vector<Tensor> xs;
     for (const Tensor& t : inputs) {
-      if (!t.defined()) { xs.push_back(t); continue; }
+      if (!t.defined()) {
+        xs.push_back(t);
+        continue;
+      }
       Tensor c = (t.dtype() == DType::F64 ? t.detach().to(DType::F32) : t.detach()).to(dev);
       if (c.dtype() != DType::I32 && t.requires_grad()) {
         c = c.clone();

@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "omics/anndata.h"
-#include "tests/app_runner.h"
 #include "test_omics_io_util.h"
+#include "tests/app_runner.h"
 
 namespace fs = std::filesystem;
 using cg::test::TempDir;
@@ -200,7 +200,8 @@ TEST_CASE("predict_perturbation: held-out types that cannot be predicted or scor
     write_data(data, keep_only(standard_cells(), "A", "control", 1));
     check_refused(run(tmp, base_args(data, out)), out, {"held-out cell type 'A' has 1 'control' cell", "at least 2"});
     write_data(data, keep_only(standard_cells(), "C", "stim", 1));
-    check_refused(run(tmp, base_args(data, out, "all")), out, {"held-out cell type 'C' has 1 'stim' cell", "at least 2"});
+    check_refused(run(tmp, base_args(data, out, "all")), out,
+                  {"held-out cell type 'C' has 1 'stim' cell", "at least 2"});
   }
   SUBCASE("a perturbed value seen only in the held-out type cannot be learned") {
     write_data(data, standard_cells() + groups({"A"}, {"stim2"}, 12));
@@ -217,7 +218,9 @@ TEST_CASE("predict_perturbation: held-out types that cannot be predicted or scor
     // that a validation fraction of 0.2 cannot split.
     write_data(data, keep_only(standard_cells(), "A", "stim", 2));
     const Result r = run(tmp, base_args(data, out, "all", "scgen") + " --epochs 2");
-    check_refused(r, out, {"held-out cell type 'B'", "group (cell type 'A', condition 'stim') has 2 cell(s)", "--validation-fraction"});
+    check_refused(
+        r, out,
+        {"held-out cell type 'B'", "group (cell type 'A', condition 'stim') has 2 cell(s)", "--validation-fraction"});
     CHECK_FALSE(contains(r.output, "[scgen"));
   }
   SUBCASE("vidr with a single other cell type is refused before training") {
@@ -233,8 +236,10 @@ TEST_CASE("predict_perturbation: --perturbed listing the control value or a valu
   TempDir tmp;
   const std::string data = tmp.file("d.h5ad"), out = tmp.file("run");
   write_data(data, standard_cells());
-  check_refused(run(tmp, base_args(data, out) + " --perturbed stim,control"), out, {"--perturbed", "control value 'control'"});
-  check_refused(run(tmp, base_args(data, out) + " --perturbed stim,stim"), out, {"--perturbed", "'stim' is listed twice"});
+  check_refused(run(tmp, base_args(data, out) + " --perturbed stim,control"), out,
+                {"--perturbed", "control value 'control'"});
+  check_refused(run(tmp, base_args(data, out) + " --perturbed stim,stim"), out,
+                {"--perturbed", "'stim' is listed twice"});
 }
 
 TEST_CASE("predict_perturbation: X with NaN is refused; integer counts run with a warning") {
@@ -242,10 +247,12 @@ TEST_CASE("predict_perturbation: X with NaN is refused; integer counts run with 
   TempDir tmp;
   const std::string out = tmp.file("run");
   SUBCASE("NaN") {
-    write_data(tmp.file("nan.h5ad"), standard_cells(), [](int64_t i, int j, const std::string& t, const std::string& c) {
-      return i == 3 && j == 5 ? NAN : smooth_value(i, j, t, c);
-    });
-    check_refused(run(tmp, base_args(tmp.file("nan.h5ad"), out)), out, {"X holds a non-finite value at cell 3, gene 5"});
+    write_data(tmp.file("nan.h5ad"), standard_cells(),
+               [](int64_t i, int j, const std::string& t, const std::string& c) {
+                 return i == 3 && j == 5 ? NAN : smooth_value(i, j, t, c);
+               });
+    check_refused(run(tmp, base_args(tmp.file("nan.h5ad"), out)), out,
+                  {"X holds a non-finite value at cell 3, gene 5"});
   }
   SUBCASE("integer counts") {
     write_data(tmp.file("counts.h5ad"), standard_cells(), [](int64_t i, int j, const std::string&, const std::string&) {
@@ -302,15 +309,22 @@ TEST_CASE("predict_perturbation: --config and settings errors are one clear line
                   {"absent.json: cannot open the file"});
   }
   SUBCASE("bad JSON") { check_refused(with_config("{\"epochs\": "), out, {"cfg.json: not valid JSON"}); }
-  SUBCASE("an unknown setting") { check_refused(with_config("{\"epoch\": 3}"), out, {"cfg.json: unknown setting 'epoch'"}); }
-  SUBCASE("a setting of the wrong type") { check_refused(with_config("{\"epochs\": \"ten\"}"), out, {"cfg.json: setting 'epochs' has the wrong type"}); }
+  SUBCASE("an unknown setting") {
+    check_refused(with_config("{\"epoch\": 3}"), out, {"cfg.json: unknown setting 'epoch'"});
+  }
+  SUBCASE("a setting of the wrong type") {
+    check_refused(with_config("{\"epochs\": \"ten\"}"), out, {"cfg.json: setting 'epochs' has the wrong type"});
+  }
   SUBCASE("--batch-size 1") {
-    check_refused(run(tmp, base_args(data, out) + " --batch-size 1"), out, {"--batch-size: expected at least 2", "found 1"});
+    check_refused(run(tmp, base_args(data, out) + " --batch-size 1"), out,
+                  {"--batch-size: expected at least 2", "found 1"});
   }
   SUBCASE("an unknown model") {
     check_refused(run(tmp, base_args(data, out, "A", "control,scgan")), out, {"--models: unknown model 'scgan'"});
   }
-  SUBCASE("--lr 0") { check_refused(run(tmp, base_args(data, out) + " --lr 0"), out, {"--lr: expected a positive learning rate"}); }
+  SUBCASE("--lr 0") {
+    check_refused(run(tmp, base_args(data, out) + " --lr 0"), out, {"--lr: expected a positive learning rate"});
+  }
 }
 
 TEST_CASE("predict_perturbation: a short baseline run resolves its config and writes readable outputs") {
@@ -318,7 +332,8 @@ TEST_CASE("predict_perturbation: a short baseline run resolves its config and wr
   TempDir tmp;
   const std::string data = tmp.file("d.h5ad"), out = tmp.file("run");
   write_data(data, standard_cells());
-  std::ofstream(tmp.file("cfg.json")) << R"({"models": ["control", "shift"], "held_out": "B", "bootstrap": 3, "top_degs": 5,
+  std::ofstream(tmp.file("cfg.json"))
+      << R"({"models": ["control", "shift"], "held_out": "B", "bootstrap": 3, "top_degs": 5,
                                             "pca_components": 2, "device": "cpu", "seeds": [0]})";
   const Result r = run(tmp, "--config " + tmp.file("cfg.json") + " --data " + data + " --top-degs 7 --out " + out);
   REQUIRE_MESSAGE(r.code == 0, r.output);
@@ -355,7 +370,8 @@ TEST_CASE("predict_perturbation: config paths are relative to the config file; c
   write_data(tmp.file("d.h5ad"), standard_cells());
   fs::create_directories(tmp.file("cfgdir"));
   // Relative paths inside a config file are relative to its folder, not to the working directory.
-  std::ofstream(tmp.file("cfgdir/cfg.json")) << R"({"data": "../d.h5ad", "out": "run", "models": ["control"], "held_out": "A",
+  std::ofstream(tmp.file("cfgdir/cfg.json"))
+      << R"({"data": "../d.h5ad", "out": "run", "models": ["control"], "held_out": "A",
                                                     "bootstrap": 3, "top_degs": 5, "pca_components": 2, "device": "cpu"})";
   const Result r = run(tmp, "--config " + tmp.file("cfgdir/cfg.json"));
   REQUIRE_MESSAGE(r.code == 0, r.output);
@@ -377,8 +393,8 @@ TEST_CASE("predict_perturbation: config paths are relative to the config file; c
   CHECK_MESSAGE(contains(refused.output, "already holds a run"), refused.output);
   // overwrite in a config file is not a setting.
   std::ofstream(tmp.file("ow.json")) << R"({"overwrite": true})";
-  check_refused(run(tmp, "--config " + tmp.file("ow.json") + " " + base_args(tmp.file("d.h5ad"), tmp.file("run3"))), tmp.file("run3"),
-                {"unknown setting 'overwrite'"});
+  check_refused(run(tmp, "--config " + tmp.file("ow.json") + " " + base_args(tmp.file("d.h5ad"), tmp.file("run3"))),
+                tmp.file("run3"), {"unknown setting 'overwrite'"});
 
   const Result v = run(tmp, "--version");
   CHECK(v.code == 0);

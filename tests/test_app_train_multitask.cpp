@@ -1,7 +1,8 @@
 // End-to-end tests of the train_multitask binary (apps are not linked into the test binary, so
 // the built program is run with std::system). The binary is the one beside the test binary
-// ($CELLGRAD_BIN_DIR overrides; see app_runner.h); a missing binary fails the tests. Small synthetic .h5ad files exercise the bad-input paths; a short real run on the
-// shared Patch-seq data checks the outputs, the held-out accuracy and the split's disjointness.
+// ($CELLGRAD_BIN_DIR overrides; see app_runner.h); a missing binary fails the tests. Small synthetic .h5ad files
+// exercise the bad-input paths; a short real run on the shared Patch-seq data checks the outputs, the held-out accuracy
+// and the split's disjointness.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 
@@ -15,9 +16,9 @@
 #include <string>
 
 #include "omics/anndata.h"
-#include "tests/app_runner.h"
 #include "test_omics_io_util.h"
 #include "test_paths.h"
+#include "tests/app_runner.h"
 
 namespace fs = std::filesystem;
 using cg::test::TempDir;
@@ -31,12 +32,14 @@ Result run(const TempDir& tmp, const std::string& args) { return cg::test::run_a
 
 // A small dense modality: `cells` named c0.. (with replacements), deterministic values, an obs
 // column "type" cycling through `types` classes.
-void write_modality(const std::string& path, std::vector<std::string> names, int features, int types, int constant_features = 0) {
+void write_modality(const std::string& path, std::vector<std::string> names, int features, int types,
+                    int constant_features = 0) {
   cg::omics::AnnData a;
   const int64_t n = static_cast<int64_t>(names.size());
   cg::omics::DenseMatrix x(n, features);
   for (int64_t i = 0; i < n; ++i)
-    for (int j = 0; j < features; ++j) x(i, j) = j < constant_features ? 1.0f : static_cast<float>((i * 7 + j * 3) % 11) / 5.0f;
+    for (int j = 0; j < features; ++j)
+      x(i, j) = j < constant_features ? 1.0f : static_cast<float>((i * 7 + j * 3) % 11) / 5.0f;
   a.X = cg::omics::Matrix::from(x);
   a.obs.index = names;
   std::vector<std::string> t;
@@ -56,7 +59,8 @@ bool have_binary() { return cg::test::have_app("train_multitask"); }
 
 }  // namespace
 
-TEST_CASE("train_multitask: modalities with different cells are refused, listing the mismatches, and nothing is written") {
+TEST_CASE(
+    "train_multitask: modalities with different cells are refused, listing the mismatches, and nothing is written") {
   if (!have_binary()) return;
   TempDir tmp;
   auto other = cell_names(20);
@@ -65,14 +69,16 @@ TEST_CASE("train_multitask: modalities with different cells are refused, listing
   write_modality(tmp.file("a.h5ad"), cell_names(20), 5, 2);
   write_modality(tmp.file("b.h5ad"), other, 4, 2);
   const std::string out = tmp.file("run");
-  const Result r = run(tmp, "--modality A=" + tmp.file("a.h5ad") + " --modality B=" + tmp.file("b.h5ad") + " --out " + out);
+  const Result r =
+      run(tmp, "--modality A=" + tmp.file("a.h5ad") + " --modality B=" + tmp.file("b.h5ad") + " --out " + out);
   CHECK(r.code != 0);
   CHECK(r.output.find("do not hold the same cells") != std::string::npos);
   CHECK(r.output.find("2 only in 'A' (c3, c7)") != std::string::npos);
   CHECK(r.output.find("x_only_b") != std::string::npos);
   CHECK_FALSE(fs::exists(out));
   // No staging folder is left beside it either.
-  for (const auto& e : fs::directory_iterator(tmp.path)) CHECK(e.path().filename().string().find("run.partial") == std::string::npos);
+  for (const auto& e : fs::directory_iterator(tmp.path))
+    CHECK(e.path().filename().string().find("run.partial") == std::string::npos);
 }
 
 TEST_CASE("train_multitask: bad settings and labels are refused with one clear line") {
@@ -80,7 +86,8 @@ TEST_CASE("train_multitask: bad settings and labels are refused with one clear l
   TempDir tmp;
   write_modality(tmp.file("a.h5ad"), cell_names(24), 5, 3);
   write_modality(tmp.file("b.h5ad"), cell_names(24), 4, 3);
-  const std::string base = "--modality A=" + tmp.file("a.h5ad") + " --modality B=" + tmp.file("b.h5ad") + " --epochs 2 --device cpu";
+  const std::string base =
+      "--modality A=" + tmp.file("a.h5ad") + " --modality B=" + tmp.file("b.h5ad") + " --epochs 2 --device cpu";
 
   SUBCASE("a negative loss weight") {
     const Result r = run(tmp, base + " --weight-translation -0.5 --out " + tmp.file("neg"));
@@ -112,13 +119,15 @@ TEST_CASE("train_multitask: bad settings and labels are refused with one clear l
   SUBCASE("an unknown early-stopping selection") {
     const Result r = run(tmp, base + " --select-on accuracy --out " + tmp.file("sel"));
     CHECK(r.code != 0);
-    CHECK(r.output.find("--select-on: expected sum, translation or classification, found 'accuracy'") != std::string::npos);
+    CHECK(r.output.find("--select-on: expected sum, translation or classification, found 'accuracy'") !=
+          std::string::npos);
     CHECK_FALSE(fs::exists(tmp.file("sel")));
   }
   SUBCASE("an unknown attribution target lists the known ones") {
     const Result r = run(tmp, base + " --attributions 5 --attribution-targets C --out " + tmp.file("attr"));
     CHECK(r.code != 0);
-    CHECK(r.output.find("--attribution-targets: unknown target 'C' (expected one of: classifier, A, B)") != std::string::npos);
+    CHECK(r.output.find("--attribution-targets: unknown target 'C' (expected one of: classifier, A, B)") !=
+          std::string::npos);
     CHECK_FALSE(fs::exists(tmp.file("attr")));
   }
   SUBCASE("a missing label key names the columns present") {
@@ -156,29 +165,35 @@ TEST_CASE("train_multitask: bad settings and labels are refused with one clear l
   }
 }
 
-TEST_CASE("train_multitask: a short Patch-seq run writes every output, classifies held-out cells well above chance, "
-          "and never trains on them") {
+TEST_CASE(
+    "train_multitask: a short Patch-seq run writes every output, classifies held-out cells well above chance, "
+    "and never trains on them") {
   if (!have_binary()) return;
   const std::string d = cg::test::data_path("crossmodal/unitednet_patchseq_");
-  if (!cg::test::have_data({"crossmodal/unitednet_patchseq_RNA_TEM.h5ad", "crossmodal/unitednet_patchseq_Ephys_TEM.h5ad",
+  if (!cg::test::have_data({"crossmodal/unitednet_patchseq_RNA_TEM.h5ad",
+                            "crossmodal/unitednet_patchseq_Ephys_TEM.h5ad",
                             "crossmodal/unitednet_patchseq_Morph_TEM.h5ad"}))
     return;
   TempDir tmp;
   const std::string out = tmp.file("patchseq");
-  const Result r = run(tmp, "--modality RNA=" + d + "RNA_TEM.h5ad --modality Ephys=" + d + "Ephys_TEM.h5ad --modality Morph=" + d +
-                                "Morph_TEM.h5ad --preprocess RNA=standardize --preprocess Morph=standardize --label-key cell_type_TEM "
-                                "--epochs 60 --no-discriminator --seed 3 --device cpu --attributions 5 "
-                                "--attribution-targets Ephys,classifier --attribution-cells 40 --out " + out);
+  const Result r = run(
+      tmp, "--modality RNA=" + d + "RNA_TEM.h5ad --modality Ephys=" + d + "Ephys_TEM.h5ad --modality Morph=" + d +
+               "Morph_TEM.h5ad --preprocess RNA=standardize --preprocess Morph=standardize --label-key cell_type_TEM "
+               "--epochs 60 --no-discriminator --seed 3 --device cpu --attributions 5 "
+               "--attribution-targets Ephys,classifier --attribution-cells 40 --out " +
+               out);
   REQUIRE_MESSAGE(r.code == 0, r.output);
-  for (const char* f : {"config.json", "best.h5", "last.h5", "metrics.json", "metrics.csv", "history.csv", "history.jsonl",
-                        "loss_curves.svg", "latent.h5ad", "latent_pca.svg", "split.csv", "translated_RNA_to_Ephys.h5ad",
-                        "translated_Morph_to_RNA.h5ad", "translated_Ephys_to_Morph.h5ad"})
+  for (const char* f :
+       {"config.json", "best.h5", "last.h5", "metrics.json", "metrics.csv", "history.csv", "history.jsonl",
+        "loss_curves.svg", "latent.h5ad", "latent_pca.svg", "split.csv", "translated_RNA_to_Ephys.h5ad",
+        "translated_Morph_to_RNA.h5ad", "translated_Ephys_to_Morph.h5ad"})
     CHECK_MESSAGE(fs::exists(out + "/" + f), f);
   // config.json can be given back with --config from anywhere: absolute modality paths, no overwrite.
   nlohmann::json cfg;
   std::ifstream(out + "/config.json") >> cfg;
   CHECK_FALSE(cfg.contains("overwrite"));
-  for (const auto& e : cfg["modalities"]) CHECK(fs::path(e.get<std::string>().substr(e.get<std::string>().find('=') + 1)).is_absolute());
+  for (const auto& e : cfg["modalities"])
+    CHECK(fs::path(e.get<std::string>().substr(e.get<std::string>().find('=') + 1)).is_absolute());
   nlohmann::json m;
   std::ifstream(out + "/metrics.json") >> m;
   const double acc = m["classification"]["accuracy"].get<double>();
@@ -217,7 +232,8 @@ TEST_CASE("train_multitask: a short Patch-seq run writes every output, classifie
     INFO(dir);
     const auto t = cg::omics::read_h5ad(out + "/attributions_" + dir + ".h5ad");
     CHECK(t.obs.index.size() == 68);  // one row per electrophysiology feature
-    CHECK(t.var.index.size() == size_t(dir == "RNA_to_Ephys" ? m["features"]["RNA"].get<size_t>() : m["features"]["Morph"].get<size_t>()));
+    CHECK(t.var.index.size() ==
+          size_t(dir == "RNA_to_Ephys" ? m["features"]["RNA"].get<size_t>() : m["features"]["Morph"].get<size_t>()));
     // Integrated gradients' completeness (sum of a cell's attributions = f(x) - f(baseline)) holds
     // up to the 32-step quadrature error: measured ~8% of the largest |f(x) - f(baseline)| here
     // (it shrinks ~1/steps: 1.16, 0.22, 0.05 at 8, 32, 128 steps after 10 epochs). A wrong
@@ -271,7 +287,8 @@ TEST_CASE("train_multitask: --select-on decides which validation terms early sto
     const auto rows = history(tmp.file(sel + "/history.csv"));
     REQUIRE(rows.size() == 4);
     for (const auto& row : rows) {
-      const double rec = row.at("val_reconstruction"), tr = row.at("val_translation"), cls = row.at("val_classification");
+      const double rec = row.at("val_reconstruction"), tr = row.at("val_translation"),
+                   cls = row.at("val_classification");
       const double expected = sel == "sum" ? rec + tr + cls : sel == "translation" ? rec + tr : cls;
       CHECK(row.at("val_loss") == doctest::Approx(expected).epsilon(1e-9));
     }

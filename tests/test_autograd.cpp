@@ -56,9 +56,7 @@ TEST_CASE("autograd: NoGradGuard records nothing and restores recording when it 
     Tensor y = exp(x);
     CHECK_FALSE(y.requires_grad());
     CHECK(y.grad_fn() == nullptr);
-    {
-      NoGradGuard nested;
-    }
+    { NoGradGuard nested; }
     CHECK_FALSE(grad_enabled());  // a nested guard restores the outer state, not "on"
     CHECK_THROWS_WITH_AS(sum(y).backward(), doctest::Contains("does not require a gradient"), Error);
   }

@@ -209,7 +209,8 @@ TEST_CASE("expected gradients: on a linear model, EG = (x - x') * W, and its mea
   CHECK((r.mean_abs - r3.mean_abs).cwiseAbs().maxCoeff() > 0.0);
 }
 
-TEST_CASE("integrated gradients: completeness on a tanh MLP within 1e-3 at 200 steps, and stacked rows match one-row runs") {
+TEST_CASE(
+    "integrated gradients: completeness on a tanh MLP within 1e-3 at 200 steps, and stacked rows match one-row runs") {
   const int64_t N = 7, F_in = 8, F_out = 4;
   auto mlp = tanh_mlp_f64({F_in, 16, 16, F_out}, 11);
   const AttributionFn f = [&](const Tensor& in) { return mlp->forward(in); };
@@ -257,8 +258,10 @@ TEST_CASE("attribution: the model must be in eval mode; batch norm in eval mode 
   const AttributionResult r = integrated_gradients(f, x, Tensor::zeros({F_in}, DType::F64), 200, opt);
   CHECK(r.max_completeness_error() < 1e-3);
   // Cell 2 alone gives the same attributions as cell 2 among the others.
-  const AttributionResult alone = integrated_gradients(f, slice(x, 0, 2, 3), Tensor::zeros({F_in}, DType::F64), 200, opt);
-  for (int64_t o = 0; o < 3; ++o) CHECK((alone.per_cell[o].row(0) - r.per_cell[o].row(2)).cwiseAbs().maxCoeff() < 1e-12);
+  const AttributionResult alone =
+      integrated_gradients(f, slice(x, 0, 2, 3), Tensor::zeros({F_in}, DType::F64), 200, opt);
+  for (int64_t o = 0; o < 3; ++o)
+    CHECK((alone.per_cell[o].row(0) - r.per_cell[o].row(2)).cwiseAbs().maxCoeff() < 1e-12);
 
   mlp->train();
   CHECK_THROWS_WITH_AS(integrated_gradients(f, x, Tensor::zeros({F_in}, DType::F64), 10, opt),
@@ -278,11 +281,13 @@ TEST_CASE("attribution: bad inputs are refused with a clear message") {
   const AttributionFn f = [&](const Tensor& in) { return lin->forward(in); };
   const Tensor x = random_input({3, 4}, 32, 1.0, 0.0, false);
   Generator gen(1);
-  CHECK_THROWS_WITH_AS(integrated_gradients(f, x, Tensor::zeros({5}, DType::F64)), doctest::Contains("features"), cg::Error);
-  CHECK_THROWS_WITH_AS(integrated_gradients(f, x, Tensor::zeros({2, 4}, DType::F64)), doctest::Contains("one row per cell"),
+  CHECK_THROWS_WITH_AS(integrated_gradients(f, x, Tensor::zeros({5}, DType::F64)), doctest::Contains("features"),
                        cg::Error);
+  CHECK_THROWS_WITH_AS(integrated_gradients(f, x, Tensor::zeros({2, 4}, DType::F64)),
+                       doctest::Contains("one row per cell"), cg::Error);
   CHECK_THROWS_WITH_AS(integrated_gradients(f, x, Tensor::zeros({4})), doctest::Contains("dtype"), cg::Error);
-  CHECK_THROWS_WITH_AS(integrated_gradients(f, x, Tensor::zeros({4}, DType::F64), 0), doctest::Contains("steps"), cg::Error);
+  CHECK_THROWS_WITH_AS(integrated_gradients(f, x, Tensor::zeros({4}, DType::F64), 0), doctest::Contains("steps"),
+                       cg::Error);
   CHECK_THROWS_WITH_AS(integrated_gradients(f, reshape(x, {12}), Tensor::zeros({4}, DType::F64)),
                        doctest::Contains("2-D"), cg::Error);
   CHECK_THROWS_WITH_AS(expected_gradients(f, x, Tensor::zeros({0, 4}, DType::F64), 5, gen), doctest::Contains("empty"),
@@ -383,9 +388,9 @@ TEST_CASE("attribution writers: CSV and .h5ad read back") {
   std::vector<std::vector<std::string>> parsed;
   while (std::getline(in, line)) parsed.push_back(csv_split(line));
   REQUIRE(parsed.size() == 6);
-  const std::vector<std::vector<std::string>> expect_head{
-      {"CD3", "1", "HLA,DR \"x\""}, {"CD3", "2", "NCAM1"}, {"CD19", "1", "CD3E"},
-      {"CD19", "2", "NCAM1"},       {"CD56", "1", "MS4A1"}, {"CD56", "2", "CD3E"}};
+  const std::vector<std::vector<std::string>> expect_head{{"CD3", "1", "HLA,DR \"x\""}, {"CD3", "2", "NCAM1"},
+                                                          {"CD19", "1", "CD3E"},        {"CD19", "2", "NCAM1"},
+                                                          {"CD56", "1", "MS4A1"},       {"CD56", "2", "CD3E"}};
   for (size_t i = 0; i < parsed.size(); ++i) {
     INFO("row " << i);
     REQUIRE(parsed[i].size() == 5);
@@ -430,9 +435,11 @@ TEST_CASE("attribution writers: CSV and .h5ad read back") {
   if (std::system("/usr/bin/python3 -c 'import anndata' >/dev/null 2>&1") != 0) {
     MESSAGE("skipping the Python anndata read-back of the attribution .h5ad: /usr/bin/python3 cannot import anndata");
   } else {
-    const std::string cmd = "/usr/bin/python3 -c \"import anndata as ad, sys; a = ad.read_h5ad(sys.argv[1]); "
-                            "assert a.shape == (3, 4); assert list(a.obs_names) == ['CD3', 'CD19', 'CD56']; "
-                            "assert 'rank' in a.layers\" " + h5 + " >/dev/null 2>&1";
+    const std::string cmd =
+        "/usr/bin/python3 -c \"import anndata as ad, sys; a = ad.read_h5ad(sys.argv[1]); "
+        "assert a.shape == (3, 4); assert list(a.obs_names) == ['CD3', 'CD19', 'CD56']; "
+        "assert 'rank' in a.layers\" " +
+        h5 + " >/dev/null 2>&1";
     CHECK(std::system(cmd.c_str()) == 0);
   }
 

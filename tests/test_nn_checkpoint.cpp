@@ -6,9 +6,9 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -195,10 +195,11 @@ TEST_CASE("checkpoint: a mismatched model lists every differing name and shape, 
   TrainingState s = wide.state();
   const std::string msg = error_of([&] { load_checkpoint(path, s); });
   INFO(msg);
-  for (const char* name : {"/modules/model/parameters/0.weight", "/modules/model/parameters/0.bias",
-                           "/modules/model/parameters/1.weight", "/modules/model/parameters/1.bias",
-                           "/modules/model/buffers/1.running_mean", "/modules/model/buffers/1.running_var",
-                           "/modules/model/parameters/4.weight", "/optimizers/adam/exp_avg", "/optimizers/adam/exp_avg_sq"})
+  for (const char* name :
+       {"/modules/model/parameters/0.weight", "/modules/model/parameters/0.bias", "/modules/model/parameters/1.weight",
+        "/modules/model/parameters/1.bias", "/modules/model/buffers/1.running_mean",
+        "/modules/model/buffers/1.running_var", "/modules/model/parameters/4.weight", "/optimizers/adam/exp_avg",
+        "/optimizers/adam/exp_avg_sq"})
     CHECK(msg.find(name) != std::string::npos);
   CHECK(msg.find("file float32[8, 4], expected float32[10, 4]") != std::string::npos);
   // 4.bias [2] matches and is not reported.

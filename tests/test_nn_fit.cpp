@@ -2,10 +2,9 @@
 // and the best state, the non-finite guard, checkpoints and the metrics log; and the
 // loss-weighting registry that the apps read.
 #include <doctest/doctest.h>
-
-#include <cmath>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -96,13 +95,15 @@ TEST_CASE("shuffled_batches: the engine's Fisher-Yates, carried over passes, sma
   // 10 rows in batches of 4: 4, 4, 2 -> the last (2 < 3) is skipped.
   REQUIRE(batches.size() == 2);
   Rows expected = all_rows(10);
-  for (size_t i = expected.size() - 1; i > 0; --i) std::swap(expected[i], expected[ref.next_below(static_cast<uint32_t>(i + 1))]);
+  for (size_t i = expected.size() - 1; i > 0; --i)
+    std::swap(expected[i], expected[ref.next_below(static_cast<uint32_t>(i + 1))]);
   CHECK(order == expected);
   CHECK(batches[0] == Rows(expected.begin(), expected.begin() + 4));
   CHECK(batches[1] == Rows(expected.begin() + 4, expected.begin() + 8));
   // The next pass shuffles the previous order, not the identity.
   shuffled_batches(order, g, 4, 1);
-  for (size_t i = expected.size() - 1; i > 0; --i) std::swap(expected[i], expected[ref.next_below(static_cast<uint32_t>(i + 1))]);
+  for (size_t i = expected.size() - 1; i > 0; --i)
+    std::swap(expected[i], expected[ref.next_below(static_cast<uint32_t>(i + 1))]);
   CHECK(order == expected);
   CHECK_THROWS_AS(shuffled_batches(order, g, 0, 1), Error);
 }
@@ -116,12 +117,13 @@ TEST_CASE("fit trains, logs every epoch and is reproducible") {
     o.batch_size = 16;
     o.label = "fit test";
     const double before = s.full_loss();
-    const FitResult r = fit({s.model.get(), {}, {}}, [&](int) { return std::vector<Phase*>{&s.phase}; }, all_rows(64),
-                            validate_on_train(s), o);
+    const FitResult r = fit(
+        {s.model.get(), {}, {}}, [&](int) { return std::vector<Phase*>{&s.phase}; }, all_rows(64), validate_on_train(s),
+        o);
     CHECK(r.history.size() == 30);
     CHECK(r.terms == std::vector<std::string>{"mse"});
     CHECK(r.history.front().count("train_mse") == 1);
-    CHECK(s.full_loss() < before * 0.05);  // it learned
+    CHECK(s.full_loss() < before * 0.05);                               // it learned
     CHECK(s.full_loss() == doctest::Approx(r.best_val).epsilon(1e-6));  // and holds the best epoch
     return s.model->weight.to_vector<double>();
   };
@@ -142,7 +144,8 @@ TEST_CASE("fit stops after `patience` epochs without improvement and restores th
     weights.push_back(s.model->weight.to_vector<double>());
     row["val_loss"] = epoch <= 5 ? 10.0 - epoch : 10.0 + epoch;
   };
-  const FitResult r = fit({s.model.get(), {}, {}}, [&](int) { return std::vector<Phase*>{&s.phase}; }, all_rows(64), h, o);
+  const FitResult r = fit(
+      {s.model.get(), {}, {}}, [&](int) { return std::vector<Phase*>{&s.phase}; }, all_rows(64), h, o);
   CHECK(r.best_epoch == 5);
   CHECK(r.history.size() == 8);  // epochs 6, 7, 8 did not improve
   CHECK(s.model->weight.to_vector<double>() == weights[4]);
@@ -161,22 +164,30 @@ TEST_CASE("fit: a non-finite term is named with its epoch; a missing val_loss is
     return t;
   };
   try {
-    fit({s.model.get(), {}, {}}, [&](int) { return std::vector<Phase*>{&s.phase}; }, all_rows(64), validate_on_train(s), o);
+    fit(
+        {s.model.get(), {}, {}}, [&](int) { return std::vector<Phase*>{&s.phase}; }, all_rows(64), validate_on_train(s),
+        o);
     FAIL("a non-finite loss passed");
   } catch (const NonFiniteLoss& e) {
     CHECK(e.term == "broken");
-    CHECK(std::string(e.what()).find("fit test: the loss term 'broken' became -inf at epoch 1 (the model diverged") == 0);
+    CHECK(std::string(e.what()).find("fit test: the loss term 'broken' became -inf at epoch 1 (the model diverged") ==
+          0);
   }
   Setup t;
   FitHooks none;
   none.validate = [](int, EpochRow&) {};
-  CHECK_THROWS_WITH_AS(fit({t.model.get(), {}, {}}, [&](int) { return std::vector<Phase*>{&t.phase}; }, all_rows(64), none, o),
-                       doctest::Contains("no val_loss"), Error);
-  CHECK_THROWS_AS(fit({t.model.get(), {}, {}}, [&](int) { return std::vector<Phase*>{&t.phase}; }, Rows{0}, none, o), Error);
+  CHECK_THROWS_WITH_AS(
+      fit(
+          {t.model.get(), {}, {}}, [&](int) { return std::vector<Phase*>{&t.phase}; }, all_rows(64), none, o),
+      doctest::Contains("no val_loss"), Error);
+  CHECK_THROWS_AS(fit(
+                      {t.model.get(), {}, {}}, [&](int) { return std::vector<Phase*>{&t.phase}; }, Rows{0}, none, o),
+                  Error);
 }
 
 TEST_CASE("fit with checkpoint files: best.h5 holds the best epoch, last.h5 the optimizer and shuffle state") {
-  const std::string dir = (std::filesystem::temp_directory_path() / ("cellgrad_fit_" + std::to_string(::getpid()))).string();
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("cellgrad_fit_" + std::to_string(::getpid()))).string();
   std::filesystem::create_directories(dir);
   Setup s;
   FitOptions o;
@@ -187,8 +198,9 @@ TEST_CASE("fit with checkpoint files: best.h5 holds the best epoch, last.h5 the 
   o.best_checkpoint = dir + "/best.h5";
   o.last_checkpoint = dir + "/last.h5";
   o.history_csv = dir + "/history.csv";
-  const FitResult r = fit({s.model.get(), {}, {}}, [&](int) { return std::vector<Phase*>{&s.phase}; }, all_rows(64),
-                          validate_on_train(s), o);
+  const FitResult r = fit(
+      {s.model.get(), {}, {}}, [&](int) { return std::vector<Phase*>{&s.phase}; }, all_rows(64), validate_on_train(s),
+      o);
   // last.h5 restores into a fresh model + optimizer + generator named as fit saved them.
   Setup fresh;
   Generator shuffle(0, 0);
@@ -220,5 +232,6 @@ TEST_CASE("loss-weighting registry: every strategy by name, with its needs; unkn
   CHECK(loss_weighting("gradnorm").needs == WeightingNeeds::LastSharedLayer);
   CHECK(loss_weighting("pcgrad").needs == WeightingNeeds::SharedParameters);
   CHECK(loss_weighting("fixed").needs == WeightingNeeds::Nothing);
-  CHECK_THROWS_WITH_AS(loss_weighting("mgda"), doctest::Contains("expected one of: fixed, uncertainty, dwa, gradnorm, pcgrad"), Error);
+  CHECK_THROWS_WITH_AS(loss_weighting("mgda"),
+                       doctest::Contains("expected one of: fixed, uncertainty, dwa, gradnorm, pcgrad"), Error);
 }

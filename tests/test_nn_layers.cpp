@@ -17,8 +17,7 @@ using cg::test::random_input;
 namespace {
 // Gradient check of a module w.r.t. its input and every parameter: the parameters are passed
 // as gradcheck inputs (they are leaf tensors requiring grad), the input first.
-template <class F>
-void check_module_gradients(Module& m, const Tensor& x, F forward) {
+template <class F> void check_module_gradients(Module& m, const Tensor& x, F forward) {
   m.to(DType::F64);
   std::vector<Tensor> inputs{x};
   for (auto& [name, p] : m.named_parameters()) inputs.push_back(p);
@@ -45,15 +44,21 @@ TEST_CASE("Linear: y = x W^T + b with W [out, in], and each init has its documen
   auto std_of = [](const Tensor& w) {
     const auto v = w.to_vector<double>();
     double s = 0, ss = 0;
-    for (double a : v) { s += a; ss += a * a; }
+    for (double a : v) {
+      s += a;
+      ss += a * a;
+    }
     const double m = s / v.size();
     return std::sqrt(ss / v.size() - m * m);
   };
   Generator g2(11);
-  CHECK(std_of(Linear(400, 300, g2, Init::KaimingNormal).weight) == doctest::Approx(std::sqrt(2.0 / 400)).epsilon(0.02));
-  CHECK(std_of(Linear(400, 300, g2, Init::XavierUniform).weight) == doctest::Approx(std::sqrt(2.0 / 700)).epsilon(0.02));
+  CHECK(std_of(Linear(400, 300, g2, Init::KaimingNormal).weight) ==
+        doctest::Approx(std::sqrt(2.0 / 400)).epsilon(0.02));
+  CHECK(std_of(Linear(400, 300, g2, Init::XavierUniform).weight) ==
+        doctest::Approx(std::sqrt(2.0 / 700)).epsilon(0.02));
   CHECK(std_of(Linear(400, 300, g2, Init::XavierNormal).weight) == doctest::Approx(std::sqrt(2.0 / 700)).epsilon(0.02));
-  CHECK(std_of(Linear(400, 300, g2, Init::TorchDefault).weight) == doctest::Approx(1.0 / std::sqrt(3.0 * 400)).epsilon(0.02));
+  CHECK(std_of(Linear(400, 300, g2, Init::TorchDefault).weight) ==
+        doctest::Approx(1.0 / std::sqrt(3.0 * 400)).epsilon(0.02));
   CHECK(Linear(4, 3, g2, Init::KaimingNormal).bias.to_vector<float>() == std::vector<float>(3, 0.f));
   // the same seed gives the same weights
   Generator a(5), b(5);
@@ -75,7 +80,7 @@ TEST_CASE("MLP builder: block order, dotted names, and gradients") {
   for (size_t i = 0; i < mlp->size(); ++i) types.push_back(mlp->at(i)->type_name());
   CHECK(types == std::vector<std::string>{"Linear", "Dropout", "BatchNorm1d", "LayerNorm", "Activation", "Linear"});
   CHECK(names_of(*mlp) == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias", "3.weight", "3.bias",
-                                                    "5.weight", "5.bias"});
+                                                   "5.weight", "5.bias"});
   CHECK(mlp->named_buffers().size() == 2);  // running mean and var
   // scGen order: the dropout after the activation
   c.dropout_after_activation = true;
@@ -134,7 +139,7 @@ TEST_CASE("BatchNorm1d and LayerNorm layers: statistics, running buffers, shape 
   const auto y = bn.forward(x).to_vector<float>();
   // column 0: mean 3, biased var 8/3
   CHECK(y[0] == doctest::Approx(-2.0 / std::sqrt(8.0 / 3)).epsilon(1e-5));
-  CHECK(bn.running_mean.to_vector<float>()[1] == doctest::Approx(2.0));  // 0.9 * 0 + 0.1 * 20
+  CHECK(bn.running_mean.to_vector<float>()[1] == doctest::Approx(2.0));             // 0.9 * 0 + 0.1 * 20
   CHECK(bn.running_var.to_vector<float>()[0] == doctest::Approx(0.9 + 0.1 * 4.0));  // unbiased var 4
   bn.eval();
   CHECK(bn.forward(x).to_vector<float>()[0] == doctest::Approx((1 - 0.3) / std::sqrt(1.3)).epsilon(1e-5));

@@ -61,10 +61,9 @@ Tensor unitednet_fixed(const std::vector<Tensor>& latents, const Tensor& labels,
 // ---- lgamma / digamma ---------------------------------------------------------------------------
 
 TEST_CASE("lgamma: derivative is digamma at reference values (recurrence, series, reflection)") {
-  const std::vector<std::pair<double, double>> ref = {{1.0, -0.5772156649015329},  {0.5, -1.9635100260214235},
-                                                      {10.0, 2.251752589066721},   {0.01, -100.56088545786868},
-                                                      {3.7, 1.1671535393615113},   {-0.5, 0.03648997397857651},
-                                                      {-2.3, 3.3173231575618236}};
+  const std::vector<std::pair<double, double>> ref = {
+      {1.0, -0.5772156649015329}, {0.5, -1.9635100260214235},  {10.0, 2.251752589066721}, {0.01, -100.56088545786868},
+      {3.7, 1.1671535393615113},  {-0.5, 0.03648997397857651}, {-2.3, 3.3173231575618236}};
   for (const auto& [x, psi] : ref) {
     INFO("x = " << x);
     CHECK(kernels::digamma<double>(x) == doctest::Approx(psi).epsilon(1e-12));
@@ -101,8 +100,8 @@ TEST_CASE("bce_loss: torch values, saturation stays finite, gradients") {
   Tensor prob = f64(kProb, {2, 3}), target = f64(kBinTarget, {2, 3});
   check_values(nn::bce_loss(prob, target), {0.3304142549881402});  // torch
   check_values(nn::bce_loss(prob, target, Reduction::None),
-               {0.2231435513142097, 0.10536051565782628, 0.6931471805599453, 0.9497834462097748,
-                0.01005033585350145, 0.0010005003335835344});  // torch
+               {0.2231435513142097, 0.10536051565782628, 0.6931471805599453, 0.9497834462097748, 0.01005033585350145,
+                0.0010005003335835344});  // torch
   // p exactly 0 or 1: the clamped log gives -log(1e-7) for a wrong certain answer, 0 for a right
   // one, and a finite gradient (PyTorch clamps the log at -100 instead; same intent).
   Tensor edge = f64({0.0, 1.0, 0.0, 1.0}, {4}, true);
@@ -121,7 +120,7 @@ TEST_CASE("bce_loss: torch values, saturation stays finite, gradients") {
 
 TEST_CASE("bce_with_logits_loss: torch values including |x| = 40, 60, gradients") {
   Tensor logits = f64(kLogits2x3, {2, 3}), target = f64(kBinTarget, {2, 3});
-  check_values(nn::bce_with_logits_loss(logits, target), {4.9293072856757});                    // torch
+  check_values(nn::bce_with_logits_loss(logits, target), {4.9293072856757});                     // torch
   check_values(nn::bce_with_logits_loss(logits, target, Reduction::Sum), {29.575843714054198});  // torch
   check_values(nn::bce_with_logits_loss(logits, target, Reduction::None),
                {0.20141327798275246, 0.554355244468527, 0.1269280110429726, 28.0, 0.0, 0.6931471805599453},
@@ -146,10 +145,9 @@ TEST_CASE("lsgan losses: hand values and gradients") {
                   (std::vector<Tensor>{random_input({5, 1}, 13), random_input({4, 1}, 14)}));
   CHECK_GRADIENTS([](const std::vector<Tensor>& in) { return nn::lsgan_generator_loss(in[0]); },
                   (std::vector<Tensor>{random_input({5, 1}, 15)}));
-  cg::test::check_cuda_parity(
-      "lsgan_discriminator_loss",
-      [](const std::vector<Tensor>& in) { return nn::lsgan_discriminator_loss(in[0], in[1]); },
-      {random_input({64, 1}, 16), random_input({40, 1}, 17)});
+  cg::test::check_cuda_parity("lsgan_discriminator_loss",
+                              [](const std::vector<Tensor>& in) { return nn::lsgan_discriminator_loss(in[0], in[1]); },
+                              {random_input({64, 1}, 16), random_input({40, 1}, 17)});
   cg::test::check_cuda_parity("lsgan_generator_loss",
                               [](const std::vector<Tensor>& in) { return nn::lsgan_generator_loss(in[0]); },
                               {random_input({64, 1}, 18)});
@@ -161,8 +159,8 @@ TEST_CASE("cross_entropy: torch values with and without class weights, gradients
   Tensor logits = f64(kCeLogits, {4, 3});
   Tensor labels = Tensor::from_indices(kCeLabels);
   Tensor weights = f64(kCeWeights, {3});
-  check_values(nn::cross_entropy(logits, labels), {0.9850277509914231});            // torch
-  check_values(nn::cross_entropy(logits, labels, weights), {0.6399269040859136});   // torch
+  check_values(nn::cross_entropy(logits, labels), {0.9850277509914231});                           // torch
+  check_values(nn::cross_entropy(logits, labels, weights), {0.6399269040859136});                  // torch
   check_values(nn::cross_entropy(logits, labels, weights, Reduction::Sum), {2.7196893423651325});  // torch
   Tensor none = nn::cross_entropy(logits, labels, weights, Reduction::None);
   CHECK(none.shape() == Shape{4});
@@ -182,10 +180,9 @@ TEST_CASE("cross_entropy: torch values with and without class weights, gradients
 
   std::vector<int32_t> many(50);
   for (int i = 0; i < 50; ++i) many[i] = (i * 7) % 6;
-  cg::test::check_cuda_parity("cross_entropy (weighted)",
-                              [](const std::vector<Tensor>& in) { return nn::cross_entropy(in[0], in[1], in[2]); },
-                              {random_input({50, 6}, 21, 2.0), Tensor::from_indices(many),
-                               f64({0.5, 1, 2, 0.25, 1.5, 1}, {6})});
+  cg::test::check_cuda_parity(
+      "cross_entropy (weighted)", [](const std::vector<Tensor>& in) { return nn::cross_entropy(in[0], in[1], in[2]); },
+      {random_input({50, 6}, 21, 2.0), Tensor::from_indices(many), f64({0.5, 1, 2, 0.25, 1.5, 1}, {6})});
 }
 
 TEST_CASE("balanced_class_weights: n / (K n_k), absent classes get 0") {
@@ -211,7 +208,7 @@ TEST_CASE("gaussian_kl: hand values, per-unit variant, beta, gradients") {
   Tensor logvar = f64({0.1, -0.5, 0.0, 1.0, -2.0, 0.3}, {2, 3});
   // Row 0 by hand: -0.5 * [(1 + 0.1 - 0.25 - e^0.1) + (1 - 0.5 - 1 - e^-0.5) + (1 + 0 - 0.04 - 1)]
   const double row0 = -0.5 * ((1 + 0.1 - 0.25 - std::exp(0.1)) + (1 - 0.5 - 1 - std::exp(-0.5)) + (1 - 0.04 - 1));
-  CHECK(row0 == doctest::Approx(0.7008507888941405).epsilon(1e-14));  // torch
+  CHECK(row0 == doctest::Approx(0.7008507888941405).epsilon(1e-14));          // torch
   const std::vector<double> rows = {0.7008507888941405, 2.1217379596358303};  // torch
   check_values(nn::gaussian_kl(mu, logvar), {(rows[0] + rows[1]) / 2});
   check_values(nn::gaussian_kl(mu, logvar, 0.25), {0.25 * (rows[0] + rows[1]) / 2});
@@ -232,7 +229,7 @@ TEST_CASE("gaussian_kl: hand values, per-unit variant, beta, gradients") {
 
 TEST_CASE("nb_nll and zinb_nll: scVI values, row or full theta, gradients") {
   Tensor x = f64(kCounts, {3, 4}), mu = f64(kMu, {3, 4}), theta = f64(kTheta, {4}), pi = f64(kPi, {3, 4});
-  const std::vector<double> nb = {6.392865947522344, 6.490060473577641, 4.810203532679978};    // torch (scVI)
+  const std::vector<double> nb = {6.392865947522344, 6.490060473577641, 4.810203532679978};     // torch (scVI)
   const std::vector<double> zinb = {9.422324845333577, 7.399899166762472, 5.0088431653530865};  // torch (scVI)
   check_values(nn::nb_nll(x, mu, theta, Reduction::None), nb, 1e-12);
   check_values(nn::nb_nll(x, mu, theta), {5.8977099845933205}, 1e-12);
@@ -253,17 +250,17 @@ TEST_CASE("nb_nll and zinb_nll: scVI values, row or full theta, gradients") {
                   (std::vector<Tensor>{positive_input({3, 4}, 26, 0.3, 5.0), positive_input({4}, 27, 0.4, 3.0)}));
   CHECK_GRADIENTS([x](const std::vector<Tensor>& in) { return nn::zinb_nll(x, in[0], in[1], in[2]); },
                   (std::vector<Tensor>{positive_input({3, 4}, 28, 0.3, 5.0), positive_input({4}, 29, 0.4, 3.0),
-                                      random_input({3, 4}, 30)}));
+                                       random_input({3, 4}, 30)}));
   // Gradient of log_theta through theta = exp(log_theta), the usual parameterisation.
   CHECK_GRADIENTS([x](const std::vector<Tensor>& in) { return nn::nb_nll(x, in[0], cg::exp(in[1]), Reduction::None); },
                   (std::vector<Tensor>{positive_input({3, 4}, 31, 0.3, 5.0), random_input({1, 4}, 32, 0.5)}));
 
   std::vector<double> counts(64 * 30);
-  for (size_t i = 0; i < counts.size(); ++i) counts[i] = static_cast<double>((i * 37 + i / 7) % 11 == 0 ? 0 : (i * 13) % 9);
+  for (size_t i = 0; i < counts.size(); ++i)
+    counts[i] = static_cast<double>((i * 37 + i / 7) % 11 == 0 ? 0 : (i * 13) % 9);
   Tensor xc = f64(counts, {64, 30});
   xc.set_requires_grad(false);
-  cg::test::check_cuda_parity("nb_nll",
-                              [](const std::vector<Tensor>& in) { return nn::nb_nll(in[0], in[1], in[2]); },
+  cg::test::check_cuda_parity("nb_nll", [](const std::vector<Tensor>& in) { return nn::nb_nll(in[0], in[1], in[2]); },
                               {xc, positive_input({64, 30}, 33, 0.3, 8.0), positive_input({30}, 34, 0.3, 4.0)});
   cg::test::check_cuda_parity(
       "zinb_nll", [](const std::vector<Tensor>& in) { return nn::zinb_nll(in[0], in[1], in[2], in[3]); },
@@ -367,7 +364,8 @@ TEST_CASE("unitednet_contrastive: matches a direct per-term computation with the
           if (cls[j % n] != cls[i]) pool.push_back(j);
         const double pos = s(a * n + i, b * n + i);
         double denom = std::exp(pos);
-        for (int64_t t = 0; t < k; ++t) denom += std::exp(s(a * n + i, pool[ref_gen.next_below(static_cast<uint32_t>(pool.size()))]));
+        for (int64_t t = 0; t < k; ++t)
+          denom += std::exp(s(a * n + i, pool[ref_gen.next_below(static_cast<uint32_t>(pool.size()))]));
         total += -(pos - std::log(denom));
       }
     }
@@ -382,8 +380,11 @@ TEST_CASE("unitednet_contrastive: matches a direct per-term computation with the
 
   for (Tensor& l : latents) l.set_requires_grad(true);
   CHECK_GRADIENTS([labels](const std::vector<Tensor>& in) { return unitednet_fixed(in, labels); }, latents);
-  CHECK_GRADIENTS([labels](const std::vector<Tensor>& in) { return unitednet_fixed({in[0], in[1]}, labels, 0.6); },
-                  (std::vector<Tensor>{latents[0], latents[1]}));
+  CHECK_GRADIENTS(
+      [labels](const std::vector<Tensor>& in) {
+        return unitednet_fixed({in[0], in[1]}, labels, 0.6);
+      },
+      (std::vector<Tensor>{latents[0], latents[1]}));
 
   std::vector<int32_t> many(40);
   for (int i = 0; i < 40; ++i) many[i] = (i * 5) % 4;
@@ -409,7 +410,8 @@ TEST_CASE("check_finite_loss names the term") {
 
 TEST_CASE("losses reject bad inputs with the loss name and what was found") {
   Tensor a23 = Tensor::zeros({2, 3}, DType::F64), a32 = Tensor::zeros({3, 2}, DType::F64);
-  CHECK_THROWS_WITH_AS(nn::mse_loss(a23, a32), doctest::Contains("mse_loss': pred [2, 3] and target [3, 2]"), cg::Error);
+  CHECK_THROWS_WITH_AS(nn::mse_loss(a23, a32), doctest::Contains("mse_loss': pred [2, 3] and target [3, 2]"),
+                       cg::Error);
   CHECK_THROWS_WITH_AS(nn::mse_loss(a23, Tensor::zeros({2, 3})), doctest::Contains("dtype"), cg::Error);
   CHECK_THROWS_WITH_AS(nn::bce_loss(f64({0.5, 1.2}, {2}), f64({0, 1}, {2})), doctest::Contains("bce_loss"), cg::Error);
   CHECK_THROWS_WITH_AS(nn::bce_loss(f64({-0.1, 0.2}, {2}), f64({0, 1}, {2})), doctest::Contains("[0, 1]"), cg::Error);

@@ -154,10 +154,12 @@ TEST_CASE("MaskedLinear: masked weights stay exactly zero after 100 Adam steps")
 
 TEST_CASE("MaskedLinear: bad masks and inputs throw naming the layer and the shapes") {
   Generator gen(5);
-  CHECK_THROWS_WITH_AS(nn::MaskedLinear(4, 3, Tensor::ones({4, 3}), gen), doctest::Contains("MaskedLinear(4 -> 3)"), cg::Error);
+  CHECK_THROWS_WITH_AS(nn::MaskedLinear(4, 3, Tensor::ones({4, 3}), gen), doctest::Contains("MaskedLinear(4 -> 3)"),
+                       cg::Error);
   CHECK_THROWS_WITH_AS(nn::MaskedLinear(4, 3, Tensor::ones({4, 3}), gen), doctest::Contains("[4, 3]"), cg::Error);
   CHECK_THROWS_WITH_AS(nn::MaskedLinear(4, 3, Tensor::ones({4, 3}), gen), doctest::Contains("[3, 4]"), cg::Error);
-  CHECK_THROWS_WITH_AS(nn::MaskedLinear(4, 3, Tensor::full({3, 4}, 0.5), gen), doctest::Contains("only 0 and 1"), cg::Error);
+  CHECK_THROWS_WITH_AS(nn::MaskedLinear(4, 3, Tensor::full({3, 4}, 0.5), gen), doctest::Contains("only 0 and 1"),
+                       cg::Error);
   CHECK_THROWS_WITH_AS(nn::MaskedLinear(4, 3, Tensor(), gen), doctest::Contains("MaskedLinear"), cg::Error);
   // An int32 or float64 0/1 mask is accepted and stored as float32.
   nn::MaskedLinear ok(4, 3, Tensor::ones({3, 4}, DType::F64), gen);
@@ -200,19 +202,23 @@ TEST_CASE("Fuser: softmax-weighted sum by hand and gradients w.r.t. latents and 
   fuser.to(DType::F64);
   fuser.weight.copy_(mat({0.0, std::log(3.0)}, {2}));  // softmax = (1/4, 3/4)
   Tensor a = mat({1, 2, 3, 4, 5, 6}, {2, 3}), b = mat({-4, 0, 8, 4, 1, 2}, {2, 3});
-  CHECK(fuser.forward({a, b}).to_vector<double>() ==
-        V{0.25 * 1 - 3, 0.5, 0.75 + 6, 1 + 3, 1.25 + 0.75, 1.5 + 1.5});
+  CHECK(fuser.forward({a, b}).to_vector<double>() == V{0.25 * 1 - 3, 0.5, 0.75 + 6, 1 + 3, 1.25 + 0.75, 1.5 + 1.5});
 
   fuser.weight.copy_(mat({0.3, -0.7}, {2}));
-  CHECK_GRADIENTS([&](const std::vector<Tensor>& in) { return fuser.forward({in[0], in[1]}); },
-                  (std::vector<Tensor>{random_input({3, 3}, 4), random_input({3, 3}, 5), fuser.weight}));
+  CHECK_GRADIENTS(
+      [&](const std::vector<Tensor>& in) {
+        return fuser.forward({in[0], in[1]});
+      },
+      (std::vector<Tensor>{random_input({3, 3}, 4), random_input({3, 3}, 5), fuser.weight}));
 }
 
 TEST_CASE("Fuser: wrong count or shapes throw naming the layer") {
   nn::Fuser fuser(2, 3);
   CHECK_THROWS_WITH_AS(fuser.forward({Tensor::ones({2, 3})}), doctest::Contains("Fuser(2 modalities"), cg::Error);
-  CHECK_THROWS_WITH_AS(fuser.forward({Tensor::ones({2, 3}), Tensor::ones({2, 4})}), doctest::Contains("[2, 4]"), cg::Error);
-  CHECK_THROWS_WITH_AS(fuser.forward({Tensor::ones({2, 3}), Tensor::ones({3, 3})}), doctest::Contains("latent 1"), cg::Error);
+  CHECK_THROWS_WITH_AS(fuser.forward({Tensor::ones({2, 3}), Tensor::ones({2, 4})}), doctest::Contains("[2, 4]"),
+                       cg::Error);
+  CHECK_THROWS_WITH_AS(fuser.forward({Tensor::ones({2, 3}), Tensor::ones({3, 3})}), doctest::Contains("latent 1"),
+                       cg::Error);
   CHECK_THROWS_AS(nn::Fuser(0, 3), cg::Error);
 }
 
@@ -390,7 +396,8 @@ TEST_CASE("PathwayAttention: parameters, buffers and their names") {
   nn::PathwayAttention hard(toy_config(nn::PathwayMask::Hard, false), toy_mask(), gen);
   std::vector<std::string> names;
   for (auto& [n, t] : hard.named_parameters()) names.push_back(n);
-  CHECK(names == std::vector<std::string>{"gene_embedding", "queries", "q_proj.weight", "k_proj.weight", "v_proj.weight"});
+  CHECK(names ==
+        std::vector<std::string>{"gene_embedding", "queries", "q_proj.weight", "k_proj.weight", "v_proj.weight"});
   REQUIRE(hard.named_buffers().size() == 1);
   CHECK(hard.named_buffers()[0].first == "mask");
   nn::PathwayAttention soft(toy_config(nn::PathwayMask::Soft, true), toy_mask(), gen);
@@ -525,19 +532,23 @@ TEST_CASE("PathwayAttention: a cell's output does not depend on its batch (index
 TEST_CASE("PathwayAttention: bad configuration, masks and inputs throw naming the layer") {
   Generator gen(32);
   auto cfg = toy_config(nn::PathwayMask::Hard, false);
-  CHECK_THROWS_WITH_AS(nn::PathwayAttention(cfg, Tensor::ones({kG, kP}), gen), doctest::Contains("PathwayAttention(5 genes"), cg::Error);
+  CHECK_THROWS_WITH_AS(nn::PathwayAttention(cfg, Tensor::ones({kG, kP}), gen),
+                       doctest::Contains("PathwayAttention(5 genes"), cg::Error);
   CHECK_THROWS_WITH_AS(nn::PathwayAttention(cfg, Tensor::ones({kG, kP}), gen), doctest::Contains("[5, 3]"), cg::Error);
   CHECK_THROWS_WITH_AS(nn::PathwayAttention(cfg, Tensor::ones({kG, kP}), gen), doctest::Contains("[3, 5]"), cg::Error);
-  CHECK_THROWS_WITH_AS(nn::PathwayAttention(cfg, Tensor::full({kP, kG}, 2.0), gen), doctest::Contains("only 0 and 1"), cg::Error);
+  CHECK_THROWS_WITH_AS(nn::PathwayAttention(cfg, Tensor::full({kP, kG}, 2.0), gen), doctest::Contains("only 0 and 1"),
+                       cg::Error);
   auto odd = cfg;
   odd.heads = 3;
-  CHECK_THROWS_WITH_AS(nn::PathwayAttention(odd, toy_mask(), gen), doctest::Contains("not divisible by heads"), cg::Error);
+  CHECK_THROWS_WITH_AS(nn::PathwayAttention(odd, toy_mask(), gen), doctest::Contains("not divisible by heads"),
+                       cg::Error);
   auto soft = toy_config(nn::PathwayMask::Soft, false);
   soft.soft_mask_floor = 0.7;
   CHECK_THROWS_WITH_AS(nn::PathwayAttention(soft, toy_mask(), gen), doctest::Contains("soft_mask_floor"), cg::Error);
 
   nn::PathwayAttention layer(cfg, toy_mask(), gen);
-  CHECK_THROWS_WITH_AS(layer.forward(Tensor::ones({2, kG + 1})), doctest::Contains("PathwayAttention(5 genes"), cg::Error);
+  CHECK_THROWS_WITH_AS(layer.forward(Tensor::ones({2, kG + 1})), doctest::Contains("PathwayAttention(5 genes"),
+                       cg::Error);
   CHECK_THROWS_WITH_AS(layer.forward(Tensor::ones({2, kG + 1})), doctest::Contains("[2, 6]"), cg::Error);
   CHECK_THROWS_WITH_AS(layer.forward(Tensor::ones({2, kG}, DType::F64)), doctest::Contains("float64"), cg::Error);
 }
@@ -546,17 +557,19 @@ TEST_CASE("PathwayAttention: CUDA parity, hard and soft masks") {
   for (auto mode : {nn::PathwayMask::Hard, nn::PathwayMask::Soft}) {
     Generator gen(33);
     nn::PathwayAttention layer(toy_config(mode, true), toy_mask(), gen);
-    std::vector<Tensor*> members{&layer.gene_embedding, &layer.queries, &layer.q_proj->weight,
-                                 &layer.k_proj->weight, &layer.v_proj->weight, &layer.pool_weight, &layer.pool_bias};
+    std::vector<Tensor*> members{&layer.gene_embedding, &layer.queries,        &layer.q_proj->weight,
+                                 &layer.k_proj->weight, &layer.v_proj->weight, &layer.pool_weight,
+                                 &layer.pool_bias};
     if (mode == nn::PathwayMask::Soft) members.push_back(&layer.mask_logits);
     std::vector<Tensor> inputs{cg::test::positive_input({3, kG}, 34, 0.0, 2.0)};
     for (Tensor* m : members) inputs.push_back(m->to(DType::F64).set_requires_grad(true));
-    check_cuda_parity(mode == nn::PathwayMask::Hard ? "PathwayAttention hard" : "PathwayAttention soft",
-                      [&](const std::vector<Tensor>& in) {
-                        layer.to(in[0].device());  // the mask buffer follows the device
-                        MemberSwap swap(members, std::vector<Tensor>(in.begin() + 1, in.end()));
-                        return all_outputs(layer.forward(in[0]));
-                      },
-                      inputs);
+    check_cuda_parity(
+        mode == nn::PathwayMask::Hard ? "PathwayAttention hard" : "PathwayAttention soft",
+        [&](const std::vector<Tensor>& in) {
+          layer.to(in[0].device());  // the mask buffer follows the device
+          MemberSwap swap(members, std::vector<Tensor>(in.begin() + 1, in.end()));
+          return all_outputs(layer.forward(in[0]));
+        },
+        inputs);
   }
 }

@@ -136,9 +136,9 @@ TEST_CASE("minibatch iterator: drop_last drops the remainder; a CPU tensor and f
   CHECK(rows.size() == 20);  // 3 rows dropped this epoch
   CHECK(it.next(b));         // the next call starts a new epoch
 
-  CHECK_THROWS_AS(MinibatchIterator(data.data(), 23, 3, std::make_shared<Generator>(1),
-                                    MinibatchIterator::Options{50, true, true}),
-                  Error);  // drop_last with fewer rows than a batch: no batch at all
+  CHECK_THROWS_AS(
+      MinibatchIterator(data.data(), 23, 3, std::make_shared<Generator>(1), MinibatchIterator::Options{50, true, true}),
+      Error);  // drop_last with fewer rows than a batch: no batch at all
   CHECK_THROWS_AS(MinibatchIterator(data.data(), 23, 3, nullptr, MinibatchIterator::Options{}), Error);
   MinibatchIterator ok(data.data(), 23, 3, std::make_shared<Generator>(1), MinibatchIterator::Options{});
   std::vector<int32_t> short_labels(5);
@@ -154,8 +154,8 @@ TEST_CASE("early stopping: stops after `patience` non-improving epochs, min_delt
   CHECK(!d.stop);
   d = es.update(NAN);
   CHECK(!d.improved);
-  CHECK(!d.stop);                  // 2 of 3
-  CHECK(es.update(0.6).stop);      // the third non-improving epoch in a row
+  CHECK(!d.stop);              // 2 of 3
+  CHECK(es.update(0.6).stop);  // the third non-improving epoch in a row
   CHECK(es.epochs_without_improvement() == 3);
   CHECK(es.should_stop());
   CHECK(es.best() == 0.5);
@@ -185,8 +185,8 @@ TEST_CASE("warm-up schedule: linear warm-up, constant or cosine afterwards, appl
 
   WarmupSchedule cosine(0.1, 2, 12, 0.01);
   CHECK(cosine.lr_at(0) == doctest::Approx(0.05));
-  CHECK(cosine.lr_at(2) == doctest::Approx(0.1));                 // start of the cosine phase
-  CHECK(cosine.lr_at(7) == doctest::Approx(0.01 + 0.09 * 0.5));   // halfway: cos(pi/2) = 0
+  CHECK(cosine.lr_at(2) == doctest::Approx(0.1));                // start of the cosine phase
+  CHECK(cosine.lr_at(7) == doctest::Approx(0.01 + 0.09 * 0.5));  // halfway: cos(pi/2) = 0
   CHECK(cosine.lr_at(12) == doctest::Approx(0.01));
   CHECK(cosine.lr_at(50) == doctest::Approx(0.01));
 

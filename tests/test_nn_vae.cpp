@@ -24,7 +24,8 @@ namespace {
 struct Vae : Module {
   std::shared_ptr<GaussianEncoder> encoder;
   std::shared_ptr<Sequential> decoder;
-  Vae(int64_t features, int64_t hidden, int64_t latent, Generator& init, std::shared_ptr<Generator> noise) : Module("Vae") {
+  Vae(int64_t features, int64_t hidden, int64_t latent, Generator& init, std::shared_ptr<Generator> noise)
+      : Module("Vae") {
     MLPConfig body;
     body.widths = {features, hidden};
     body.activation = Activation::LeakyReLU;

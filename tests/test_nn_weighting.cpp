@@ -126,8 +126,8 @@ TEST_CASE("DWA: weights 1 for two epochs, then T softmax(r / 2) on a hand-comput
   restored.load_state(w.state());
   CHECK(restored.weights().at("a") == w.weights().at("a"));
 
-  CHECK_THROWS_AS(w.end_epoch({{"a", 1.0}}), Error);               // b missing
-  CHECK_THROWS_AS(w.end_epoch({{"a", 1.0}, {"b", 0.0}}), Error);   // zero mean loss
+  CHECK_THROWS_AS(w.end_epoch({{"a", 1.0}}), Error);              // b missing
+  CHECK_THROWS_AS(w.end_epoch({{"a", 1.0}, {"b", 0.0}}), Error);  // zero mean loss
   CHECK_THROWS_AS(DWA({"a"}, 0.0), Error);
 }
 

@@ -162,7 +162,9 @@ TEST_CASE("build_mask: membership, size filters, and clear errors") {
   CHECK(mask.set_index == std::vector<size_t>{0});
   CHECK(mask.genes_covered == 3);
 
-  std::string msg = data_error_of([&] { build_mask({"Actb", "Gapdh"}, {{"s", "", {"XIST", "TP53"}}}, {}, "human.gmt"); });
+  std::string msg = data_error_of([&] {
+    build_mask({"Actb", "Gapdh"}, {{"s", "", {"XIST", "TP53"}}}, {}, "human.gmt");
+  });
   CHECK(contains(msg, "human.gmt"));
   CHECK(contains(msg, "none of the 2 genes"));
   o.min_genes_present = 100;
@@ -178,7 +180,7 @@ TEST_CASE("redundancy filter: Jaccard single linkage keeps the largest set per c
     return v;
   };
   // X~Y (8/12) and Y~Z (8/12) but X, Z only 6/14: single linkage puts all three together.
-  std::vector<std::vector<int64_t>> sets = {range(0, 10), range(2, 12), range(4, 14), range(100, 110),
+  std::vector<std::vector<int64_t>> sets = {range(0, 10),    range(2, 12),    range(4, 14),   range(100, 110),
                                             range(100, 111), range(200, 210), range(205, 215)};
   CHECK(nonredundant_sets(sets, 0.5) == std::vector<size_t>{0, 4, 5, 6});
   CHECK(nonredundant_sets(sets, 0.95) == std::vector<size_t>{0, 1, 2, 3, 4, 5, 6});
@@ -211,10 +213,8 @@ TEST_CASE("redundancy filter: Jaccard single linkage keeps the largest set per c
   std::map<size_t, size_t> best;
   for (size_t s = 0; s < n; ++s) {
     auto it = best.find(label[s]);
-    if (it == best.end())
-      best[label[s]] = s;
-    else if (rs[s].size() > rs[it->second].size())
-      it->second = s;
+    if (it == best.end()) best[label[s]] = s;
+    else if (rs[s].size() > rs[it->second].size()) it->second = s;
   }
   std::vector<size_t> want;
   for (auto& [l, s] : best) want.push_back(s);
@@ -225,7 +225,9 @@ TEST_CASE("redundancy filter: Jaccard single linkage keeps the largest set per c
 }
 
 TEST_CASE("GO mask for the Kang genes, then NetActivity-style redundancy removal") {
-  if (!cg::test::have_data({"perturbation/kang_scgen_valid_lognorm.h5ad", "pathways/GO_BP_propagated_size15-500_symbols.gmt"})) return;
+  if (!cg::test::have_data(
+          {"perturbation/kang_scgen_valid_lognorm.h5ad", "pathways/GO_BP_propagated_size15-500_symbols.gmt"}))
+    return;
   const auto genes = kang_genes();
   auto sets = read_gmt(data_path("pathways/GO_BP_propagated_size15-500_symbols.gmt"));
   MaskOptions o;
@@ -239,7 +241,8 @@ TEST_CASE("GO mask for the Kang genes, then NetActivity-style redundancy removal
   // No two kept sets are near-duplicates (they would have been linked into one cluster).
   for (int64_t i = 0; i < kept.n_sets; ++i)
     for (int64_t j = i + 1; j < kept.n_sets; ++j)
-      if (jaccard(kept.members[i], kept.members[j]) >= 0.5) FAIL("kept sets " << kept.set_ids[i] << " and " << kept.set_ids[j]);
+      if (jaccard(kept.members[i], kept.members[j]) >= 0.5)
+        FAIL("kept sets " << kept.set_ids[i] << " and " << kept.set_ids[j]);
   // Kept sets keep their identity and their mask columns.
   for (int64_t s = 0; s < kept.n_sets; ++s) {
     REQUIRE(kept.set_ids[s] == sets[kept.set_index[s]].id);

@@ -79,10 +79,8 @@ void check_fact(const AnnData& a, const std::string& fact, const std::string& va
     const std::string col = fact.substr(kind.size() + 1, fact.rfind(':') - kind.size() - 1);
     const auto& c = (kind == "obs" ? a.obs : a.var).column(col);
     const size_t row = std::stoul(f.back());
-    if (c.type == Column::Type::Numeric)
-      CHECK(c.numbers.at(row) == std::stod(value));
-    else
-      CHECK(c.labels().at(row) == value);
+    if (c.type == Column::Type::Numeric) CHECK(c.numbers.at(row) == std::stod(value));
+    else CHECK(c.labels().at(row) == value);
   } else if (kind == "count") {
     // count:obs:COL:VALUE (values may hold ':', column names here do not).
     const std::string rest = fact.substr(std::string("count:obs:").size());
@@ -230,7 +228,8 @@ TEST_CASE("every shared .h5ad survives write_h5ad: our reader and Python anndata
     MESSAGE("skipping the Python anndata check: /usr/bin/python3 cannot import anndata");
     return;
   }
-  const std::string cmd = "/usr/bin/python3 scripts/check_h5ad_roundtrip.py" + pairs + " > " + tmp.file("py.log") + " 2>&1";
+  const std::string cmd =
+      "/usr/bin/python3 scripts/check_h5ad_roundtrip.py" + pairs + " > " + tmp.file("py.log") + " 2>&1";
   const int rc = std::system(cmd.c_str());
   std::ifstream log(tmp.file("py.log"));
   std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
@@ -250,12 +249,17 @@ TEST_CASE("10x .h5 files convert to an .h5ad that anndata reads") {
     MESSAGE("skipped the anndata read-back of the 10x conversion: /usr/bin/python3 with anndata not found");
     return;
   }
-  const std::string cmd = "/usr/bin/python3 -c \"import anndata as ad, h5py, numpy as np, scipy.sparse as sp; "
-                          "a = ad.read_h5ad('" + tmp.file("liger.h5ad") + "'); "
-                          "g = h5py.File('" + data_path("perturbation/liger_ctrl.h5") + "')['matrix']; "
-                          "X = sp.csc_matrix((g['data'][:], g['indices'][:], g['indptr'][:]), shape=tuple(g['shape'][:])).T; "
-                          "assert a.shape == (300, 266) and abs(a.X - X).max() == 0; "
-                          "assert list(a.var_names) == [s.decode() for s in g['features/name'][:]]\"";
+  const std::string cmd =
+      "/usr/bin/python3 -c \"import anndata as ad, h5py, numpy as np, scipy.sparse as sp; "
+      "a = ad.read_h5ad('" +
+      tmp.file("liger.h5ad") +
+      "'); "
+      "g = h5py.File('" +
+      data_path("perturbation/liger_ctrl.h5") +
+      "')['matrix']; "
+      "X = sp.csc_matrix((g['data'][:], g['indices'][:], g['indptr'][:]), shape=tuple(g['shape'][:])).T; "
+      "assert a.shape == (300, 266) and abs(a.X - X).max() == 0; "
+      "assert list(a.var_names) == [s.decode() for s in g['features/name'][:]]\"";
   CHECK(std::system(cmd.c_str()) == 0);
 }
 
@@ -286,7 +290,8 @@ void check_subset(const std::string& rel, const std::vector<int64_t>* rows, cons
     }
   if (sm.sparse && genes)  // a reordering gene subset leaves indices sorted within each row
     for (int64_t i = 0; i < nr; ++i)
-      for (int64_t k = sm.csr.indptr[i] + 1; k < sm.csr.indptr[i + 1]; ++k) REQUIRE(sm.csr.indices[k - 1] < sm.csr.indices[k]);
+      for (int64_t k = sm.csr.indptr[i] + 1; k < sm.csr.indptr[i + 1]; ++k)
+        REQUIRE(sm.csr.indices[k - 1] < sm.csr.indices[k]);
   for (int64_t i = 0; i < nr; ++i) CHECK(sub.obs.index[i] == full.obs.index[rows ? (*rows)[i] : i]);
   for (int64_t j = 0; j < nc; ++j) CHECK(sub.var.index[j] == full.var.index[genes ? (*genes)[j] : j]);
   for (auto& [name, col] : full.obs.columns) {
@@ -361,14 +366,17 @@ TEST_CASE("write_h5ad keeps dtypes, categoricals, uns and writes nothing on fail
   CHECK(b.obs.column("type").codes == std::vector<int32_t>{1, 0, -1});
   CHECK(b.obs.labels("type") == std::vector<std::string>{"B", "A", ""});
 
-  if (!python_anndata_available()) MESSAGE("skipped the anndata read-back of the typed columns: /usr/bin/python3 with anndata not found");
+  if (!python_anndata_available())
+    MESSAGE("skipped the anndata read-back of the typed columns: /usr/bin/python3 with anndata not found");
   if (python_anndata_available()) {
     const std::string cmd =
-        "/usr/bin/python3 -c \"import anndata as ad, numpy as np; a = ad.read_h5ad('" + tmp.file("t.h5ad") + "'); "
+        "/usr/bin/python3 -c \"import anndata as ad, numpy as np; a = ad.read_h5ad('" + tmp.file("t.h5ad") +
+        "'); "
         "assert a.obs['n'].dtype == np.int64 and a.obs['n'].iloc[2] == 2**53; "
         "assert a.obs['flag'].dtype == bool and list(a.obs['flag']) == [True, False, True]; "
         "assert list(a.obs['name']) == ['x', 'ü', '']; "
-        "assert list(a.obs['type'].cat.categories) == ['A', 'B'] and a.obs['type'].isna().tolist() == [False, False, True]; "
+        "assert list(a.obs['type'].cat.categories) == ['A', 'B'] and a.obs['type'].isna().tolist() == [False, False, "
+        "True]; "
         "assert a.var['small'].dtype == np.int8; assert a.X[1, 1] == 2.5 and a.X.format == 'csr'; "
         "assert a.uns['nested']['k'] == 3 and a.uns['title'] == 'run 1' and list(a.uns['arr']) == [1, 2, 3]; "
         "assert a.obsm['X_emb'].shape == (3, 4) and a.layers['dense'][2, 0] == 3\"";

@@ -23,7 +23,8 @@ DenseMatrix expected() {
 }
 
 // An .h5ad with 3 cells, 4 genes and an X written by `write_x`.
-std::string make_file(const cg::test::TempDir& tmp, const std::string& name, const std::function<void(hid_t)>& write_x) {
+std::string make_file(const cg::test::TempDir& tmp, const std::string& name,
+                      const std::function<void(hid_t)>& write_x) {
   AnnData meta;
   meta.obs.index = {"a", "b", "c"};
   meta.var.index = {"g0", "g1", "g2", "g3"};
@@ -37,17 +38,14 @@ std::string make_file(const cg::test::TempDir& tmp, const std::string& name, con
   return path;
 }
 
-template <class T>
-void put(hid_t g, const char* name, hid_t mem, hid_t file_type, const std::vector<T>& v) {
+template <class T> void put(hid_t g, const char* name, hid_t mem, hid_t file_type, const std::vector<T>& v) {
   h5::write_numeric(g, name, mem, file_type, {v.size()}, v.data(), 0);
 }
 
 void sparse_group(hid_t f, const char* encoding, std::vector<int64_t> shape, const char* shape_attr = "shape") {
   h5::Hid g = h5::create_group(f, "X");
-  if (std::string(shape_attr) == "shape")
-    h5::write_encoding(g, encoding, "0.1.0");
-  else
-    h5::write_string_attr(g, "h5sparse_format", std::string(encoding).substr(0, 3));
+  if (std::string(shape_attr) == "shape") h5::write_encoding(g, encoding, "0.1.0");
+  else h5::write_string_attr(g, "h5sparse_format", std::string(encoding).substr(0, 3));
   h5::write_int64_array_attr(g, shape_attr, shape);
 }
 

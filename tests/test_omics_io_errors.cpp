@@ -104,15 +104,21 @@ TEST_CASE("a missing obs column lists the columns that exist") {
 
 TEST_CASE("inconsistent sparse matrices are rejected with the key and the problem") {
   cg::test::TempDir tmp;
-  std::string msg = read_error_after(tmp, "indptr_len.h5ad", [](hid_t f) { replace_ints(f, "X/indptr", {0, 2, 3, 5}); });
+  std::string msg = read_error_after(tmp, "indptr_len.h5ad", [](hid_t f) {
+    replace_ints(f, "X/indptr", {0, 2, 3, 5});
+  });
   CHECK(contains(msg, "X/indptr"));
   CHECK(contains(msg, "expected 5"));
 
-  msg = read_error_after(tmp, "indices_range.h5ad", [](hid_t f) { replace_ints(f, "X/indices", {0, 2, 2, 0, 7, 1, 2}); });
+  msg = read_error_after(tmp, "indices_range.h5ad", [](hid_t f) {
+    replace_ints(f, "X/indices", {0, 2, 2, 0, 7, 1, 2});
+  });
   CHECK(contains(msg, "X/indices"));
   CHECK(contains(msg, "column 7"));
 
-  msg = read_error_after(tmp, "negative_index.h5ad", [](hid_t f) { replace_ints(f, "X/indices", {0, 2, 2, 0, -1, 1, 2}); });
+  msg = read_error_after(tmp, "negative_index.h5ad", [](hid_t f) {
+    replace_ints(f, "X/indices", {0, 2, 2, 0, -1, 1, 2});
+  });
   CHECK(contains(msg, "X/indices"));
 
   msg = read_error_after(tmp, "nnz.h5ad", [](hid_t f) { replace_ints(f, "X/indices", {0, 2, 2, 0, 1, 1, 2, 0}); });
@@ -337,7 +343,8 @@ TEST_CASE("hard links cannot make the reader loop or expand a small file without
   });
   AnnData b = read_h5ad(path);
   CHECK(b.uns.at("deep/value").numbers == std::vector<double>{2.5});
-  CHECK(std::any_of(b.skipped.begin(), b.skipped.end(), [](const std::string& s) { return contains(s, "uns/deep/loop"); }));
+  CHECK(std::any_of(b.skipped.begin(), b.skipped.end(),
+                    [](const std::string& s) { return contains(s, "uns/deep/loop"); }));
 
   // The per-file budget: at most file size x 4096 (+ slack) bytes may be read from one file.
   h5::Hid f = h5::open_file_readonly(path);

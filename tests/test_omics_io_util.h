@@ -32,8 +32,7 @@ struct TempDir {
 
 // The message of the DataError `f` throws; fails the test (and returns "") when it throws
 // nothing or something else.
-template <class F>
-std::string data_error_of(F&& f) {
+template <class F> std::string data_error_of(F&& f) {
   try {
     f();
   } catch (const cg::omics::DataError& e) {

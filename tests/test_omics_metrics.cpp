@@ -111,8 +111,7 @@ TEST_CASE("PCA on Kang CD4T (Gram path) and CD8T x 100 genes (covariance path)")
     CHECK(close(m.explained_variance_ratio[j], ref.at("pca_cd4t_evr_" + std::to_string(j))));
   }
   const auto zs = pca_transform(m, stim), zc = pca_transform(m, ctrl);
-  for (int j = 0; j < 5; ++j)
-    CHECK(close(zs(0, j), ref.at("pca_cd4t_score_stim0_" + std::to_string(j)), 1e-5, 1e-7));
+  for (int j = 0; j < 5; ++j) CHECK(close(zs(0, j), ref.at("pca_cd4t_score_stim0_" + std::to_string(j)), 1e-5, 1e-7));
   // Components are orthonormal.
   const Eigen::MatrixXd gram = m.components * m.components.transpose();
   CHECK((gram - Eigen::MatrixXd::Identity(30, 30)).cwiseAbs().maxCoeff() < 1e-9);

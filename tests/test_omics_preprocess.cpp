@@ -122,8 +122,7 @@ TEST_CASE("HVG seurat flavor on Kang log data matches the numpy reference") {
     if (r.highly_variable[g]) got.push_back(static_cast<int64_t>(g));
   CHECK(got == want);
   CHECK(r.ranked.size() == want.size());
-  for (size_t i = 1; i < r.ranked.size(); ++i)
-    CHECK(r.normalized[r.ranked[i - 1]] >= r.normalized[r.ranked[i]]);
+  for (size_t i = 1; i < r.ranked.size(); ++i) CHECK(r.normalized[r.ranked[i - 1]] >= r.normalized[r.ranked[i]]);
 }
 
 TEST_CASE("HVG seurat: a single-gene bin gets normalized dispersion 1") {
@@ -198,18 +197,15 @@ TEST_CASE("TF-IDF hand case: Signac variant via switches") {
 
 TEST_CASE("counts-only steps reject NaN and negative values, naming the matrix") {
   auto neg = csr({{1, -2}, {0, 3}});
-  CHECK_THROWS_WITH_AS(normalize_total(neg, 1e4, "layers/counts"),
-                       doctest::Contains("'layers/counts'"), DataError);
-  CHECK_THROWS_WITH_AS(highly_variable_genes_seurat_v3(neg, 1, 0.3, "raw X"),
-                       doctest::Contains("negative"), DataError);
+  CHECK_THROWS_WITH_AS(normalize_total(neg, 1e4, "layers/counts"), doctest::Contains("'layers/counts'"), DataError);
+  CHECK_THROWS_WITH_AS(highly_variable_genes_seurat_v3(neg, 1, 0.3, "raw X"), doctest::Contains("negative"), DataError);
   auto nan = csr({{1, 2}, {0, 3}});
   nan.data[0] = NAN;
   CHECK_THROWS_WITH_AS(tfidf(nan, {}, "atac"), doctest::Contains("not finite"), DataError);
   CHECK_THROWS_AS(clr_per_cell(nan, "adt"), DataError);
   CHECK_THROWS_AS(filter_cells(nan, {}, "X"), DataError);
   CHECK_THROWS_AS(binarize(nan, "atac"), DataError);
-  CHECK_THROWS_WITH_AS(require_counts(csr({{1.5f}}), "X", true), doctest::Contains("not an integer"),
-                       DataError);
+  CHECK_THROWS_WITH_AS(require_counts(csr({{1.5f}}), "X", true), doctest::Contains("not an integer"), DataError);
   CHECK_NOTHROW(require_counts(csr({{1.0f, 0.0f}}), "X", true));
 }
 

@@ -71,8 +71,7 @@ TEST_CASE("leave one type out: errors name what is wrong") {
   if (!cg::test::have_data({"perturbation/kang_scgen_valid_lognorm.h5ad"})) return;
   const auto& k = kang();
   CHECK_THROWS_WITH_AS(leave_one_type_out(k.type, k.cond, "control", "T cells"),
-                       doctest::Contains("B, CD14+Mono, CD4T, CD8T, Dendritic, FCGR3A+Mono, NK"),
-                       DataError);
+                       doctest::Contains("B, CD14+Mono, CD4T, CD8T, Dendritic, FCGR3A+Mono, NK"), DataError);
   CHECK_THROWS_WITH_AS(leave_one_type_out({"A", "A", "B"}, {"stim", "stim", "ctrl"}, "ctrl", "A"),
                        doctest::Contains("no control cells"), DataError);
   CHECK_THROWS_WITH_AS(leave_one_type_out({"A", "B"}, {"ctrl", "stim"}, "ctrl", "A"),

@@ -4,8 +4,8 @@
 #include "tests/op_check.h"
 
 using namespace cg;
-using cg::test::random_input;
 using cg::test::positive_input;
+using cg::test::random_input;
 
 TEST_CASE("binary ops: forward values for every broadcast pattern") {
   Tensor a = Tensor::from_vector(std::vector<double>{1, 2, 3, 4, 5, 6}, {2, 3});
@@ -74,5 +74,6 @@ TEST_CASE("binary ops: shape mismatches are errors that name the op and both sha
   CHECK_THROWS_WITH_AS(add(a, Tensor::ones({3, 4}, DType::F64)), doctest::Contains("dtypes"), cg::Error);
   CHECK_THROWS_WITH_AS(bias_add(a, Tensor::ones({3})), doctest::Contains("bias_add"), cg::Error);
   if (cg::test::cuda_ready("mixed-device error check"))
-    CHECK_THROWS_WITH_AS(add(a, Tensor::ones({3, 4}, DType::F32, Device::CUDA)), doctest::Contains("devices"), cg::Error);
+    CHECK_THROWS_WITH_AS(add(a, Tensor::ones({3, 4}, DType::F32, Device::CUDA)), doctest::Contains("devices"),
+                         cg::Error);
 }

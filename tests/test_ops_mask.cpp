@@ -82,14 +82,18 @@ TEST_CASE("dropout: fraction kept and mean on 100k elements; seeds and offsets")
 
 TEST_CASE("dropout: backward multiplies by the same mask") {
   // A fresh Generator inside the function: every evaluation of the gradient check uses the same mask.
-  CHECK_GRADIENTS([](const std::vector<Tensor>& in) {
-    Generator gen(9);
-    return dropout(in[0], 0.4, true, gen);
-  }, std::vector<Tensor>{random_input({6, 7}, 3)});
-  CHECK_GRADIENTS([](const std::vector<Tensor>& in) {
-    Generator gen(10);
-    return mul(dropout(in[0], 0.5, true, gen), in[0]);
-  }, std::vector<Tensor>{random_input({3, 4, 5}, 4)});
+  CHECK_GRADIENTS(
+      [](const std::vector<Tensor>& in) {
+        Generator gen(9);
+        return dropout(in[0], 0.4, true, gen);
+      },
+      std::vector<Tensor>{random_input({6, 7}, 3)});
+  CHECK_GRADIENTS(
+      [](const std::vector<Tensor>& in) {
+        Generator gen(10);
+        return mul(dropout(in[0], 0.5, true, gen), in[0]);
+      },
+      std::vector<Tensor>{random_input({3, 4, 5}, 4)});
   Tensor x = Tensor::ones({10, 10}, DType::F64).set_requires_grad(true);
   Generator gen(11);
   Tensor y = dropout(x, 0.5, true, gen);
@@ -145,10 +149,12 @@ TEST_CASE("where: forward values and backward") {
 }
 
 TEST_CASE("mask ops: CUDA matches the CPU; dropout masks are identical") {
-  check_cuda_parity("dropout", [](const std::vector<Tensor>& in) {
-    Generator gen(77, 5);
-    return dropout(in[0], 0.3, true, gen);
-  }, {random_input({129, 301}, 20)});
+  check_cuda_parity("dropout",
+                    [](const std::vector<Tensor>& in) {
+                      Generator gen(77, 5);
+                      return dropout(in[0], 0.3, true, gen);
+                    },
+                    {random_input({129, 301}, 20)});
   Tensor mask = Generator(3).bernoulli({129, 300}, 0.5, Device::CPU, DType::F64);
   check_cuda_parity("masked_fill full", [](const std::vector<Tensor>& in) { return masked_fill(in[0], in[1], -1.5); },
                     {random_input({129, 300}, 21), mask});

@@ -25,14 +25,17 @@ TEST_CASE("reductions: forward values") {
 
 TEST_CASE("reductions: backward matches finite differences") {
   using Fn = Tensor (*)(const Tensor&);
-  const std::pair<const char*, Fn> ops[] = {{"sum", sum},           {"mean", mean},         {"sum_rows", sum_rows},
-                                            {"mean_rows", mean_rows}, {"sum_cols", sum_cols}, {"mean_cols", mean_cols}};
+  const std::pair<const char*, Fn> ops[] = {{"sum", sum},           {"mean", mean},
+                                            {"sum_rows", sum_rows}, {"mean_rows", mean_rows},
+                                            {"sum_cols", sum_cols}, {"mean_cols", mean_cols}};
   uint64_t seed = 10;
   for (const auto& [name, fn] : ops) {
     INFO(name);
     auto f = fn;
-    CHECK_GRADIENTS([f](const std::vector<Tensor>& in) { return f(in[0]); }, std::vector<Tensor>{random_input({4, 6}, seed++)});
-    CHECK_GRADIENTS([f](const std::vector<Tensor>& in) { return f(in[0]); }, std::vector<Tensor>{random_input({2, 3, 5}, seed++)});
+    CHECK_GRADIENTS([f](const std::vector<Tensor>& in) { return f(in[0]); },
+                    std::vector<Tensor>{random_input({4, 6}, seed++)});
+    CHECK_GRADIENTS([f](const std::vector<Tensor>& in) { return f(in[0]); },
+                    std::vector<Tensor>{random_input({2, 3, 5}, seed++)});
   }
   CHECK_GRADIENTS([](const std::vector<Tensor>& in) { return max_rows(in[0]).values; },
                   std::vector<Tensor>{random_input({5, 7}, 44)});
@@ -40,12 +43,14 @@ TEST_CASE("reductions: backward matches finite differences") {
 
 TEST_CASE("reductions: CUDA matches the CPU") {
   using Fn = Tensor (*)(const Tensor&);
-  const std::pair<const char*, Fn> ops[] = {{"sum", sum}, {"mean", mean}, {"sum_rows", sum_rows},
-                                            {"mean_rows", mean_rows}, {"sum_cols", sum_cols}, {"mean_cols", mean_cols}};
+  const std::pair<const char*, Fn> ops[] = {{"sum", sum},           {"mean", mean},
+                                            {"sum_rows", sum_rows}, {"mean_rows", mean_rows},
+                                            {"sum_cols", sum_cols}, {"mean_cols", mean_cols}};
   uint64_t seed = 20;
   for (const auto& [name, fn] : ops) {
     auto f = fn;
-    cg::test::check_cuda_parity(name, [f](const std::vector<Tensor>& in) { return f(in[0]); }, {random_input({129, 300}, seed++)});
+    cg::test::check_cuda_parity(name, [f](const std::vector<Tensor>& in) { return f(in[0]); },
+                                {random_input({129, 300}, seed++)});
   }
   cg::test::check_cuda_parity("max_rows", [](const std::vector<Tensor>& in) { return max_rows(in[0]).values; },
                               {random_input({129, 300}, 50)});
@@ -65,21 +70,27 @@ TEST_CASE("matmul: forward values and every transpose combination") {
       INFO("trans_a " << ta << " trans_b " << tb);
       Tensor x = random_input(ta ? Shape{4, 3} : Shape{3, 4}, seed++);
       Tensor y = random_input(tb ? Shape{5, 4} : Shape{4, 5}, seed++);
-      CHECK_GRADIENTS([=](const std::vector<Tensor>& in) { return matmul(in[0], in[1], ta, tb); }, (std::vector<Tensor>{x, y}));
+      CHECK_GRADIENTS([=](const std::vector<Tensor>& in) { return matmul(in[0], in[1], ta, tb); },
+                      (std::vector<Tensor>{x, y}));
       Tensor bx = random_input(ta ? Shape{2, 4, 3} : Shape{2, 3, 4}, seed++);
       Tensor by = random_input(tb ? Shape{2, 5, 4} : Shape{2, 4, 5}, seed++);
-      CHECK_GRADIENTS([=](const std::vector<Tensor>& in) { return bmm(in[0], in[1], ta, tb); }, (std::vector<Tensor>{bx, by}));
+      CHECK_GRADIENTS([=](const std::vector<Tensor>& in) { return bmm(in[0], in[1], ta, tb); },
+                      (std::vector<Tensor>{bx, by}));
       cg::test::check_cuda_parity("matmul", [=](const std::vector<Tensor>& in) { return matmul(in[0], in[1], ta, tb); },
-                                  {random_input(ta ? Shape{70, 33} : Shape{33, 70}, seed), random_input(tb ? Shape{45, 70} : Shape{70, 45}, seed + 1)});
+                                  {random_input(ta ? Shape{70, 33} : Shape{33, 70}, seed),
+                                   random_input(tb ? Shape{45, 70} : Shape{70, 45}, seed + 1)});
       cg::test::check_cuda_parity("bmm", [=](const std::vector<Tensor>& in) { return bmm(in[0], in[1], ta, tb); },
-                                  {random_input(ta ? Shape{3, 20, 9} : Shape{3, 9, 20}, seed), random_input(tb ? Shape{3, 11, 20} : Shape{3, 20, 11}, seed + 1)});
+                                  {random_input(ta ? Shape{3, 20, 9} : Shape{3, 9, 20}, seed),
+                                   random_input(tb ? Shape{3, 11, 20} : Shape{3, 20, 11}, seed + 1)});
     }
   // bmm equals the matmul of each batch slice
   Tensor bx = random_input({3, 2, 4}, 5, 1, 0, false), by = random_input({3, 4, 2}, 6, 1, 0, false);
   const auto whole = bmm(bx, by).to_vector<double>();
   for (int i = 0; i < 3; ++i) {
-    Tensor xi = Tensor::from_vector(std::vector<double>(bx.data<double>() + 8 * i, bx.data<double>() + 8 * i + 8), {2, 4});
-    Tensor yi = Tensor::from_vector(std::vector<double>(by.data<double>() + 8 * i, by.data<double>() + 8 * i + 8), {4, 2});
+    Tensor xi =
+        Tensor::from_vector(std::vector<double>(bx.data<double>() + 8 * i, bx.data<double>() + 8 * i + 8), {2, 4});
+    Tensor yi =
+        Tensor::from_vector(std::vector<double>(by.data<double>() + 8 * i, by.data<double>() + 8 * i + 8), {4, 2});
     const auto part = matmul(xi, yi).to_vector<double>();
     for (int j = 0; j < 4; ++j) CHECK(whole[4 * i + j] == doctest::Approx(part[j]));
   }
@@ -119,7 +130,8 @@ TEST_CASE("matmul: the CPU result is the same bits for 1 and 2 threads") {
   // GEMM blocks depend only on the shape, never on the thread count (kernels/cpu/parallel.h).
   const int before = omp_get_max_threads();
   for (const Shape& s : {Shape{32, 700, 800}, Shape{800, 32, 700}, Shape{700, 800, 32}}) {
-    Tensor a = random_input({s[0], s[2]}, 7, 1, 0, false).to(DType::F32), b = random_input({s[2], s[1]}, 8, 1, 0, false).to(DType::F32);
+    Tensor a = random_input({s[0], s[2]}, 7, 1, 0, false).to(DType::F32),
+           b = random_input({s[2], s[1]}, 8, 1, 0, false).to(DType::F32);
     omp_set_num_threads(1);
     const auto one = matmul(a, b).to_vector<float>();
     omp_set_num_threads(2);
@@ -141,5 +153,6 @@ TEST_CASE("reshape: shares storage, infers -1, checks counts, passes gradients t
   CHECK(r.shape() == Shape{3, 2});
   CHECK(r.raw_data() == a.raw_data());
   CHECK_THROWS_WITH_AS(reshape(a, {4, 2}), doctest::Contains("reshape"), cg::Error);
-  CHECK_GRADIENTS([](const std::vector<Tensor>& in) { return square(reshape(in[0], {6})); }, std::vector<Tensor>{random_input({2, 3}, 3)});
+  CHECK_GRADIENTS([](const std::vector<Tensor>& in) { return square(reshape(in[0], {6})); },
+                  std::vector<Tensor>{random_input({2, 3}, 3)});
 }

@@ -30,15 +30,24 @@ TEST_CASE("concat: forward values along rows and columns") {
 }
 
 TEST_CASE("concat: backward of three parts along both axes") {
-  CHECK_GRADIENTS([](const std::vector<Tensor>& in) { return concat({in[0], in[1], in[2]}, 0); },
-                  (std::vector<Tensor>{random_input({2, 4}, 1), random_input({1, 4}, 2), random_input({3, 4}, 3)}));
-  CHECK_GRADIENTS([](const std::vector<Tensor>& in) { return concat({in[0], in[1], in[2]}, 1); },
-                  (std::vector<Tensor>{random_input({3, 2}, 4), random_input({3, 1}, 5), random_input({3, 4}, 6)}));
+  CHECK_GRADIENTS(
+      [](const std::vector<Tensor>& in) {
+        return concat({in[0], in[1], in[2]}, 0);
+      },
+      (std::vector<Tensor>{random_input({2, 4}, 1), random_input({1, 4}, 2), random_input({3, 4}, 3)}));
+  CHECK_GRADIENTS(
+      [](const std::vector<Tensor>& in) {
+        return concat({in[0], in[1], in[2]}, 1);
+      },
+      (std::vector<Tensor>{random_input({3, 2}, 4), random_input({3, 1}, 5), random_input({3, 4}, 6)}));
   // A part used twice gets both gradients; a part without requires_grad gets none.
   Tensor x = random_input({2, 3}, 7);
   Tensor frozen = random_input({2, 3}, 8, 1.0, 0.0, false);
-  CHECK_GRADIENTS([frozen](const std::vector<Tensor>& in) { return concat({in[0], frozen, in[0]}, 1); },
-                  std::vector<Tensor>{x});
+  CHECK_GRADIENTS(
+      [frozen](const std::vector<Tensor>& in) {
+        return concat({in[0], frozen, in[0]}, 1);
+      },
+      std::vector<Tensor>{x});
   Tensor y = Tensor::ones({2, 2}, DType::F64).set_requires_grad(true);
   sum(concat({y, y}, 0)).backward();
   CHECK(y.grad().to_vector<double>() == V{2, 2, 2, 2});
@@ -65,8 +74,10 @@ TEST_CASE("slice: forward values, backward, range errors") {
   CHECK(slice(a, 1, 3, 4).to_vector<double>() == V{4, 8, 12});
   CHECK(slice(a, 0, 2, 2).shape() == Shape{0, 4});  // empty slices are allowed
 
-  CHECK_GRADIENTS([](const std::vector<Tensor>& in) { return slice(in[0], 0, 1, 4); }, std::vector<Tensor>{random_input({5, 3}, 11)});
-  CHECK_GRADIENTS([](const std::vector<Tensor>& in) { return slice(in[0], 1, 2, 5); }, std::vector<Tensor>{random_input({3, 6}, 12)});
+  CHECK_GRADIENTS([](const std::vector<Tensor>& in) { return slice(in[0], 0, 1, 4); },
+                  std::vector<Tensor>{random_input({5, 3}, 11)});
+  CHECK_GRADIENTS([](const std::vector<Tensor>& in) { return slice(in[0], 1, 2, 5); },
+                  std::vector<Tensor>{random_input({3, 6}, 12)});
   // Gradient is exactly zero outside the slice.
   Tensor x = Tensor::ones({3, 4}, DType::F64).set_requires_grad(true);
   sum(slice(x, 1, 1, 3)).backward();
@@ -99,7 +110,8 @@ TEST_CASE("transpose: forward values and backward") {
   for (int r = 0; r < 45; ++r)
     for (int c = 0; c < 70; ++c) same = same && tv[c * 45 + r] == bv[r * 70 + c];
   CHECK(same);
-  CHECK_GRADIENTS([](const std::vector<Tensor>& in) { return transpose(in[0]); }, std::vector<Tensor>{random_input({3, 5}, 15)});
+  CHECK_GRADIENTS([](const std::vector<Tensor>& in) { return transpose(in[0]); },
+                  std::vector<Tensor>{random_input({3, 5}, 15)});
   CHECK_THROWS_WITH_AS(transpose(Tensor::ones({2, 3, 4})), doctest::Contains("transpose"), cg::Error);
 }
 
@@ -123,11 +135,14 @@ TEST_CASE("gather_rows: forward values, repeated indices, rank 3") {
 
 TEST_CASE("gather_rows: backward matches finite differences") {
   Tensor idx = Tensor::from_indices({3, 0, 3, 1, 3, 0});
-  CHECK_GRADIENTS([idx](const std::vector<Tensor>& in) { return gather_rows(in[0], idx); }, std::vector<Tensor>{random_input({4, 5}, 21)});
-  CHECK_GRADIENTS([idx](const std::vector<Tensor>& in) { return gather_rows(in[0], idx); }, std::vector<Tensor>{random_input({4, 2, 3}, 22)});
+  CHECK_GRADIENTS([idx](const std::vector<Tensor>& in) { return gather_rows(in[0], idx); },
+                  std::vector<Tensor>{random_input({4, 5}, 21)});
+  CHECK_GRADIENTS([idx](const std::vector<Tensor>& in) { return gather_rows(in[0], idx); },
+                  std::vector<Tensor>{random_input({4, 2, 3}, 22)});
   // Nonlinear use of repeated rows: product of two gathers of the same row.
-  CHECK_GRADIENTS([idx](const std::vector<Tensor>& in) { return mul(gather_rows(in[0], idx), gather_rows(in[0], idx)); },
-                  std::vector<Tensor>{random_input({4, 5}, 23)});
+  CHECK_GRADIENTS(
+      [idx](const std::vector<Tensor>& in) { return mul(gather_rows(in[0], idx), gather_rows(in[0], idx)); },
+      std::vector<Tensor>{random_input({4, 5}, 23)});
 }
 
 TEST_CASE("gather_rows: bad indices name the op, the position and the shape") {
@@ -139,21 +154,30 @@ TEST_CASE("gather_rows: bad indices name the op, the position and the shape") {
 }
 
 TEST_CASE("shape ops: CUDA matches the CPU") {
-  check_cuda_parity("concat axis 0", [](const std::vector<Tensor>& in) { return concat({in[0], in[1], in[2]}, 0); },
+  check_cuda_parity("concat axis 0",
+                    [](const std::vector<Tensor>& in) {
+                      return concat({in[0], in[1], in[2]}, 0);
+                    },
                     {random_input({33, 70}, 31), random_input({1, 70}, 32), random_input({65, 70}, 33)});
-  check_cuda_parity("concat axis 1", [](const std::vector<Tensor>& in) { return concat({in[0], in[1], in[2]}, 1); },
+  check_cuda_parity("concat axis 1",
+                    [](const std::vector<Tensor>& in) {
+                      return concat({in[0], in[1], in[2]}, 1);
+                    },
                     {random_input({40, 33}, 34), random_input({40, 1}, 35), random_input({40, 65}, 36)});
-  check_cuda_parity("slice axis 0", [](const std::vector<Tensor>& in) { return slice(in[0], 0, 7, 90); }, {random_input({100, 37}, 37)});
-  check_cuda_parity("slice axis 1", [](const std::vector<Tensor>& in) { return slice(in[0], 1, 7, 30); }, {random_input({100, 37}, 38)});
-  check_cuda_parity("transpose", [](const std::vector<Tensor>& in) { return transpose(in[0]); }, {random_input({129, 300}, 39)});
+  check_cuda_parity("slice axis 0", [](const std::vector<Tensor>& in) { return slice(in[0], 0, 7, 90); },
+                    {random_input({100, 37}, 37)});
+  check_cuda_parity("slice axis 1", [](const std::vector<Tensor>& in) { return slice(in[0], 1, 7, 30); },
+                    {random_input({100, 37}, 38)});
+  check_cuda_parity("transpose", [](const std::vector<Tensor>& in) { return transpose(in[0]); },
+                    {random_input({129, 300}, 39)});
   std::vector<int32_t> idx;
   for (int i = 0; i < 500; ++i) idx.push_back((i * 37) % 50);  // every row about ten times
   check_cuda_parity("gather_rows", [](const std::vector<Tensor>& in) { return gather_rows(in[0], in[1]); },
                     {random_input({50, 3, 40}, 40), Tensor::from_indices(idx)});
   if (cg::test::cuda_ready("gather_rows range check")) {
     Tensor a = Tensor::ones({3, 2}, DType::F32, Device::CUDA);
-    CHECK_THROWS_WITH_AS(gather_rows(a, Tensor::from_indices({0, 1, 5, 7}, Device::CUDA)), doctest::Contains("index[2] = 5"),
-                         cg::Error);
+    CHECK_THROWS_WITH_AS(gather_rows(a, Tensor::from_indices({0, 1, 5, 7}, Device::CUDA)),
+                         doctest::Contains("index[2] = 5"), cg::Error);
     CHECK_THROWS_AS(gather_rows(a, Tensor::from_indices({0, 1}, Device::CPU)), cg::Error);  // devices differ
   }
 }

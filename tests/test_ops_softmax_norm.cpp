@@ -29,7 +29,8 @@ void check_values(const Tensor& t, const std::vector<double>& expected, double e
 TEST_CASE("softmax_rows / log_softmax_rows: hand-computed values, max-shift stability") {
   // e^1, e^2, e^3 over their sum 30.19287485...
   check_values(softmax_rows(vec({1, 2, 3}, {1, 3})), {0.09003057317038046, 0.24472847105479764, 0.6652409557748219});
-  check_values(log_softmax_rows(vec({1, 2, 3}, {1, 3})), {-2.4076059644443806, -1.4076059644443806, -0.4076059644443806});
+  check_values(log_softmax_rows(vec({1, 2, 3}, {1, 3})),
+               {-2.4076059644443806, -1.4076059644443806, -0.4076059644443806});
   // Rank 1 is one row; rank 3 normalises each last-dim row independently.
   check_values(softmax_rows(vec({0, 0}, {2})), {0.5, 0.5});
   Tensor r3 = softmax_rows(vec({1, 2, 3, 0, 0, 0, 5, 5, 5, -1, 0, 1}, {2, 2, 3}));
@@ -37,7 +38,8 @@ TEST_CASE("softmax_rows / log_softmax_rows: hand-computed values, max-shift stab
   check_values(r3, {0.0900305731703804, 0.244728471054797, 0.665240955774821, 1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0 / 3,
                     1.0 / 3, 1.0 / 3, 0.0900305731703804, 0.244728471054797, 0.665240955774821});
   // Without the max shift exp(1000) overflows to inf and the result is NaN.
-  check_values(softmax_rows(vec({1000, 1001, 1002}, {1, 3})), {0.09003057317038046, 0.24472847105479764, 0.6652409557748219});
+  check_values(softmax_rows(vec({1000, 1001, 1002}, {1, 3})),
+               {0.09003057317038046, 0.24472847105479764, 0.6652409557748219});
   check_values(log_softmax_rows(vec({-1000, 0}, {1, 2})), {-1000, 0});
   Tensor f32 = softmax_rows(Tensor::from_vector(std::vector<float>{1000, 1001, 1002}, {1, 3}));
   CHECK(f32.dtype() == DType::F32);
@@ -153,19 +155,24 @@ TEST_CASE("batch_norm: backward matches finite differences for x, gamma and beta
   const Shape xs{6, 4};
   // Training with running buffers (they must not disturb the gradient).
   Tensor rm = Tensor::zeros({4}, DType::F64), rv = Tensor::ones({4}, DType::F64);
-  CHECK_GRADIENTS(([rm, rv](const std::vector<Tensor>& in) { return batch_norm(in[0], in[1], in[2], rm, rv, true); }),
-                  (std::vector<Tensor>{random_input(xs, 400, 2.0, 0.5), random_input({4}, 401), random_input({4}, 402)}));
-  CHECK_GRADIENTS([](const std::vector<Tensor>& in) { return batch_norm(in[0], Tensor(), Tensor(), Tensor(), Tensor(), true); },
-                  std::vector<Tensor>{random_input(xs, 403)});
+  CHECK_GRADIENTS(
+      ([rm, rv](const std::vector<Tensor>& in) { return batch_norm(in[0], in[1], in[2], rm, rv, true); }),
+      (std::vector<Tensor>{random_input(xs, 400, 2.0, 0.5), random_input({4}, 401), random_input({4}, 402)}));
+  CHECK_GRADIENTS(
+      [](const std::vector<Tensor>& in) { return batch_norm(in[0], Tensor(), Tensor(), Tensor(), Tensor(), true); },
+      std::vector<Tensor>{random_input(xs, 403)});
   // The smallest legal batch.
-  CHECK_GRADIENTS([](const std::vector<Tensor>& in) { return batch_norm(in[0], in[1], in[2], Tensor(), Tensor(), true); },
-                  (std::vector<Tensor>{random_input({2, 3}, 404), random_input({3}, 405), random_input({3}, 406)}));
+  CHECK_GRADIENTS(
+      [](const std::vector<Tensor>& in) { return batch_norm(in[0], in[1], in[2], Tensor(), Tensor(), true); },
+      (std::vector<Tensor>{random_input({2, 3}, 404), random_input({3}, 405), random_input({3}, 406)}));
   // Eval: an affine map of x with the running statistics.
   Tensor erm = random_input({4}, 407, 1.0, 0.0, false), erv = positive_input({4}, 408).detach();
-  CHECK_GRADIENTS(([erm, erv](const std::vector<Tensor>& in) { return batch_norm(in[0], in[1], in[2], erm, erv, false); }),
-                  (std::vector<Tensor>{random_input(xs, 409), random_input({4}, 410), random_input({4}, 411)}));
-  CHECK_GRADIENTS(([erm, erv](const std::vector<Tensor>& in) { return batch_norm(in[0], Tensor(), Tensor(), erm, erv, false); }),
-                  std::vector<Tensor>{random_input(xs, 412)});
+  CHECK_GRADIENTS(
+      ([erm, erv](const std::vector<Tensor>& in) { return batch_norm(in[0], in[1], in[2], erm, erv, false); }),
+      (std::vector<Tensor>{random_input(xs, 409), random_input({4}, 410), random_input({4}, 411)}));
+  CHECK_GRADIENTS(
+      ([erm, erv](const std::vector<Tensor>& in) { return batch_norm(in[0], Tensor(), Tensor(), erm, erv, false); }),
+      std::vector<Tensor>{random_input(xs, 412)});
 }
 
 TEST_CASE("batch_norm: eval backward uses the statistics of its forward, not later buffer values") {
@@ -225,23 +232,23 @@ TEST_CASE("softmax and norm ops: CUDA matches the CPU") {
     INFO("shape " << shape_str(sh));
     check_cuda_parity("softmax_rows", [](const std::vector<Tensor>& in) { return softmax_rows(in[0]); },
                       {random_input(sh, 600, 3.0)});
-    check_cuda_parity("log_softmax_rows",
-                      [](const std::vector<Tensor>& in) { return log_softmax_rows(in[0]); }, {random_input(sh, 601, 3.0)});
-    check_cuda_parity("l2_normalize_rows",
-                      [](const std::vector<Tensor>& in) { return l2_normalize_rows(in[0]); }, {random_input(sh, 602)});
+    check_cuda_parity("log_softmax_rows", [](const std::vector<Tensor>& in) { return log_softmax_rows(in[0]); },
+                      {random_input(sh, 601, 3.0)});
+    check_cuda_parity("l2_normalize_rows", [](const std::vector<Tensor>& in) { return l2_normalize_rows(in[0]); },
+                      {random_input(sh, 602)});
   }
   for (const Shape& sh : {Shape{129, 300}, Shape{3, 2500}, Shape{64, 7}}) {
     INFO("shape " << shape_str(sh));
     const int64_t cols = sh.back();
-    check_cuda_parity("layer_norm",
-                      [](const std::vector<Tensor>& in) { return layer_norm(in[0], in[1], in[2]); },
+    check_cuda_parity("layer_norm", [](const std::vector<Tensor>& in) { return layer_norm(in[0], in[1], in[2]); },
                       {random_input(sh, 610, 2.0, 0.5), random_input({cols}, 611), random_input({cols}, 612)});
     check_cuda_parity("layer_norm (no affine)",
                       [](const std::vector<Tensor>& in) { return layer_norm(in[0], Tensor(), Tensor()); },
                       {random_input(sh, 613)});
   }
   // Clamped and unclamped rows of l2 normalisation: row norms of N(0, 0.3^2) x 5 straddle 0.6.
-  check_cuda_parity("l2_normalize_rows clamp", [](const std::vector<Tensor>& in) { return l2_normalize_rows(in[0], 0.6); },
+  check_cuda_parity("l2_normalize_rows clamp",
+                    [](const std::vector<Tensor>& in) { return l2_normalize_rows(in[0], 0.6); },
                     {random_input({64, 5}, 620, 0.3)});
   // Column counts that are and are not multiples of the 32-column CUDA tiles; N from 2 to 1000.
   for (const Shape& sh : {Shape{257, 70}, Shape{2, 33}, Shape{1000, 32}, Shape{16, 1}}) {
@@ -251,12 +258,14 @@ TEST_CASE("softmax and norm ops: CUDA matches the CPU") {
     check_cuda_parity("batch_norm train",
                       [](const std::vector<Tensor>& in) { return batch_norm(in[0], in[1], in[2], in[3], in[4], true); },
                       {random_input(sh, 632, 2.0, 0.5), random_input({c}, 633), random_input({c}, 634), rm, rv});
-    check_cuda_parity("batch_norm train (no affine)",
-                      [](const std::vector<Tensor>& in) { return batch_norm(in[0], Tensor(), Tensor(), Tensor(), Tensor(), true); },
-                      {random_input(sh, 635)});
-    check_cuda_parity("batch_norm eval",
-                      [](const std::vector<Tensor>& in) { return batch_norm(in[0], in[1], in[2], in[3], in[4], false); },
-                      {random_input(sh, 636), random_input({c}, 637), random_input({c}, 638), rm, rv});
+    check_cuda_parity(
+        "batch_norm train (no affine)",
+        [](const std::vector<Tensor>& in) { return batch_norm(in[0], Tensor(), Tensor(), Tensor(), Tensor(), true); },
+        {random_input(sh, 635)});
+    check_cuda_parity(
+        "batch_norm eval",
+        [](const std::vector<Tensor>& in) { return batch_norm(in[0], in[1], in[2], in[3], in[4], false); },
+        {random_input(sh, 636), random_input({c}, 637), random_input({c}, 638), rm, rv});
   }
 }
 
@@ -289,8 +298,10 @@ TEST_CASE("softmax and norm ops: bad calls throw errors naming the op and the sh
   CHECK_THROWS_WITH_AS(layer_norm(x, Tensor::ones({4}), Tensor()), doctest::Contains("layer_norm"), cg::Error);
   CHECK_THROWS_WITH_AS(layer_norm(x, Tensor::ones({4}), Tensor()), doctest::Contains("gamma of shape [3]"), cg::Error);
   CHECK_THROWS_WITH_AS(layer_norm(x, Tensor::ones({4}), Tensor()), doctest::Contains("found [4]"), cg::Error);
-  CHECK_THROWS_WITH_AS(layer_norm(x, Tensor(), Tensor::ones({1, 3})), doctest::Contains("beta of shape [3]"), cg::Error);
-  CHECK_THROWS_WITH_AS(layer_norm(x, Tensor::ones({3}, DType::F64), Tensor()), doctest::Contains("layer_norm"), cg::Error);
+  CHECK_THROWS_WITH_AS(layer_norm(x, Tensor(), Tensor::ones({1, 3})), doctest::Contains("beta of shape [3]"),
+                       cg::Error);
+  CHECK_THROWS_WITH_AS(layer_norm(x, Tensor::ones({3}, DType::F64), Tensor()), doctest::Contains("layer_norm"),
+                       cg::Error);
   CHECK_THROWS_WITH_AS(layer_norm(idx, Tensor(), Tensor()), doctest::Contains("layer_norm"), cg::Error);
   CHECK_THROWS_WITH_AS(layer_norm(x, idx, Tensor()), doctest::Contains("layer_norm"), cg::Error);
 
@@ -305,14 +316,14 @@ TEST_CASE("softmax and norm ops: bad calls throw errors naming the op and the sh
                        doctest::Contains("running_mean of shape [3]"), cg::Error);
   CHECK_THROWS_WITH_AS(batch_norm(x, Tensor(), Tensor(), Tensor::zeros({3}), Tensor(), true),
                        doctest::Contains("together"), cg::Error);
-  CHECK_THROWS_WITH_AS(batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), false),
-                       doctest::Contains("eval mode"), cg::Error);
+  CHECK_THROWS_WITH_AS(batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), false), doctest::Contains("eval mode"),
+                       cg::Error);
   CHECK_THROWS_WITH_AS(batch_norm(Tensor::ones({1, 3}), Tensor(), Tensor(), Tensor(), Tensor(), true),
                        doctest::Contains("more than one value per channel"), cg::Error);
   CHECK_THROWS_WITH_AS(batch_norm(Tensor::ones({1, 3}), Tensor(), Tensor(), Tensor(), Tensor(), true),
                        doctest::Contains("[1, 3]"), cg::Error);
   CHECK_THROWS_WITH_AS(batch_norm(Tensor::from_indices({1, 2}), Tensor(), Tensor(), Tensor(), Tensor(), true),
                        doctest::Contains("batch_norm"), cg::Error);
-  CHECK_THROWS_WITH_AS(batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), true, 1.5),
-                       doctest::Contains("momentum"), cg::Error);
+  CHECK_THROWS_WITH_AS(batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), true, 1.5), doctest::Contains("momentum"),
+                       cg::Error);
 }

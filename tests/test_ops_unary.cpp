@@ -6,8 +6,8 @@
 #include "tests/op_check.h"
 
 using namespace cg;
-using cg::test::random_input;
 using cg::test::positive_input;
+using cg::test::random_input;
 
 namespace {
 struct UnaryCase {

@@ -87,25 +87,47 @@ struct Reference {
 
 std::vector<Reference> references() {
   return {
-      {"sgd_plain", [](std::vector<Tensor> p) { SgdOptions o; o.lr = 0.1; return std::make_unique<SGD>(p, o); },
+      {"sgd_plain",
+       [](std::vector<Tensor> p) {
+         SgdOptions o;
+         o.lr = 0.1;
+         return std::make_unique<SGD>(p, o);
+       },
        &kSgdPlain},
       {"sgd_momentum_wd",
        [](std::vector<Tensor> p) {
-         SgdOptions o; o.lr = 0.1; o.momentum = 0.9; o.weight_decay = 0.01;
+         SgdOptions o;
+         o.lr = 0.1;
+         o.momentum = 0.9;
+         o.weight_decay = 0.01;
          return std::make_unique<SGD>(p, o);
        },
        &kSgdMomentumWd},
       {"sgd_nesterov_wd",
        [](std::vector<Tensor> p) {
-         SgdOptions o; o.lr = 0.1; o.momentum = 0.9; o.weight_decay = 0.01; o.nesterov = true;
+         SgdOptions o;
+         o.lr = 0.1;
+         o.momentum = 0.9;
+         o.weight_decay = 0.01;
+         o.nesterov = true;
          return std::make_unique<SGD>(p, o);
        },
        &kSgdNesterovWd},
       {"adam_l2",
-       [](std::vector<Tensor> p) { AdamOptions o; o.lr = 0.01; o.weight_decay = 0.1; return std::make_unique<Adam>(p, o); },
+       [](std::vector<Tensor> p) {
+         AdamOptions o;
+         o.lr = 0.01;
+         o.weight_decay = 0.1;
+         return std::make_unique<Adam>(p, o);
+       },
        &kAdamL2},
       {"adamw",
-       [](std::vector<Tensor> p) { AdamOptions o; o.lr = 0.01; o.weight_decay = 0.1; return std::make_unique<AdamW>(p, o); },
+       [](std::vector<Tensor> p) {
+         AdamOptions o;
+         o.lr = 0.01;
+         o.weight_decay = 0.1;
+         return std::make_unique<AdamW>(p, o);
+       },
        &kAdamW},
   };
 }
@@ -275,7 +297,7 @@ TEST_CASE("clip_grad_norm: really clips to max_norm and returns the norm before 
   a.set_grad(Tensor::from_vector(std::vector<double>{3, 4}, {2}));
   b.set_grad(Tensor::from_vector(std::vector<float>{12}, {1}));
   CHECK(clip_grad_norm({a, b}, 100.0) == doctest::Approx(13.0).epsilon(1e-12));
-  CHECK(a.grad().to_vector<double>() == std::vector<double>{3, 4});  // below max_norm: untouched
+  CHECK(a.grad().to_vector<double>() == std::vector<double>{3, 4});               // below max_norm: untouched
   CHECK(clip_grad_norm({a, b, a}, 1.0) == doctest::Approx(13.0).epsilon(1e-12));  // a counted once
   // After clipping the norm is max_norm (up to the 1e-6 in PyTorch's coefficient).
   CHECK(grad_norm({a, b}) == doctest::Approx(1.0).epsilon(1e-6));

@@ -27,8 +27,9 @@ inline bool have_data(const std::vector<std::string>& rels) {
   if (allow && std::string(allow) == "1") {
     MESSAGE("skipped: shared data not found: " << missing << " (CELLGRAD_ALLOW_MISSING_DATA=1)");
   } else {
-    FAIL_CHECK("shared data not found: " << missing
-                                         << " (set CELLGRAD_DATA to its folder, or CELLGRAD_ALLOW_MISSING_DATA=1 to skip)");
+    FAIL_CHECK(
+        "shared data not found: " << missing
+                                  << " (set CELLGRAD_DATA to its folder, or CELLGRAD_ALLOW_MISSING_DATA=1 to skip)");
   }
   return false;
 }

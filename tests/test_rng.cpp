@@ -19,7 +19,9 @@ kernels::Philox4 philox_raw(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, 
 }
 std::vector<uint32_t> words(const kernels::Philox4& r) { return {r.v[0], r.v[1], r.v[2], r.v[3]}; }
 
-struct Moments { double mean = 0, var = 0; };
+struct Moments {
+  double mean = 0, var = 0;
+};
 Moments moments(const std::vector<double>& v) {
   Moments m;
   for (double x : v) m.mean += x;
@@ -48,27 +50,27 @@ TEST_CASE("uniform: in (0, 1), mean 1/2, variance 1/12") {
   for (double x : u) inside = inside && x > 0 && x < 1;
   CHECK(inside);
   const Moments m = moments(u);
-  CHECK(m.mean == doctest::Approx(0.5).epsilon(0.01));         // se ~ 0.0009
-  CHECK(m.var == doctest::Approx(1.0 / 12).epsilon(0.02));     // se ~ 0.0003 of 0.083
+  CHECK(m.mean == doctest::Approx(0.5).epsilon(0.01));      // se ~ 0.0009
+  CHECK(m.var == doctest::Approx(1.0 / 12).epsilon(0.02));  // se ~ 0.0003 of 0.083
   // Deciles hold about a tenth each.
   std::vector<int> bins(10, 0);
   for (double x : u) ++bins[std::min(9, static_cast<int>(x * 10))];
-  for (int b : bins) CHECK(std::abs(b - 10000) < 500);          // se ~ 95
+  for (int b : bins) CHECK(std::abs(b - 10000) < 500);  // se ~ 95
 }
 
 TEST_CASE("normal: mean 0, variance 1, about 68.3% within one sigma") {
   Generator gen(7);
   const auto z = gen.normal({100000}, Device::CPU, DType::F64).to_vector<double>();
   const Moments m = moments(z);
-  CHECK(std::abs(m.mean) < 0.015);                              // se ~ 0.003
-  CHECK(m.var == doctest::Approx(1.0).epsilon(0.02));           // se ~ 0.0045
+  CHECK(std::abs(m.mean) < 0.015);                     // se ~ 0.003
+  CHECK(m.var == doctest::Approx(1.0).epsilon(0.02));  // se ~ 0.0045
   double within = 0, tails = 0;
   for (double x : z) {
     within += std::abs(x) < 1;
     tails += std::abs(x) > 3;
   }
   CHECK(within / z.size() == doctest::Approx(0.6827).epsilon(0.01));
-  CHECK(tails / z.size() < 0.005);                              // expected 0.0027
+  CHECK(tails / z.size() < 0.005);  // expected 0.0027
   CHECK(tails > 0);
 }
 
@@ -84,7 +86,7 @@ TEST_CASE("bernoulli: rate p, values 0 or 1") {
     }
     INFO("p = " << p);
     CHECK(binary);
-    CHECK(std::abs(ones / b.size() - p) < 0.006);              // se <= 0.0016
+    CHECK(std::abs(ones / b.size() - p) < 0.006);  // se <= 0.0016
   }
   Generator gen(1);
   CHECK_THROWS_AS(gen.bernoulli({3}, 1.5), cg::Error);
@@ -94,9 +96,9 @@ TEST_CASE("generator: same state -> same stream; offsets and streams separate dr
   Generator a(99), b(99), c(99, 1);
   const auto first = a.uniform({10}).to_vector<float>();
   CHECK(first == b.uniform({10}).to_vector<float>());
-  CHECK(first != c.uniform({10}).to_vector<float>());           // another stream
-  CHECK(a.offset() == 3);                                         // ceil(10 / 4) blocks
-  CHECK(a.uniform({10}).to_vector<float>() != first);            // the offset moved on
+  CHECK(first != c.uniform({10}).to_vector<float>());  // another stream
+  CHECK(a.offset() == 3);                              // ceil(10 / 4) blocks
+  CHECK(a.uniform({10}).to_vector<float>() != first);  // the offset moved on
   Generator replay(0);
   replay.set_state(99, 0);
   CHECK(replay.uniform({10}).to_vector<float>() == first);

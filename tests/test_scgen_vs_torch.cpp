@@ -194,9 +194,15 @@ TEST_CASE("scGen VAE matches PyTorch: ten Adam steps' losses and the first step'
   if (!cg::test::have_data({kData})) return;
   const Reference ref = read_reference(kReference);
   // A reference made for other shapes or settings is stale, not a failure of the engine.
-  const std::map<std::string, double> expected_config{
-      {"genes", kGenes}, {"latent", kLatent}, {"batch", kBatch}, {"steps", kSteps}, {"seed", kSeed},
-      {"alpha", kAlpha}, {"lr", kLr}, {"cell_stride", kCellStride}, {"gene_stride", kGeneStride}};
+  const std::map<std::string, double> expected_config{{"genes", kGenes},
+                                                      {"latent", kLatent},
+                                                      {"batch", kBatch},
+                                                      {"steps", kSteps},
+                                                      {"seed", kSeed},
+                                                      {"alpha", kAlpha},
+                                                      {"lr", kLr},
+                                                      {"cell_stride", kCellStride},
+                                                      {"gene_stride", kGeneStride}};
   for (const auto& [key, value] : expected_config) {
     auto it = ref.config.find(key);
     REQUIRE_MESSAGE(it != ref.config.end(), kReference << " has no config " << key);
@@ -217,9 +223,9 @@ TEST_CASE("scGen VAE matches PyTorch: ten Adam steps' losses and the first step'
   for (const auto& [name, t] : params) {
     auto it = ref.init.find(name);
     REQUIRE_MESSAGE(it != ref.init.end(), "parameter " << name << " is not in " << kReference);
-    const bool same = it->second.numel == t.numel() &&
-                      std::abs(norm_of(t) - it->second.norm) <= kInitRtol * it->second.norm &&
-                      std::abs(sum_of(t) - it->second.sum) <= kInitRtol * it->second.norm * std::sqrt(static_cast<double>(t.numel()));
+    const bool same =
+        it->second.numel == t.numel() && std::abs(norm_of(t) - it->second.norm) <= kInitRtol * it->second.norm &&
+        std::abs(sum_of(t) - it->second.sum) <= kInitRtol * it->second.norm * std::sqrt(static_cast<double>(t.numel()));
     REQUIRE_MESSAGE(same, "the initial " << name << " differs from the reference's: ScGenVAE's initialisation changed; "
                                          << "regenerate with /usr/bin/python3 scripts/scgen_torch_reference.py");
   }
@@ -245,8 +251,8 @@ TEST_CASE("scGen VAE matches PyTorch: ten Adam steps' losses and the first step'
       const double rel = std::abs(mine - theirs) / std::abs(theirs);
       step_worst = std::max(step_worst, rel);
       worst_loss = std::max(worst_loss, rel / rtol);
-      CHECK_MESSAGE(rel <= rtol, "step " << step << " " << terms[i].first << ": cellgrad " << mine << ", PyTorch " << theirs
-                                         << " (relative difference " << rel << ", tolerance " << rtol << ")");
+      CHECK_MESSAGE(rel <= rtol, "step " << step << " " << terms[i].first << ": cellgrad " << mine << ", PyTorch "
+                                         << theirs << " (relative difference " << rel << ", tolerance " << rtol << ")");
     }
     per_step << (step ? " " : "") << step_worst;
     if (step == 0) {
@@ -282,10 +288,9 @@ TEST_CASE("scGen VAE matches PyTorch: ten Adam steps' losses and the first step'
     }
     adam.step();
   }
-  MESSAGE("differences from PyTorch: losses per step (relative) " << per_step.str() << ", at most " << worst_loss
-                                                                 << " of the tolerance; gradient norms " << worst_norm
-                                                                 << " relative; gradient entries " << worst_entry
-                                                                 << " of their bound");
+  MESSAGE("differences from PyTorch: losses per step (relative) "
+          << per_step.str() << ", at most " << worst_loss << " of the tolerance; gradient norms " << worst_norm
+          << " relative; gradient entries " << worst_entry << " of their bound");
 }
 
 // Not a test: writes what scripts/scgen_torch_reference.py feeds PyTorch, to the HDF5 file named
@@ -304,8 +309,14 @@ TEST_CASE("scGen vs PyTorch: write the reference script's inputs" * doctest::ski
   Inputs inputs(stack(read_batches()), stack(eps));
   nn::TrainingState state;
   state.modules = {{"model", &model}, {"inputs", &inputs}};
-  state.scalars = {{"genes", kGenes}, {"latent", kLatent}, {"batch", kBatch},
-                   {"steps", kSteps}, {"seed", static_cast<double>(kSeed)}, {"alpha", kAlpha},
-                   {"lr", kLr}, {"cell_stride", kCellStride}, {"gene_stride", kGeneStride}};
+  state.scalars = {{"genes", kGenes},
+                   {"latent", kLatent},
+                   {"batch", kBatch},
+                   {"steps", kSteps},
+                   {"seed", static_cast<double>(kSeed)},
+                   {"alpha", kAlpha},
+                   {"lr", kLr},
+                   {"cell_stride", kCellStride},
+                   {"gene_stride", kGeneStride}};
   nn::save_checkpoint(out, state);
 }

@@ -1,19 +1,18 @@
 #pragma once
 // What every app's command line shares: --config files read before the flags (so flags win)
 // and --device resolved against the machine.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "autograd/tensor.h"
 
 namespace cg::apps {
 
 struct ConfigFile {
-  std::string source;      // "--config FILE", for messages
-  std::string folder;      // the file's folder: relative paths inside it are relative to it
+  std::string source;  // "--config FILE", for messages
+  std::string folder;  // the file's folder: relative paths inside it are relative to it
   nlohmann::json settings;
 };
 // Every `--config FILE` / `--config=FILE` in argv, in order. A file that cannot be opened or is

@@ -1,9 +1,8 @@
 #include "apps/common/matrix_bridge.h"
 
-#include "autograd/engine.h"
-
 #include <cstring>
 
+#include "autograd/engine.h"
 #include "autograd/error.h"
 
 namespace cg::apps {

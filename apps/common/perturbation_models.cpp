@@ -43,7 +43,8 @@ LossTerms ScGenVAE::losses(const Tensor& x, const Tensor&) {
   const Tensor x_hat = decoder_->forward(e.z);
   const double n = static_cast<double>(x.dim(0));
   const Tensor rec = sum(square(x_hat - x)) * (0.5 / n);
-  const Tensor kl = sum(exp(e.logvar) + square(e.mu) - e.logvar - 1.0) * (0.5 / n);  // KL summed over latents, mean over cells
+  const Tensor kl =
+      sum(exp(e.logvar) + square(e.mu) - e.logvar - 1.0) * (0.5 / n);  // KL summed over latents, mean over cells
   const Tensor total = rec + kl * (0.5 * alpha_);
   return {{"loss", total}, {"reconstruction", rec}, {"kl", kl}};
 }

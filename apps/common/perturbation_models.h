@@ -42,10 +42,10 @@ class ScGenVAE : public PerturbModel {
   double alpha_;
 };
 
-// MTAe (the perturbation thesis, thodkatz/thesis): encoder with input dropout, G -> 256 -> 128; decoder 128 -> 256 -> G with
-// FiLM on the condition after the hidden BatchNorm. Each cell reconstructs itself under its
-// own condition. With an adversary, a latent discriminator learns control vs perturbed from z
-// and the encoder is trained to fool it (soft labels; total 0.9 rec + 0.1 adversarial).
+// MTAe (the perturbation thesis, thodkatz/thesis): encoder with input dropout, G -> 256 -> 128; decoder 128 -> 256 -> G
+// with FiLM on the condition after the hidden BatchNorm. Each cell reconstructs itself under its own condition. With an
+// adversary, a latent discriminator learns control vs perturbed from z and the encoder is trained to fool it (soft
+// labels; total 0.9 rec + 0.1 adversarial).
 class MultiTaskAE : public PerturbModel {
  public:
   MultiTaskAE(int64_t genes, int64_t conditions, double dropout, bool adversarial, uint64_t seed, double lr);

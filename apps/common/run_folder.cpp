@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+
 #include "autograd/error.h"
 
 namespace fs = std::filesystem;
@@ -16,7 +17,8 @@ RunFolder::RunFolder(const std::string& out, bool overwrite) : target_(out), ove
   if (fs::exists(target_) && !fs::is_directory(target_))
     throw Error("--out " + target_ + ": exists and is not a folder");
   if (fs::exists(fs::path(target_) / "config.json") && !overwrite)
-    throw Error("--out " + target_ + ": already holds a run (config.json found); choose another folder or pass --overwrite");
+    throw Error("--out " + target_ +
+                ": already holds a run (config.json found); choose another folder or pass --overwrite");
   staging_ = target_ + ".partial-" + std::to_string(::getpid());
   fs::remove_all(staging_);
   fs::create_directories(staging_);

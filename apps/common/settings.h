@@ -6,11 +6,11 @@
 //   void merge_json(Config& c, const nlohmann::json& j, const std::string& source) {
 //     apps::check_settings(j, to_json(c), source);
 //     std::string current;
-//     try { MY_SETTINGS(CG_SETTING_FROM_JSON) } catch (const nlohmann::json::exception& e) { apps::wrong_setting_type(source, current, e); }
+//     try { MY_SETTINGS(CG_SETTING_FROM_JSON) } catch (const nlohmann::json::exception& e) {
+//     apps::wrong_setting_type(source, current, e); }
 //   }
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #define CG_SETTING_TO_JSON(f) j[#f] = c.f;
 #define CG_SETTING_FROM_JSON(f) \

@@ -11,9 +11,9 @@ namespace {
 
 constexpr double W = 640, H = 480, L = 70, R = 160, T = 40, B = 55;  // canvas and margins
 
-const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-                          "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd",
-                          "#e6550d", "#31a354", "#756bb1", "#636363"};
+const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                          "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39",
+                          "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363"};
 
 std::string esc(const std::string& s) {
   std::string o;
@@ -42,16 +42,27 @@ void range_of(const std::vector<double>& v, double& lo, double& hi) {
   lo = INFINITY;
   hi = -INFINITY;
   for (double a : v)
-    if (std::isfinite(a)) { lo = std::min(lo, a); hi = std::max(hi, a); }
-  if (!std::isfinite(lo)) { lo = 0; hi = 1; }
-  if (hi - lo < 1e-12) { lo -= 0.5; hi += 0.5; }
+    if (std::isfinite(a)) {
+      lo = std::min(lo, a);
+      hi = std::max(hi, a);
+    }
+  if (!std::isfinite(lo)) {
+    lo = 0;
+    hi = 1;
+  }
+  if (hi - lo < 1e-12) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
   const double pad = 0.04 * (hi - lo);
   lo -= pad;
   hi += pad;
 }
 
-void frame(std::ostringstream& os, const Axes& a, const std::string& title, const std::string& xl, const std::string& yl) {
-  os << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='" << H << "' font-family='sans-serif' font-size='12'>\n"
+void frame(std::ostringstream& os, const Axes& a, const std::string& title, const std::string& xl,
+           const std::string& yl) {
+  os << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='" << H
+     << "' font-family='sans-serif' font-size='12'>\n"
      << "<rect width='100%' height='100%' fill='white'/>\n"
      << "<text x='" << (W - R + L) / 2 << "' y='22' text-anchor='middle' font-size='15'>" << esc(title) << "</text>\n"
      << "<rect x='" << L << "' y='" << T << "' width='" << W - L - R << "' height='" << H - T - B
@@ -62,7 +73,8 @@ void frame(std::ostringstream& os, const Axes& a, const std::string& title, cons
        << "<text x='" << L - 6 << "' y='" << a.py(yv) + 4 << "' text-anchor='end'>" << num(yv) << "</text>\n";
   }
   os << "<text x='" << (W - R + L) / 2 << "' y='" << H - 12 << "' text-anchor='middle'>" << esc(xl) << "</text>\n"
-     << "<text transform='translate(16," << (H - B + T) / 2 << ") rotate(-90)' text-anchor='middle'>" << esc(yl) << "</text>\n";
+     << "<text transform='translate(16," << (H - B + T) / 2 << ") rotate(-90)' text-anchor='middle'>" << esc(yl)
+     << "</text>\n";
 }
 
 }  // namespace
@@ -71,7 +83,10 @@ std::string render_svg(const ScatterPlot& p) {
   double x0, x1, y0, y1;
   range_of(p.x, x0, x1);
   range_of(p.y, y0, y1);
-  if (p.diagonal) { x0 = y0 = std::min(x0, y0); x1 = y1 = std::max(x1, y1); }
+  if (p.diagonal) {
+    x0 = y0 = std::min(x0, y0);
+    x1 = y1 = std::max(x1, y1);
+  }
   const Axes a{x0, x1, y0, y1};
   std::ostringstream os;
   frame(os, a, p.title, p.x_label, p.y_label);
@@ -80,7 +95,8 @@ std::string render_svg(const ScatterPlot& p) {
        << "' stroke='#999' stroke-dasharray='4 3'/>\n";
   for (size_t i = 0; i < p.x.size(); ++i)
     if (std::isfinite(p.x[i]) && std::isfinite(p.y[i]))
-      os << "<circle cx='" << a.px(p.x[i]) << "' cy='" << a.py(p.y[i]) << "' r='1.8' fill='#555' fill-opacity='0.5'/>\n";
+      os << "<circle cx='" << a.px(p.x[i]) << "' cy='" << a.py(p.y[i])
+         << "' r='1.8' fill='#555' fill-opacity='0.5'/>\n";
   for (size_t k = 0; k < p.highlighted.size(); ++k) {
     const size_t i = p.highlighted[k];
     if (i >= p.x.size()) continue;
@@ -113,7 +129,10 @@ std::string render_svg(const LinePlot& p) {
     bool pen_down = false;
     for (size_t i = 0; i < s.y.size(); ++i) {
       const double v = p.log_y ? (s.y[i] > 0 ? std::log10(s.y[i]) : NAN) : s.y[i];
-      if (!std::isfinite(v)) { pen_down = false; continue; }
+      if (!std::isfinite(v)) {
+        pen_down = false;
+        continue;
+      }
       path << (pen_down ? " L" : " M") << a.px(static_cast<double>(i + 1)) << " " << a.py(v);
       pen_down = true;
     }

@@ -11,10 +11,10 @@ namespace cg::apps {
 struct ScatterPlot {
   std::string title, x_label, y_label;
   std::vector<double> x, y;
-  std::vector<size_t> highlighted;      // indices drawn on top in red
-  std::vector<std::string> labels;      // optional text for highlighted points (same order)
-  bool diagonal = true;                 // draw y = x
-  std::string note;                     // e.g. "R^2 = 0.95"
+  std::vector<size_t> highlighted;  // indices drawn on top in red
+  std::vector<std::string> labels;  // optional text for highlighted points (same order)
+  bool diagonal = true;             // draw y = x
+  std::string note;                 // e.g. "R^2 = 0.95"
 };
 
 struct LineSeries {

@@ -1,10 +1,10 @@
 #include "apps/predict_perturbation/config.h"
 
+#include <set>
+
 #include "apps/common/app_cli.h"
 #include "apps/common/settings.h"
 #include "apps/predict_perturbation/model_registry.h"
-
-#include <set>
 #include "autograd/error.h"
 
 namespace cg::perturb {
@@ -14,28 +14,33 @@ void Config::validate() const {
   if (data.empty()) fail("--data: an .h5ad file is required");
   if (out.empty()) fail("--out: an output folder is required");
   if (epochs < 1) fail("--epochs: expected at least 1, found " + std::to_string(epochs));
-  if (batch_size < 2) fail("--batch-size: expected at least 2 (batch norm needs two cells), found " + std::to_string(batch_size));
+  if (batch_size < 2)
+    fail("--batch-size: expected at least 2 (batch norm needs two cells), found " + std::to_string(batch_size));
   if (!(lr > 0)) fail("--lr: expected a positive learning rate");
   if (!(validation_fraction > 0 && validation_fraction < 1)) fail("--validation-fraction: expected a value in (0, 1)");
   std::set<std::string> listed;
   for (const auto& p : perturbed) {
     if (p == control)
-      fail("--perturbed: lists the control value '" + control + "' (--control); expected only perturbed condition values");
+      fail("--perturbed: lists the control value '" + control +
+           "' (--control); expected only perturbed condition values");
     if (!listed.insert(p).second) fail("--perturbed: '" + p + "' is listed twice");
   }
   if (seeds.empty()) fail("--seeds: at least one seed is required");
   if (models.empty()) fail("--models: at least one model is required");
   for (const auto& m : models) perturb_model(m);  // throws naming the unknown model and the known ones
-  if (device != "auto" && device != "cpu" && device != "cuda") fail("--device: expected cpu, cuda or auto, found '" + device + "'");
-  if (top_degs < 1 || bootstrap < 1 || pca_components < 2 || latent < 1) fail("--top-degs, --bootstrap, --latent must be positive and --pca-components at least 2");
+  if (device != "auto" && device != "cpu" && device != "cuda")
+    fail("--device: expected cpu, cuda or auto, found '" + device + "'");
+  if (top_degs < 1 || bootstrap < 1 || pca_components < 2 || latent < 1)
+    fail("--top-degs, --bootstrap, --latent must be positive and --pca-components at least 2");
 }
 
 // One list of every stored setting keeps to_json, merge_json and config.json from drifting
 // apart; --overwrite is a decision for one invocation, never a stored setting.
-#define CG_PERTURB_SETTINGS(X)                                                                                   \
-  X(data) X(condition_key) X(control) X(perturbed) X(cell_type_key) X(held_out) X(models) X(seeds) X(epochs)     \
-  X(patience) X(batch_size) X(lr) X(validation_fraction) X(alpha) X(dropout) X(latent) X(adversarial) X(top_degs) \
-  X(bootstrap) X(pca_components) X(device) X(out)
+#define CG_PERTURB_SETTINGS(X)                                                                                         \
+  X(data)                                                                                                              \
+  X(condition_key) X(control) X(perturbed) X(cell_type_key) X(held_out) X(models) X(seeds) X(epochs) X(patience)       \
+      X(batch_size) X(lr) X(validation_fraction) X(alpha) X(dropout) X(latent) X(adversarial) X(top_degs) X(bootstrap) \
+          X(pca_components) X(device) X(out)
 
 nlohmann::json to_json(const Config& c) {
   nlohmann::json j;

@@ -3,10 +3,9 @@
 // same names with underscores (e.g. "cell_type_key"); flags given on the command line override
 // it; the resolved settings are written to the run folder as config.json.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace cg::perturb {
 
@@ -16,7 +15,7 @@ struct Config {
   std::string control = "control";
   std::vector<std::string> perturbed;  // empty: every value of condition_key other than control
   std::string cell_type_key = "cell_type";
-  std::string held_out = "all";        // a cell type, or "all" for the leave-one-out sweep
+  std::string held_out = "all";  // a cell type, or "all" for the leave-one-out sweep
   std::vector<std::string> models = {"scgen", "mtae", "control", "shift"};
   std::vector<uint64_t> seeds = {0};
   int epochs = 100;
@@ -24,10 +23,10 @@ struct Config {
   int batch_size = 32;
   double lr = 1e-3;
   double validation_fraction = 0.2;
-  double alpha = 5e-5;        // scGen KL weight
+  double alpha = 5e-5;  // scGen KL weight
   double dropout = 0.2;
-  int latent = 100;           // scGen latent size (MTAe uses 128)
-  bool adversarial = false;   // MTAe latent discriminator
+  int latent = 100;          // scGen latent size (MTAe uses 128)
+  bool adversarial = false;  // MTAe latent discriminator
   int top_degs = 100;
   int bootstrap = 100;
   int pca_components = 50;

@@ -10,12 +10,12 @@
 namespace cg::perturb {
 
 struct PerturbData {
-  omics::DenseMatrix X;                  // cells x genes, log1p-normalised
-  std::vector<std::string> cell_types;   // per cell
-  std::vector<std::string> conditions;   // per cell
-  std::vector<std::string> types;        // distinct, sorted
-  std::vector<std::string> perturbed;    // the perturbed condition values in use
-  omics::DataFrame var;                  // gene table, copied into predicted .h5ad files
+  omics::DenseMatrix X;                 // cells x genes, log1p-normalised
+  std::vector<std::string> cell_types;  // per cell
+  std::vector<std::string> conditions;  // per cell
+  std::vector<std::string> types;       // distinct, sorted
+  std::vector<std::string> perturbed;   // the perturbed condition values in use
+  omics::DataFrame var;                 // gene table, copied into predicted .h5ad files
   std::vector<std::string> gene_names;
 };
 

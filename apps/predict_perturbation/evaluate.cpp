@@ -42,12 +42,13 @@ nlohmann::json evaluate_prediction(const DenseMatrix& pred, const EvalReference&
   bo.n_resamples = s.bootstrap;
   bo.seed = s.seed;
   auto boot = [&](const std::vector<int64_t>* genes) {
-    return omics::bootstrap_pair(pred.rows(), ref.real.rows(),
-                                 [&](const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
-                                   const DenseMatrix pa = apps::take_rows(pred, a), rb = apps::take_rows(ref.real, b);
-                                   return genes ? omics::r2_of_means(pa, rb, *genes) : omics::r2_of_means(pa, rb);
-                                 },
-                                 bo);
+    return omics::bootstrap_pair(
+        pred.rows(), ref.real.rows(),
+        [&](const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
+          const DenseMatrix pa = apps::take_rows(pred, a), rb = apps::take_rows(ref.real, b);
+          return genes ? omics::r2_of_means(pa, rb, *genes) : omics::r2_of_means(pa, rb);
+        },
+        bo);
   };
   const auto b_all = boot(nullptr), b_top = boot(&ref.top_degs);
   m["r2_all_boot_mean"] = b_all.mean;
@@ -57,7 +58,8 @@ nlohmann::json evaluate_prediction(const DenseMatrix& pred, const EvalReference&
 
   // DEGs of the predicted response against the same controls.
   const auto pred_degs = omics::rank_genes_groups(pred, ref.ctrl);
-  m["common_degs"] = omics::common_top_k(omics::rank_genes_groups(ref.real, ref.ctrl).ranking, pred_degs.ranking, s.top_degs);
+  m["common_degs"] =
+      omics::common_top_k(omics::rank_genes_groups(ref.real, ref.ctrl).ranking, pred_degs.ranking, s.top_degs);
   m["pearson_delta"] = omics::pearson_of_deltas(pred, ref.real, ref.ctrl);
 
   // Distances in the PCA space of the real cells: below 1 means closer to the truth than to "no change".
@@ -69,7 +71,8 @@ nlohmann::json evaluate_prediction(const DenseMatrix& pred, const EvalReference&
   m["mmd_linear_ratio"] = omics::distance_ratio([](const auto& a, const auto& b) { return omics::mmd_linear(a, b); },
                                                 ref.real_pcs, pred_pcs, ref.ctrl_pcs);
   // RBF bandwidth from the scale of the real cells in PCA space: gamma = 1 / (2 mean ||x||^2).
-  const double gamma = 1.0 / std::max(1e-12, 2.0 * ref.real_pcs.colwise().squaredNorm().sum() / std::max<int64_t>(1, ref.real_pcs.rows()));
+  const double gamma = 1.0 / std::max(1e-12, 2.0 * ref.real_pcs.colwise().squaredNorm().sum() /
+                                                 std::max<int64_t>(1, ref.real_pcs.rows()));
   m["mmd_rbf"] = omics::mmd_rbf(ref.real_pcs, pred_pcs, gamma);
   // JSON has no NaN: write null so that readers see "undefined" rather than a parse error.
   for (auto& [k, v] : m.items())

@@ -2,10 +2,9 @@
 // Scoring one prediction against the real perturbed cells of the held-out type (scGen and the
 // perturbation thesis' evaluation). The parts that depend only on real data (DEGs of
 // the real response, the PCA space) are computed once per held-out type and reused.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "omics/matrix.h"
 #include "omics/pca.h"
@@ -16,7 +15,7 @@ struct EvalReference {
   omics::DenseMatrix real, ctrl;
   std::vector<int64_t> top_degs;  // top-k genes of the real response (Wilcoxon, scanpy ranking)
   std::vector<double> deg_scores;
-  omics::PcaModel pca;            // fitted on the real cells (controls + perturbed) of the type
+  omics::PcaModel pca;  // fitted on the real cells (controls + perturbed) of the type
   omics::DenseMatrixD real_pcs, ctrl_pcs;
 };
 

@@ -1,13 +1,12 @@
 #include "apps/predict_perturbation/held_out_checks.h"
 
-#include "apps/predict_perturbation/model_registry.h"
-
 #include <algorithm>
 #include <map>
-#include "autograd/error.h"
 
-#include "base/text.h"
+#include "apps/predict_perturbation/model_registry.h"
 #include "apps/predict_perturbation/predictors.h"
+#include "autograd/error.h"
+#include "base/text.h"
 #include "omics/error.h"
 #include "omics/splits.h"
 
@@ -37,13 +36,15 @@ void check_held_out_types(const PerturbData& d, const Config& c) {
   for (const auto& t : held_out) {
     int64_t perturbed_cells = 0;
     for (const auto& p : d.perturbed) perturbed_cells += count(t, p);
-    if (count(t, c.control) == 0) throw Error(held(t) + " has no '" + c.control + "' cells to start the prediction from");
+    if (count(t, c.control) == 0)
+      throw Error(held(t) + " has no '" + c.control + "' cells to start the prediction from");
     if (perturbed_cells == 0) throw Error(held(t) + " has no perturbed cells to compare the prediction with");
     if (count(t, c.control) < 2) throw Error(held(t) + " has 1 '" + c.control + "' cell" + too_few);
 
     for (const auto& p : d.perturbed) {
       if (count(t, p) == 0)
-        throw Error(held(t) + " has no '" + p + "' cells to compare the prediction with (choose the values to predict with --perturbed)");
+        throw Error(held(t) + " has no '" + p +
+                    "' cells to compare the prediction with (choose the values to predict with --perturbed)");
       if (count(t, p) < 2) throw Error(held(t) + " has 1 '" + p + "' cell" + too_few);
       std::vector<std::string> with_value, with_both;  // other types with p; with control and vidr's fitted value
       const std::string fit = vidr_fit_value(d.perturbed, p);
@@ -54,12 +55,13 @@ void check_held_out_types(const PerturbData& d, const Config& c) {
       }
       if (with_value.empty() && !learners.empty())
         throw Error(c.data + ": perturbed value '" + p + "' occurs only in held-out cell type '" + t +
-                                 "'; its response is learned from the other cell types (--models " + join(learners) +
-                                 "), and none has '" + p + "' cells");
+                    "'; its response is learned from the other cell types (--models " + join(learners) +
+                    "), and none has '" + p + "' cells");
       if (static_cast<int>(with_both.size()) < min_with_both)
-        throw Error(c.data + ": --models " + join(pairs_needed) + ": held-out cell type '" + t + "' leaves " + std::to_string(with_both.size()) +
-                                 " other cell type(s) with both '" + c.control + "' and '" + fit + "' cells" +
-                                 (with_both.empty() ? "" : " (" + join(with_both) + ")") + "; scVIDR's regression needs at least " + std::to_string(min_with_both));
+        throw Error(c.data + ": --models " + join(pairs_needed) + ": held-out cell type '" + t + "' leaves " +
+                    std::to_string(with_both.size()) + " other cell type(s) with both '" + c.control + "' and '" + fit +
+                    "' cells" + (with_both.empty() ? "" : " (" + join(with_both) + ")") +
+                    "; scVIDR's regression needs at least " + std::to_string(min_with_both));
     }
   }
 
@@ -69,7 +71,10 @@ void check_held_out_types(const PerturbData& d, const Config& c) {
   for (const auto& t : held_out) {
     const HeldOutTask task = make_task(d, c.control, t);
     std::vector<std::string> tr_types, tr_conds;
-    for (int64_t i : task.train) { tr_types.push_back(d.cell_types[i]); tr_conds.push_back(d.conditions[i]); }
+    for (int64_t i : task.train) {
+      tr_types.push_back(d.cell_types[i]);
+      tr_conds.push_back(d.conditions[i]);
+    }
     try {
       omics::stratified_train_val(tr_types, tr_conds, c.validation_fraction, 0);
     } catch (const omics::DataError& e) {

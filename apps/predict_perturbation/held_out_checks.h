@@ -2,9 +2,9 @@
 // Checks, before any training, that every held-out cell type of a run can be predicted and
 // scored, so that bad data fails at once with a message naming the type, the condition value
 // and the cell count, rather than hours into a leave-one-out sweep.
-#include "autograd/error.h"
 #include "apps/predict_perturbation/config.h"
 #include "apps/predict_perturbation/data.h"
+#include "autograd/error.h"
 
 namespace cg::perturb {
 

@@ -20,7 +20,8 @@ const std::vector<NetworkEntry>& perturb_networks() {
 
 const std::vector<PerturbModelEntry>& perturb_models() {
   static const std::vector<PerturbModelEntry> models = {
-      {"scgen", "scGen: VAE latent arithmetic, decode(z(held-out controls) + mean perturbed-minus-control latent shift)",
+      {"scgen",
+       "scGen: VAE latent arithmetic, decode(z(held-out controls) + mean perturbed-minus-control latent shift)",
        "scgen", true, true, 0,
        [](const PredictionContext& x) {
          return predict_scgen(static_cast<ScGenVAE&>(*x.network), x.data, x.task, x.config.control, x.perturbed, x.seed,
@@ -29,7 +30,8 @@ const std::vector<PerturbModelEntry>& perturb_models() {
       {"vidr", "scVIDR: the latent shift regressed on the cell type's control centroid (scGen's VAE)", "scgen", false,
        false, 2,
        [](const PredictionContext& x) {
-         return predict_vidr(static_cast<ScGenVAE&>(*x.network), x.data, x.task, x.config.control, x.perturbed, x.device);
+         return predict_vidr(static_cast<ScGenVAE&>(*x.network), x.data, x.task, x.config.control, x.perturbed,
+                             x.device);
        }},
       {"mtae", "multi-task autoencoder: decode(encode(held-out controls)) under the perturbed condition (FiLM)", "mtae",
        true, true, 0,
@@ -40,7 +42,8 @@ const std::vector<PerturbModelEntry>& perturb_models() {
       {"control", "baseline: the held-out controls unchanged", "", false, false, 0,
        [](const PredictionContext& x) { return predict_control(x.data, x.task); }},
       {"shift", "baseline: held-out controls plus the other types' mean perturbed-minus-control difference", "", false,
-       true, 0, [](const PredictionContext& x) { return predict_shift(x.data, x.task, x.config.control, x.perturbed); }},
+       true, 0,
+       [](const PredictionContext& x) { return predict_shift(x.data, x.task, x.config.control, x.perturbed); }},
   };
   return models;
 }

@@ -38,14 +38,14 @@ struct PredictionContext {
   int64_t conditions;            // one-hot width
   uint64_t seed;
   Device device;
-  PerturbModel* network;         // the trained network the model names, or null
+  PerturbModel* network;  // the trained network the model names, or null
 };
 
 struct PerturbModelEntry {
   std::string name;
   std::string description;
-  std::string network;           // "" for the baselines
-  bool writes_history;           // false where another model writes the shared network's curves
+  std::string network;  // "" for the baselines
+  bool writes_history;  // false where another model writes the shared network's curves
   // Learns a value's response from the other cell types' cells of that value (held-out check).
   bool learns_from_other_types;
   // Needs at least this many other cell types with both control and the fitted value.

@@ -42,7 +42,8 @@ void write_mean_scatter(const std::string& path, const omics::DenseMatrix& pred,
   apps::write_text_file(path, apps::render_svg(p));
 }
 
-void write_history(const std::string& csv_path, const std::string& svg_path, const TrainHistory& h, const std::string& title) {
+void write_history(const std::string& csv_path, const std::string& svg_path, const TrainHistory& h,
+                   const std::string& title) {
   std::vector<std::string> cols;
   for (const auto& t : h.terms) cols.push_back("train_" + t);
   cols.push_back("val_loss");

@@ -1,9 +1,8 @@
 #pragma once
 // What a run writes for one (held-out type, model, seed, perturbed value): the predicted cells
 // as .h5ad, the metrics as JSON, the per-gene mean scatter, loss curves and history.
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "apps/predict_perturbation/data.h"
 #include "apps/predict_perturbation/evaluate.h"
@@ -17,6 +16,7 @@ void write_prediction_h5ad(const std::string& path, const omics::DenseMatrix& pr
 // Per-gene means of predicted vs real perturbed cells, top DEGs of the real response in red.
 void write_mean_scatter(const std::string& path, const omics::DenseMatrix& pred, const EvalReference& ref,
                         const PerturbData& d, const std::string& title, double r2_all);
-void write_history(const std::string& csv_path, const std::string& svg_path, const TrainHistory& h, const std::string& title);
+void write_history(const std::string& csv_path, const std::string& svg_path, const TrainHistory& h,
+                   const std::string& title);
 
 }  // namespace cg::perturb

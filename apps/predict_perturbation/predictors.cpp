@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include "autograd/error.h"
 
 #include "apps/common/matrix_bridge.h"
 #include "apps/predict_perturbation/trainer.h"
+#include "autograd/error.h"
 #include "autograd/ops.h"
 
 namespace cg::perturb {
@@ -65,9 +65,13 @@ HeldOutTask make_task(const PerturbData& d, const std::string& control, const st
 }
 
 DenseMatrix condition_one_hot(const PerturbData& d, const std::string& control) {
-  DenseMatrix c = DenseMatrix::Zero(static_cast<int64_t>(d.conditions.size()), 1 + static_cast<int64_t>(d.perturbed.size()));
+  DenseMatrix c =
+      DenseMatrix::Zero(static_cast<int64_t>(d.conditions.size()), 1 + static_cast<int64_t>(d.perturbed.size()));
   for (size_t i = 0; i < d.conditions.size(); ++i) {
-    if (d.conditions[i] == control) { c(i, 0) = 1; continue; }
+    if (d.conditions[i] == control) {
+      c(i, 0) = 1;
+      continue;
+    }
     const auto it = std::find(d.perturbed.begin(), d.perturbed.end(), d.conditions[i]);
     if (it != d.perturbed.end()) c(i, 1 + (it - d.perturbed.begin())) = 1;
   }
@@ -76,7 +80,8 @@ DenseMatrix condition_one_hot(const PerturbData& d, const std::string& control) 
 
 DenseMatrix predict_control(const PerturbData& d, const HeldOutTask& t) { return apps::take_rows(d.X, t.controls); }
 
-DenseMatrix predict_shift(const PerturbData& d, const HeldOutTask& t, const std::string& control, const std::string& perturbed) {
+DenseMatrix predict_shift(const PerturbData& d, const HeldOutTask& t, const std::string& control,
+                          const std::string& perturbed) {
   std::vector<int64_t> ctrl, pert;
   for (int64_t i : t.train) {
     if (d.cell_types[i] == t.type) continue;
@@ -108,7 +113,7 @@ DenseMatrix predict_scgen(ScGenVAE& vae, const PerturbData& d, const HeldOutTask
   // load_perturb_data refuses such data; this guards the balancer's arithmetic all the same.
   if (ctrl_by_type.empty() || pert_by_type.empty())
     throw Error("scgen: held-out cell type '" + t.type + "' leaves no training cells with '" +
-                             (ctrl_by_type.empty() ? control : perturbed) + "'");
+                (ctrl_by_type.empty() ? control : perturbed) + "'");
   std::vector<int64_t> ctrl = balance(ctrl_by_type), pert = balance(pert_by_type);
   // Subsample both conditions (without replacement) to the same size.
   const size_t eq = std::min(ctrl.size(), pert.size());
@@ -131,7 +136,10 @@ std::string vidr_fit_value(const std::vector<std::string>& perturbed, const std:
   std::string fit = value;
   for (const auto& p : perturbed) {
     if (!parse_number(p, v)) return value;
-    if (v > d_max) { d_max = v; fit = p; }
+    if (v > d_max) {
+      d_max = v;
+      fit = p;
+    }
   }
   return fit;
 }
@@ -154,10 +162,15 @@ DenseMatrix predict_vidr(ScGenVAE& vae, const PerturbData& d, const HeldOutTask&
     centroids.push_back(mc);
     deltas.push_back(column_means(Z, pert) - mc);
   }
-  if (centroids.size() < 2) throw Error("vidr: needs at least two training cell types with both conditions, found " + std::to_string(centroids.size()));
+  if (centroids.size() < 2)
+    throw Error("vidr: needs at least two training cell types with both conditions, found " +
+                std::to_string(centroids.size()));
   const int64_t n = static_cast<int64_t>(centroids.size()), k = Z.cols();
   Eigen::MatrixXd A(n, k), B(n, k);
-  for (int64_t i = 0; i < n; ++i) { A.row(i) = centroids[i]; B.row(i) = deltas[i]; }
+  for (int64_t i = 0; i < n; ++i) {
+    A.row(i) = centroids[i];
+    B.row(i) = deltas[i];
+  }
   const RowVec a_mean = A.colwise().mean(), b_mean = B.colwise().mean();
   A.rowwise() -= a_mean;
   B.rowwise() -= b_mean;
@@ -170,8 +183,8 @@ DenseMatrix predict_vidr(ScGenVAE& vae, const PerturbData& d, const HeldOutTask&
   return decode(vae, add_row(apps::take_rows(Z, t.controls), delta), device);
 }
 
-DenseMatrix predict_mtae(MultiTaskAE& model, const PerturbData& d, const HeldOutTask& t, int target_index, int n_conditions,
-                         Device device) {
+DenseMatrix predict_mtae(MultiTaskAE& model, const PerturbData& d, const HeldOutTask& t, int target_index,
+                         int n_conditions, Device device) {
   model.eval();
   const DenseMatrix ctrl = apps::take_rows(d.X, t.controls);
   DenseMatrix cond = DenseMatrix::Zero(1, n_conditions);

@@ -4,15 +4,15 @@
 #include <string>
 #include <vector>
 
-#include "apps/predict_perturbation/data.h"
 #include "apps/common/perturbation_models.h"
+#include "apps/predict_perturbation/data.h"
 
 namespace cg::perturb {
 
 struct HeldOutTask {
   std::string type;
-  std::vector<int64_t> train;        // every cell except the held-out type's perturbed cells
-  std::vector<int64_t> controls;     // held-out type, control
+  std::vector<int64_t> train;              // every cell except the held-out type's perturbed cells
+  std::vector<int64_t> controls;           // held-out type, control
   std::vector<std::vector<int64_t>> real;  // held-out type, per perturbed value (truth)
 };
 

@@ -14,10 +14,14 @@ struct Column {
   const char* format;
 };
 const Column kColumns[] = {
-    {"r2_all", "R2 all", "%.3f"},          {"r2_all_boot_std", "(boot sd)", "%.3f"},
-    {"r2_top", "R2 top DEGs", "%.3f"},     {"r2_top_boot_std", "(boot sd)", "%.3f"},
-    {"common_degs", "common DEGs", "%.1f"}, {"pearson_delta", "Pearson delta", "%.3f"},
-    {"e_distance_ratio", "E-dist ratio", "%.3f"}, {"mmd_linear_ratio", "MMD ratio", "%.3f"},
+    {"r2_all", "R2 all", "%.3f"},
+    {"r2_all_boot_std", "(boot sd)", "%.3f"},
+    {"r2_top", "R2 top DEGs", "%.3f"},
+    {"r2_top_boot_std", "(boot sd)", "%.3f"},
+    {"common_degs", "common DEGs", "%.1f"},
+    {"pearson_delta", "Pearson delta", "%.3f"},
+    {"e_distance_ratio", "E-dist ratio", "%.3f"},
+    {"mmd_linear_ratio", "MMD ratio", "%.3f"},
     {"train_seconds", "train s", "%.0f"},
 };
 
@@ -53,13 +57,19 @@ SummaryTable summarize(const std::vector<ResultRow>& rows, bool show_perturbed) 
     double s = 0;
     int n = 0;
     for (const auto& v : vs)
-      if (std::isfinite(v[c])) { s += v[c]; ++n; }
+      if (std::isfinite(v[c])) {
+        s += v[c];
+        ++n;
+      }
     return n ? s / n : NAN;
   };
   std::ostringstream md, csv;
   md << "| model | cell type |" << (show_perturbed ? " perturbed |" : "") << " seeds |";
   csv << "model,cell_type," << (show_perturbed ? "perturbed," : "") << "seeds";
-  for (const auto& c : kColumns) { md << " " << c.title << " |"; csv << "," << c.key; }
+  for (const auto& c : kColumns) {
+    md << " " << c.title << " |";
+    csv << "," << c.key;
+  }
   md << "\n|---|---|" << (show_perturbed ? "---|" : "") << "---|";
   for (size_t i = 0; i < std::size(kColumns); ++i) md << "---|";
   md << "\n";
@@ -72,7 +82,8 @@ SummaryTable summarize(const std::vector<ResultRow>& rows, bool show_perturbed) 
       std::vector<double> means;
       for (size_t c = 0; c < std::size(kColumns); ++c) means.push_back(mean_of(g, c));
       type_means.push_back(means);
-      md << "| " << model << " | " << std::get<1>(k) << " |" << (show_perturbed ? " " + std::get<2>(k) + " |" : "") << " " << g.size() << " |";
+      md << "| " << model << " | " << std::get<1>(k) << " |" << (show_perturbed ? " " + std::get<2>(k) + " |" : "")
+         << " " << g.size() << " |";
       csv << model << "," << std::get<1>(k) << "," << (show_perturbed ? std::get<2>(k) + "," : "") << g.size();
       for (size_t c = 0; c < std::size(kColumns); ++c) {
         md << " " << fmt(kColumns[c].format, means[c]) << " |";

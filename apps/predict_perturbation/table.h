@@ -1,10 +1,9 @@
 #pragma once
 // The sweep's summary: one row per (model, held-out type[, perturbed value]) with the metrics
 // averaged over seeds, and a mean row per model, as markdown and CSV.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace cg::perturb {
 

@@ -51,13 +51,14 @@ TrainHistory train_model(PerturbModel& model, const omics::DenseMatrix& X, const
     nn::StepTerms t;
     t.logged = model.adversary_step(x, c);  // the adversary's own update comes first
     const LossTerms terms = model.losses(x, c);
-    t.weighted = {terms.front()};            // "loss", the model's total
+    t.weighted = {terms.front()};  // "loss", the model's total
     t.logged.insert(t.logged.begin(), terms.begin(), terms.end());
     return t;
   };
   nn::FitHooks hooks;
   hooks.validate = [&](int, nn::EpochRow& row) {
-    row["val_loss"] = validation.empty() ? row.at("train_loss") : validation_loss(model, X, C, validation, 256, s.device);
+    row["val_loss"] =
+        validation.empty() ? row.at("train_loss") : validation_loss(model, X, C, validation, 256, s.device);
   };
   nn::FitOptions o;
   o.epochs = s.epochs;
@@ -66,7 +67,8 @@ TrainHistory train_model(PerturbModel& model, const omics::DenseMatrix& X, const
   o.seed = s.seed;
   o.label = s.label;
   o.report_every = 1;
-  return nn::fit({&model, {}, {}}, [&](int) { return std::vector<nn::Phase*>{&main}; }, train, hooks, o);
+  return nn::fit(
+      {&model, {}, {}}, [&](int) { return std::vector<nn::Phase*>{&main}; }, train, hooks, o);
 }
 
 }  // namespace cg::perturb

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <sstream>
+
 #include "apps/train_multitask/schedules.h"
 #include "autograd/error.h"
 #include "base/registry.h"
@@ -22,7 +23,8 @@ const std::vector<AblationPart>& ablation_parts() {
         {"discriminator", "discriminators on", [](Config& c) { c.no_discriminator = false; }},
         {"no_discriminator", "discriminators off (--no-discriminator)", [](Config& c) { c.no_discriminator = true; }},
         {"no_contrastive", "contrastive term off (--no-contrastive)", [](Config& c) { c.no_contrastive = true; }},
-        {"no_reconstruction", "reconstruction term off (--no-reconstruction)", [](Config& c) { c.no_reconstruction = true; }},
+        {"no_reconstruction", "reconstruction term off (--no-reconstruction)",
+         [](Config& c) { c.no_reconstruction = true; }},
         {"vae", "Gaussian latents with a KL term (--vae)", [](Config& c) { c.vae = true; }},
     };
     for (const auto& w : nn::loss_weightings()) p.push_back({w.name, "--weighting " + w.name, nullptr});
@@ -46,7 +48,8 @@ Config apply_variant(const Config& base, const std::string& variant) {
   while (std::getline(ss, part, '+')) {
     const AblationPart* it = &find_named(ablation_parts(), part, "--ablation: unknown variant");
     if (it->apply) it->apply(c);
-    else if (std::any_of(schedules().begin(), schedules().end(), [&](const Schedule& sc) { return part == sc.name; })) c.schedule = part;
+    else if (std::any_of(schedules().begin(), schedules().end(), [&](const Schedule& sc) { return part == sc.name; }))
+      c.schedule = part;
     else c.weighting = part;
   }
   c.validate();

@@ -2,10 +2,9 @@
 // Ablation variants and the comparison table. A variant is a name, or several joined by '+'
 // ("joint+pcgrad"), each changing one setting of the base configuration; the table averages
 // every held-out metric over the splits (mean and standard deviation).
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "apps/train_multitask/config.h"
 

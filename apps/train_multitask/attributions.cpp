@@ -1,9 +1,9 @@
 #include "apps/train_multitask/attributions.h"
 
 #include <cstdio>
-#include "autograd/error.h"
 
 #include "apps/common/matrix_bridge.h"
+#include "autograd/error.h"
 #include "autograd/ops.h"
 #include "nn/attribution.h"
 #include "omics/attribution_io.h"
@@ -17,8 +17,9 @@ Tensor training_mean(const omics::DenseMatrix& X, const std::vector<int64_t>& tr
   return apps::to_tensor(mean, device);
 }
 
-void write_one(const nn::AttributionResult& r, const std::vector<std::string>& features, const std::vector<std::string>& outputs,
-               const AttributionSettings& s, const std::string& stem, const std::string& what) {
+void write_one(const nn::AttributionResult& r, const std::vector<std::string>& features,
+               const std::vector<std::string>& outputs, const AttributionSettings& s, const std::string& stem,
+               const std::string& what) {
   omics::AttributionTable t;
   t.scores = r.mean_abs;
   t.signed_mean = r.mean_signed;
@@ -40,10 +41,11 @@ void write_one(const nn::AttributionResult& r, const std::vector<std::string>& f
 }  // namespace
 
 void write_attributions(UnitedNetModel& model, const TrainData& d, const std::vector<std::string>& names,
-                        const std::vector<std::vector<std::string>>& feature_names, const std::vector<std::string>& class_names,
-                        const Split& split, bool classifier_trained, Device device, const AttributionSettings& s,
-                        const std::string& dir) {
-  if (d.condition.cols() > 0) throw Error("--attributions: not supported with --condition-key (FiLM-conditioned decoders)");
+                        const std::vector<std::vector<std::string>>& feature_names,
+                        const std::vector<std::string>& class_names, const Split& split, bool classifier_trained,
+                        Device device, const AttributionSettings& s, const std::string& dir) {
+  if (d.condition.cols() > 0)
+    throw Error("--attributions: not supported with --condition-key (FiLM-conditioned decoders)");
   model.eval();
   std::vector<int64_t> cells(split.test.begin(), split.test.begin() + std::min<size_t>(split.test.size(), s.max_cells));
   nn::AttributionOptions opt;
@@ -55,8 +57,8 @@ void write_attributions(UnitedNetModel& model, const TrainData& d, const std::ve
     for (size_t i = 0; i < M; ++i) {
       if (i == j || !s.wants(names[i])) continue;
       const std::string dname = names[j] + "_to_" + names[i];
-      std::fprintf(stderr, "attributions %s: %zu outputs x %zu features, %zu cells\n", dname.c_str(), feature_names[i].size(),
-                   feature_names[j].size(), cells.size());
+      std::fprintf(stderr, "attributions %s: %zu outputs x %zu features, %zu cells\n", dname.c_str(),
+                   feature_names[i].size(), feature_names[j].size(), cells.size());
       const Tensor x = apps::to_tensor(apps::take_rows(d.X[j], cells), device);
       auto f = [&, i, j](const Tensor& in) { return model.predict(i, model.encode_one(j, in), Tensor()); };
       const auto r = nn::integrated_gradients(f, x, baselines[j], s.steps, opt);
@@ -83,7 +85,8 @@ void write_attributions(UnitedNetModel& model, const TrainData& d, const std::ve
     for (size_t m = 0; m < M; ++m) z.push_back(model.encode_one(m, parts[m]));
     return model.classify(model.project(model.fuse(z)));
   };
-  std::fprintf(stderr, "attributions classifier: %zu classes x %zu features, %zu cells\n", class_names.size(), all_features.size(), cells.size());
+  std::fprintf(stderr, "attributions classifier: %zu classes x %zu features, %zu cells\n", class_names.size(),
+               all_features.size(), cells.size());
   const auto r = nn::integrated_gradients(f, concat(xs, 1), concat(baselines, 1), s.steps, opt);
   write_one(r, all_features, class_names, s, dir + "attributions_classifier", "classifier logits");
 }

@@ -15,9 +15,9 @@
 namespace cg::multitask {
 
 struct AttributionSettings {
-  int top = 20;          // features listed per output in the CSV
-  int steps = 32;        // integrated-gradients path steps
-  int max_cells = 100;   // held-out cells used (the first ones, in row order)
+  int top = 20;                      // features listed per output in the CSV
+  int steps = 32;                    // integrated-gradients path steps
+  int max_cells = 100;               // held-out cells used (the first ones, in row order)
   std::vector<std::string> targets;  // target modality names and/or "classifier"; empty: all
   bool wants(const std::string& target) const {
     return targets.empty() || std::find(targets.begin(), targets.end(), target) != targets.end();
@@ -27,8 +27,8 @@ struct AttributionSettings {
 // Writes the files into `dir` (ending in '/'). Conditioned (FiLM) models are not supported:
 // their output depends on the condition as well as on the attributed features.
 void write_attributions(UnitedNetModel& model, const TrainData& d, const std::vector<std::string>& modality_names,
-                        const std::vector<std::vector<std::string>>& feature_names, const std::vector<std::string>& class_names,
-                        const Split& split, bool classifier_trained, Device device, const AttributionSettings& s,
-                        const std::string& dir);
+                        const std::vector<std::vector<std::string>>& feature_names,
+                        const std::vector<std::string>& class_names, const Split& split, bool classifier_trained,
+                        Device device, const AttributionSettings& s, const std::string& dir);
 
 }  // namespace cg::multitask

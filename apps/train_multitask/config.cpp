@@ -1,6 +1,9 @@
 #include "apps/train_multitask/config.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
+#include <set>
 
 #include "apps/common/app_cli.h"
 #include "apps/common/settings.h"
@@ -12,21 +15,18 @@
 #include "base/text.h"
 #include "nn/loss_weighting.h"
 
-#include <algorithm>
-#include <cmath>
-#include <set>
-
 namespace cg::multitask {
 
 // One list of every setting keeps to_json, merge_json and the flags from drifting apart.
-#define CG_MULTITASK_SETTINGS(X)                                                                        \
-  X(modalities) X(preprocess) X(distance) X(top_features) X(label_key) X(condition_key) X(zero_variance) \
-  X(test_fraction) X(folds) X(fold) X(validation_fraction) X(hidden) X(latent) X(projector) X(vae)      \
-  X(kl_warmup) X(temperature) X(no_classifier) X(no_translation) X(no_reconstruction)                  \
-  X(no_discriminator) X(no_contrastive) X(weight_reconstruction) X(weight_translation)                 \
-  X(weight_discriminator) X(weight_generator) X(weight_classification) X(weight_contrastive)           \
-  X(weight_kl) X(schedule) X(weighting) X(epochs) X(patience) X(select_on) X(batch_size) X(lr) X(ablation) X(attributions) X(attribution_cells) X(attribution_steps) \
-  X(attribution_targets) X(seed) X(device) X(out)
+#define CG_MULTITASK_SETTINGS(X)                                                                                     \
+  X(modalities)                                                                                                      \
+  X(preprocess) X(distance) X(top_features) X(label_key) X(condition_key) X(zero_variance) X(test_fraction) X(folds) \
+      X(fold) X(validation_fraction) X(hidden) X(latent) X(projector) X(vae) X(kl_warmup) X(temperature)             \
+          X(no_classifier) X(no_translation) X(no_reconstruction) X(no_discriminator) X(no_contrastive)              \
+              X(weight_reconstruction) X(weight_translation) X(weight_discriminator) X(weight_generator)             \
+                  X(weight_classification) X(weight_contrastive) X(weight_kl) X(schedule) X(weighting) X(epochs)     \
+                      X(patience) X(select_on) X(batch_size) X(lr) X(ablation) X(attributions) X(attribution_cells)  \
+                          X(attribution_steps) X(attribution_targets) X(seed) X(device) X(out)
 // --overwrite is a decision for one invocation, never a stored setting.
 
 namespace {
@@ -48,8 +48,10 @@ std::map<std::string, std::string> parse_assignments(const std::vector<std::stri
 void Config::validate() const {
   if (out.empty()) fail("--out: an output folder is required");
   const auto mods = parse_assignments(modalities, "--modality");
-  if (mods.size() < 2) fail("--modality: at least two modalities (NAME=FILE.h5ad) are required, found " + std::to_string(mods.size()));
-  auto check_names = [&](const std::vector<std::string>& entries, const std::string& flag, const std::set<std::string>& allowed) {
+  if (mods.size() < 2)
+    fail("--modality: at least two modalities (NAME=FILE.h5ad) are required, found " + std::to_string(mods.size()));
+  auto check_names = [&](const std::vector<std::string>& entries, const std::string& flag,
+                         const std::set<std::string>& allowed) {
     for (const auto& [name, value] : parse_assignments(entries, flag)) {
       if (!mods.count(name)) fail(flag + ": '" + name + "' is not a modality given with --modality");
       if (!allowed.empty() && !allowed.count(value))
@@ -64,13 +66,17 @@ void Config::validate() const {
     const long long n = std::strtoll(value.c_str(), &end, 10);
     if (*end != '\0' || n < 1) fail("--top-features " + name + ": expected a positive integer, found '" + value + "'");
   }
-  if (zero_variance != "drop" && zero_variance != "error") fail("--zero-variance: expected drop or error, found '" + zero_variance + "'");
+  if (zero_variance != "drop" && zero_variance != "error")
+    fail("--zero-variance: expected drop or error, found '" + zero_variance + "'");
   if (folds == 0) {
-    if (!(test_fraction > 0 && test_fraction < 1)) fail("--test-fraction: expected a value in (0, 1), found " + std::to_string(test_fraction));
+    if (!(test_fraction > 0 && test_fraction < 1))
+      fail("--test-fraction: expected a value in (0, 1), found " + std::to_string(test_fraction));
     if (fold != -1) fail("--fold needs --folds K");
   } else {
     if (folds < 2) fail("--folds: expected at least 2, found " + std::to_string(folds));
-    if (fold < -1 || fold >= folds) fail("--fold: expected 0.." + std::to_string(folds - 1) + " (or -1 for every fold), found " + std::to_string(fold));
+    if (fold < -1 || fold >= folds)
+      fail("--fold: expected 0.." + std::to_string(folds - 1) + " (or -1 for every fold), found " +
+           std::to_string(fold));
   }
   if (!(validation_fraction > 0 && validation_fraction < 1)) fail("--validation-fraction: expected a value in (0, 1)");
   if (hidden.empty()) fail("--hidden: at least one hidden width is required");
@@ -91,12 +97,15 @@ void Config::validate() const {
   if (patience < 1) fail("--patience: expected at least 1, found " + std::to_string(patience));
   if (select_on != "sum" && select_on != "translation" && select_on != "classification")
     fail("--select-on: expected sum, translation or classification, found '" + select_on + "'");
-  if (batch_size < 2) fail("--batch-size: expected at least 2 (batch norm needs two cells), found " + std::to_string(batch_size));
+  if (batch_size < 2)
+    fail("--batch-size: expected at least 2 (batch norm needs two cells), found " + std::to_string(batch_size));
   if (!(lr > 0)) fail("--lr: expected a positive learning rate");
-  if (device != "auto" && device != "cpu" && device != "cuda") fail("--device: expected cpu, cuda or auto, found '" + device + "'");
+  if (device != "auto" && device != "cpu" && device != "cuda")
+    fail("--device: expected cpu, cuda or auto, found '" + device + "'");
   if (attributions < 0 || attribution_cells < 1 || attribution_steps < 1)
     fail("--attributions must be >= 0, --attribution-cells and --attribution-steps >= 1");
-  if (attributions > 0 && !condition_key.empty()) fail("--attributions: not supported with --condition-key (FiLM-conditioned decoders)");
+  if (attributions > 0 && !condition_key.empty())
+    fail("--attributions: not supported with --condition-key (FiLM-conditioned decoders)");
   for (const auto& t : attribution_targets)
     if (t != "classifier" && !mods.count(t)) {
       std::vector<std::string> known{"classifier"};
@@ -151,11 +160,13 @@ void load_config_files(int argc, char** argv, Config& c) {
 void add_flags(CLI::App& app, Config& c) {
   app.add_option("--modality", c.modalities, "NAME=FILE.h5ad, repeated (at least two; cells paired by obs index)");
   app.add_option("--preprocess", c.preprocess, "NAME=none|log1p|clr|tfidf|standardize (per modality; default none)");
-  app.add_option("--distance", c.distance, "NAME=mse|bce (bce binarizes the data and gives the decoder a sigmoid output)");
+  app.add_option("--distance", c.distance,
+                 "NAME=mse|bce (bce binarizes the data and gives the decoder a sigmoid output)");
   app.add_option("--top-features", c.top_features, "NAME=N: keep the N most variable features (on training cells)");
   app.add_option("--label-key", c.label_key, "obs column with cell labels (turns on classification)");
   app.add_option("--condition-key", c.condition_key, "obs column with the condition (FiLM-conditioned decoders)");
-  app.add_option("--zero-variance", c.zero_variance, "features constant on the training cells: drop (with a note) or error");
+  app.add_option("--zero-variance", c.zero_variance,
+                 "features constant on the training cells: drop (with a note) or error");
   app.add_option("--test-fraction", c.test_fraction, "share of cells held out for testing (stratified by label)");
   app.add_option("--folds", c.folds, "K-fold cross-validation (replaces --test-fraction)");
   app.add_option("--fold", c.fold, "the fold used as the test set (default: every fold in turn)");
@@ -167,17 +178,21 @@ void add_flags(CLI::App& app, Config& c) {
   app.add_option("--kl-warmup", c.kl_warmup, "epochs over which the KL weight ramps up");
   app.add_option("--temperature", c.temperature, "contrastive temperature");
   app.add_flag("--no-classifier", c.no_classifier, "switch the classification task off");
-  app.add_flag("--no-translation", c.no_translation, "switch reconstruction, translation, GAN and contrastive terms off");
+  app.add_flag("--no-translation", c.no_translation,
+               "switch reconstruction, translation, GAN and contrastive terms off");
   app.add_flag("--no-reconstruction", c.no_reconstruction, "switch the reconstruction term off");
   app.add_flag("--no-discriminator", c.no_discriminator, "switch the discriminators (and generator term) off");
   app.add_flag("--no-contrastive", c.no_contrastive, "switch the contrastive term off");
   for (const auto& term : loss_terms())
-    app.add_option(std::string("--weight-") + term.name, c.*(term.weight), std::string("loss weight: ") + term.description);
+    app.add_option(std::string("--weight-") + term.name, c.*(term.weight),
+                   std::string("loss weight: ") + term.description);
   std::string schedules_help, weightings_help;
   for (const auto& sc : schedules()) schedules_help += std::string("\n  ") + sc.name + ": " + sc.description;
   for (const auto& w : nn::loss_weightings()) weightings_help += "\n  " + w.name + ": " + w.description;
-  app.add_option("--schedule", c.schedule, "how the translation group and the classifier share an epoch:" + schedules_help);
-  app.add_option("--weighting", c.weighting, "loss-weighting strategy of the translation group (every task with joint):" + weightings_help);
+  app.add_option("--schedule", c.schedule,
+                 "how the translation group and the classifier share an epoch:" + schedules_help);
+  app.add_option("--weighting", c.weighting,
+                 "loss-weighting strategy of the translation group (every task with joint):" + weightings_help);
   app.add_option("--epochs", c.epochs, "maximum epochs");
   app.add_option("--patience", c.patience, "early-stopping patience (epochs without a better validation loss)");
   app.add_option("--select-on", c.select_on,
@@ -188,7 +203,8 @@ void add_flags(CLI::App& app, Config& c) {
   app.add_option("--ablation", c.ablation,
                  "comma-separated variants, each a '+'-joined list of parts (joint+pcgrad):" + ablation_parts_help())
       ->delimiter(',');
-  app.add_option("--attributions", c.attributions, "write integrated-gradients attributions: top N features per output (0: off)");
+  app.add_option("--attributions", c.attributions,
+                 "write integrated-gradients attributions: top N features per output (0: off)");
   app.add_option("--attribution-cells", c.attribution_cells, "held-out cells used for attributions");
   app.add_option("--attribution-steps", c.attribution_steps, "integrated-gradients path steps");
   app.add_option("--attribution-targets", c.attribution_targets,

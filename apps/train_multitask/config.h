@@ -4,10 +4,9 @@
 // override it; the resolved settings are written to the run folder as config.json.
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace CLI {
 class App;
@@ -17,18 +16,18 @@ namespace cg::multitask {
 
 struct Config {
   // ---- inputs
-  std::vector<std::string> modalities;   // "NAME=FILE.h5ad", at least two
-  std::vector<std::string> preprocess;   // "NAME=none|log1p|clr|tfidf|standardize" (default none)
-  std::vector<std::string> distance;     // "NAME=mse|bce" (default mse)
-  std::vector<std::string> top_features; // "NAME=N": keep the N most variable features (training cells)
-  std::string label_key;                 // obs column: classification task (optional)
-  std::string condition_key;             // obs column: FiLM-conditioned decoders (optional)
-  std::string zero_variance = "drop";    // features constant on the training cells: drop | error
+  std::vector<std::string> modalities;    // "NAME=FILE.h5ad", at least two
+  std::vector<std::string> preprocess;    // "NAME=none|log1p|clr|tfidf|standardize" (default none)
+  std::vector<std::string> distance;      // "NAME=mse|bce" (default mse)
+  std::vector<std::string> top_features;  // "NAME=N": keep the N most variable features (training cells)
+  std::string label_key;                  // obs column: classification task (optional)
+  std::string condition_key;              // obs column: FiLM-conditioned decoders (optional)
+  std::string zero_variance = "drop";     // features constant on the training cells: drop | error
 
   // ---- splits
   double test_fraction = 0.2;
-  int folds = 0;                          // > 0: K-fold cross-validation instead of test_fraction
-  int fold = -1;                          // which fold is the test set; -1: every fold in turn
+  int folds = 0;  // > 0: K-fold cross-validation instead of test_fraction
+  int fold = -1;  // which fold is the test set; -1: every fold in turn
   double validation_fraction = 0.15;
 
   // ---- model
@@ -36,7 +35,7 @@ struct Config {
   int64_t latent = 64;
   int64_t projector = 100;
   bool vae = false;
-  int kl_warmup = 50;                      // epochs over which the KL weight ramps from 0 to 1
+  int kl_warmup = 50;  // epochs over which the KL weight ramps from 0 to 1
   double temperature = 0.1;
   bool no_classifier = false, no_translation = false, no_reconstruction = false;
   bool no_discriminator = false, no_contrastive = false;
@@ -59,11 +58,11 @@ struct Config {
   // epoch 57 (0.928, 0.636); on Patch-seq (5 folds) the two agree within 0.01 on every metric.
   std::string select_on = "translation";
   int batch_size = 512;
-  double lr = 0.01;  // UnitedNet's; on Patch-seq it beat 0.003 (accuracy 0.86 vs 0.80, fewer epochs)
-  std::vector<std::string> ablation;      // variant names; empty: a single run
-  int attributions = 0;                   // > 0: integrated-gradients attributions, top N features per output
-  int attribution_cells = 100;            // held-out cells used for attributions
-  int attribution_steps = 32;             // integrated-gradients path steps (midpoint rule)
+  double lr = 0.01;                   // UnitedNet's; on Patch-seq it beat 0.003 (accuracy 0.86 vs 0.80, fewer epochs)
+  std::vector<std::string> ablation;  // variant names; empty: a single run
+  int attributions = 0;               // > 0: integrated-gradients attributions, top N features per output
+  int attribution_cells = 100;        // held-out cells used for attributions
+  int attribution_steps = 32;         // integrated-gradients path steps (midpoint rule)
   // Which outputs get attributions: modality names (every direction into that modality) and/or
   // "classifier"; empty: all. A wide target (19,521 genes) costs one backward per output.
   std::vector<std::string> attribution_targets;

@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <map>
 #include <set>
-#include "autograd/error.h"
 #include <unordered_map>
 
+#include "autograd/error.h"
 #include "omics/preprocess.h"
 
 namespace cg::multitask {
@@ -72,9 +72,9 @@ std::string describe_mismatch(const std::string& name_a, const std::vector<std::
   for (const auto& n : b)
     if (!sa.count(n)) only_b.push_back(n);
   if (only_a.empty() && only_b.empty()) return "";
-  std::string m = "modalities '" + name_a + "' and '" + name_b + "' do not hold the same cells (paired by obs index): " +
-                  std::to_string(a.size()) + " vs " + std::to_string(b.size()) + " cells; " + std::to_string(only_a.size()) +
-                  " only in '" + name_a + "'";
+  std::string m = "modalities '" + name_a + "' and '" + name_b +
+                  "' do not hold the same cells (paired by obs index): " + std::to_string(a.size()) + " vs " +
+                  std::to_string(b.size()) + " cells; " + std::to_string(only_a.size()) + " only in '" + name_a + "'";
   if (!only_a.empty()) m += " (" + first_few(only_a) + ")";
   m += ", " + std::to_string(only_b.size()) + " only in '" + name_b + "'";
   if (!only_b.empty()) m += " (" + first_few(only_b) + ")";
@@ -99,8 +99,10 @@ std::vector<omics::AnnData> read_paired_obs(const ModalityFiles& files) {
     std::unordered_map<std::string, int64_t> seen;
     for (size_t i = 0; i < idx.size(); ++i)
       if (!seen.emplace(idx[i], static_cast<int64_t>(i)).second)
-        fail(file + ": obs index of modality '" + name + "' repeats the cell name '" + idx[i] + "' (cells are paired by name)");
-    if (idx.size() < 4) fail(file + ": modality '" + name + "' has " + std::to_string(idx.size()) + " cells; at least 4 are needed");
+        fail(file + ": obs index of modality '" + name + "' repeats the cell name '" + idx[i] +
+             "' (cells are paired by name)");
+    if (idx.size() < 4)
+      fail(file + ": modality '" + name + "' has " + std::to_string(idx.size()) + " cells; at least 4 are needed");
   }
   for (size_t m = 1; m < heads.size(); ++m) {
     const std::string msg = describe_mismatch(files[0].first, heads[0].obs.index, files[m].first, heads[m].obs.index);
@@ -120,7 +122,8 @@ std::vector<int64_t> positions(const omics::AnnData& head, const std::vector<std
 }
 
 // Modality m's matrix with its cells in the first modality's order, and its settings.
-RawModality read_modality(const Config& c, const ModalityFiles& files, size_t m, const std::vector<int64_t>& rows, omics::DataFrame* obs) {
+RawModality read_modality(const Config& c, const ModalityFiles& files, size_t m, const std::vector<int64_t>& rows,
+                          omics::DataFrame* obs) {
   const auto pre = parse_assignments(c.preprocess, "--preprocess");
   const auto dist = parse_assignments(c.distance, "--distance");
   const auto top = parse_assignments(c.top_features, "--top-features");
@@ -137,7 +140,8 @@ RawModality read_modality(const Config& c, const ModalityFiles& files, size_t m,
   r.bce = dist.count(r.name) && dist.at(r.name) == "bce";
   if (top.count(r.name)) r.top_features = std::stoll(top.at(r.name));
   if (r.bce && r.preprocess != "none")
-    fail("--distance " + r.name + "=bce binarizes the data, so --preprocess " + r.name + " must be none (found " + r.preprocess + ")");
+    fail("--distance " + r.name + "=bce binarizes the data, so --preprocess " + r.name + " must be none (found " +
+         r.preprocess + ")");
   if (a.n_vars() < 1) fail(r.file + ": modality '" + r.name + "' has no features");
   r.X = std::move(a.X);
   r.var = std::move(a.var);
@@ -168,8 +172,10 @@ void encode_labels(const std::vector<std::string>& labels, const std::string& ke
   for (const auto& l : labels) ++counts[l];
   for (const auto& [name, n] : counts)
     if (n < 2)
-      fail("--label-key '" + key + "': class '" + name + "' has a single cell; it can be neither held out nor learned (remove it or merge it)");
-  if (counts.size() < 2) fail("--label-key '" + key + "': a single class ('" + counts.begin()->first + "'); nothing to classify");
+      fail("--label-key '" + key + "': class '" + name +
+           "' has a single cell; it can be neither held out nor learned (remove it or merge it)");
+  if (counts.size() < 2)
+    fail("--label-key '" + key + "': a single class ('" + counts.begin()->first + "'); nothing to classify");
   std::map<std::string, int32_t> code;
   for (const auto& [name, n] : counts) {
     code[name] = static_cast<int32_t>(d.label_names.size());
@@ -181,11 +187,13 @@ void encode_labels(const std::vector<std::string>& labels, const std::string& ke
 void encode_conditions(const std::vector<std::string>& conds, const std::string& key, Dataset& d) {
   const std::set<std::string> uniq(conds.begin(), conds.end());
   d.condition_names.assign(uniq.begin(), uniq.end());
-  if (d.condition_names.size() < 2) fail("--condition-key '" + key + "': a single condition; FiLM conditioning needs at least two");
+  if (d.condition_names.size() < 2)
+    fail("--condition-key '" + key + "': a single condition; FiLM conditioning needs at least two");
   d.condition = omics::DenseMatrix::Zero(d.cells(), static_cast<int64_t>(d.condition_names.size()));
   for (size_t i = 0; i < conds.size(); ++i)
-    d.condition(static_cast<int64_t>(i),
-                std::lower_bound(d.condition_names.begin(), d.condition_names.end(), conds[i]) - d.condition_names.begin()) = 1;
+    d.condition(
+        static_cast<int64_t>(i),
+        std::lower_bound(d.condition_names.begin(), d.condition_names.end(), conds[i]) - d.condition_names.begin()) = 1;
 }
 
 }  // namespace
@@ -200,10 +208,12 @@ Dataset load_dataset(const Config& c) {
   const std::vector<omics::AnnData> heads = read_paired_obs(files);
   Dataset d;
   for (size_t m = 0; m < files.size(); ++m)
-    d.modalities.push_back(read_modality(c, files, m, positions(heads[m], heads[0].obs.index), m == 0 ? &d.obs : nullptr));
+    d.modalities.push_back(
+        read_modality(c, files, m, positions(heads[m], heads[0].obs.index), m == 0 ? &d.obs : nullptr));
   if (!c.label_key.empty()) encode_labels(obs_column(heads, files, c.label_key, "--label-key"), c.label_key, d);
   d.condition = omics::DenseMatrix(d.cells(), 0);
-  if (!c.condition_key.empty()) encode_conditions(obs_column(heads, files, c.condition_key, "--condition-key"), c.condition_key, d);
+  if (!c.condition_key.empty())
+    encode_conditions(obs_column(heads, files, c.condition_key, "--condition-key"), c.condition_key, d);
   return d;
 }
 
@@ -228,8 +238,9 @@ omics::CsrMatrix transformed(const RawModality& m, const std::vector<int64_t>& t
 
 // The features kept: those not constant on the training cells (--zero-variance), then the
 // --top-features most variable of them, in their original order.
-std::vector<int64_t> kept_features(const omics::CsrMatrix& x, const RawModality& m, const std::vector<int64_t>& train_rows,
-                                   const std::string& zero_variance, bool verbose) {
+std::vector<int64_t> kept_features(const omics::CsrMatrix& x, const RawModality& m,
+                                   const std::vector<int64_t>& train_rows, const std::string& zero_variance,
+                                   bool verbose) {
   // Per-feature statistics over the training cells (implicit zeros included).
   const size_t cols = static_cast<size_t>(x.cols);
   std::vector<double> sum(cols, 0), sq(cols, 0), lo(cols, INFINITY), hi(cols, -INFINITY);
@@ -263,7 +274,8 @@ std::vector<int64_t> kept_features(const omics::CsrMatrix& x, const RawModality&
       fail("modality '" + m.name + "' (" + m.file + "): " + std::to_string(constant) +
            " features are constant on the training cells (zero variance); use --zero-variance drop to drop them");
     if (verbose)
-      std::fprintf(stderr, "note: modality '%s': dropped %lld features that are constant on the training cells (%lld kept)\n",
+      std::fprintf(stderr,
+                   "note: modality '%s': dropped %lld features that are constant on the training cells (%lld kept)\n",
                    m.name.c_str(), static_cast<long long>(constant), static_cast<long long>(keep.size()));
   }
   if (keep.empty()) fail("modality '" + m.name + "': every feature is constant on the training cells");
@@ -272,8 +284,8 @@ std::vector<int64_t> kept_features(const omics::CsrMatrix& x, const RawModality&
     keep.resize(static_cast<size_t>(m.top_features));
     std::sort(keep.begin(), keep.end());
     if (verbose)
-      std::fprintf(stderr, "note: modality '%s': kept the %lld most variable features (training cells) of %lld\n", m.name.c_str(),
-                   static_cast<long long>(m.top_features), static_cast<long long>(cols));
+      std::fprintf(stderr, "note: modality '%s': kept the %lld most variable features (training cells) of %lld\n",
+                   m.name.c_str(), static_cast<long long>(m.top_features), static_cast<long long>(cols));
   }
   return keep;
 }

@@ -21,10 +21,10 @@ struct RawModality {
 
 struct Dataset {
   std::vector<RawModality> modalities;
-  omics::DataFrame obs;                   // the first modality's obs, in the common order
-  std::vector<int32_t> labels;            // empty without --label-key
-  std::vector<std::string> label_names;   // sorted class names
-  omics::DenseMatrix condition;           // one-hot (cells x conditions); 0 columns without --condition-key
+  omics::DataFrame obs;                  // the first modality's obs, in the common order
+  std::vector<int32_t> labels;           // empty without --label-key
+  std::vector<std::string> label_names;  // sorted class names
+  omics::DenseMatrix condition;          // one-hot (cells x conditions); 0 columns without --condition-key
   std::vector<std::string> condition_names;
   int64_t cells() const { return static_cast<int64_t>(obs.rows()); }
   bool has_labels() const { return !labels.empty(); }
@@ -44,9 +44,9 @@ std::string describe_mismatch(const std::string& name_a, const std::vector<std::
 struct PreparedModality {
   std::string name;
   bool bce = false;
-  omics::DenseMatrix X;                     // every cell, preprocessed with training statistics
-  std::vector<int64_t> features;            // kept columns of the raw modality
-  omics::DataFrame var;                     // var rows of the kept features
+  omics::DenseMatrix X;           // every cell, preprocessed with training statistics
+  std::vector<int64_t> features;  // kept columns of the raw modality
+  omics::DataFrame var;           // var rows of the kept features
 };
 
 // Applies each modality's preprocessing. Everything estimated from data (TF-IDF's idf,

@@ -35,7 +35,8 @@ nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : 
 
 // Clusters renamed to the labels they match best (Hungarian on the contingency table), so that
 // accuracy and macro F1 compare like with like; unmatched clusters get label -1.
-std::vector<int64_t> match_clusters(const std::vector<int64_t>& truth, const std::vector<int64_t>& clusters, int64_t k) {
+std::vector<int64_t> match_clusters(const std::vector<int64_t>& truth, const std::vector<int64_t>& clusters,
+                                    int64_t k) {
   int64_t labels = 0;
   for (int64_t t : truth) labels = std::max(labels, t + 1);
   omics::DenseMatrixD cost = omics::DenseMatrixD::Zero(k, labels);
@@ -65,7 +66,8 @@ double mean_auroc_per_cell(const omics::DenseMatrix& truth, const omics::DenseMa
     for (int64_t j = 0; j < truth.cols(); ++j)
       if (truth(i, j) > 0.5) rank_sum += ranks[j];
     // Mann-Whitney U of the positives over the negatives, normalized.
-    s += (rank_sum - static_cast<double>(pos) * (pos + 1) / 2.0) / (static_cast<double>(pos) * static_cast<double>(neg));
+    s +=
+        (rank_sum - static_cast<double>(pos) * (pos + 1) / 2.0) / (static_cast<double>(pos) * static_cast<double>(neg));
     ++n;
   }
   return n ? s / static_cast<double>(n) : NAN;
@@ -144,7 +146,8 @@ Evaluation evaluate_model(UnitedNetModel& model, const TrainData& d, const std::
       for (int64_t i = 0; i < n; ++i) classes[static_cast<size_t>(s + i)] = idx[static_cast<size_t>(i)];
     }
   }
-  const Tensor cond = d.condition.cols() > 0 ? apps::to_tensor(apps::take_rows(d.condition, split.test), device) : Tensor();
+  const Tensor cond =
+      d.condition.cols() > 0 ? apps::to_tensor(apps::take_rows(d.condition, split.test), device) : Tensor();
   nlohmann::json dirs = nlohmann::json::object();
   for (size_t j = 0; j < M; ++j)
     for (size_t i = 0; i < M; ++i) {

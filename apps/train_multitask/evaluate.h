@@ -3,10 +3,9 @@
 // as UnitedNet evaluates, mean per-feature Pearson, and per-cell AUROC for binary targets),
 // and classification of the test cells (plain accuracy when a classifier was trained,
 // Hungarian-matched k-means clusters of the fused latent otherwise), macro F1, ARI, NMI.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "apps/train_multitask/model.h"
 #include "apps/train_multitask/splits.h"
@@ -16,14 +15,14 @@ namespace cg::multitask {
 
 struct Direction {
   size_t source, target;
-  std::string name;             // "<source>_to_<target>"
+  std::string name;              // "<source>_to_<target>"
   omics::DenseMatrix predicted;  // test cells x target features
 };
 
 struct Evaluation {
   nlohmann::json metrics;
   std::vector<Direction> directions;
-  omics::DenseMatrix latent;          // fused latent of every cell (cells x latent)
+  omics::DenseMatrix latent;            // fused latent of every cell (cells x latent)
   std::vector<int64_t> test_predicted;  // class (or matched cluster) per test cell; empty without labels
 };
 

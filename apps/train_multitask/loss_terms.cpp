@@ -10,17 +10,19 @@ bool translating(const Config& c) { return !c.no_translation; }
 
 const std::vector<LossTermInfo>& loss_terms() {
   static const std::vector<LossTermInfo> terms = {
-      {"reconstruction", "each modality decoded from its own latent", &Config::weight_reconstruction, TermGroup::Translation,
+      {"reconstruction", "each modality decoded from its own latent", &Config::weight_reconstruction,
+       TermGroup::Translation,
        [](const Config& c, bool) { return translating(c) && !c.no_reconstruction && c.weight_reconstruction > 0; }},
       {"translation", "each modality decoded from every other modality's latent", &Config::weight_translation,
        TermGroup::Translation, [](const Config& c, bool) { return translating(c) && c.weight_translation > 0; }},
-      {"generator", "reconstructions made to fool the discriminators (LSGAN)", &Config::weight_generator, TermGroup::Translation,
+      {"generator", "reconstructions made to fool the discriminators (LSGAN)", &Config::weight_generator,
+       TermGroup::Translation,
        [](const Config& c, bool) { return translating(c) && !c.no_discriminator && c.weight_generator > 0; }},
       {"contrastive", "latents of the same cell pulled together across modalities", &Config::weight_contrastive,
        TermGroup::Translation,
        [](const Config& c, bool) { return translating(c) && !c.no_contrastive && c.weight_contrastive > 0; }},
-      {"kl", "KL of Gaussian latents to N(0, I), averaged over units (with --vae)", &Config::weight_kl, TermGroup::Translation,
-       [](const Config& c, bool) { return translating(c) && c.vae && c.weight_kl > 0; }},
+      {"kl", "KL of Gaussian latents to N(0, I), averaged over units (with --vae)", &Config::weight_kl,
+       TermGroup::Translation, [](const Config& c, bool) { return translating(c) && c.vae && c.weight_kl > 0; }},
       {"classification", "class-balanced cross-entropy of the cell label", &Config::weight_classification,
        TermGroup::Classification,
        [](const Config& c, bool has_labels) { return has_labels && !c.no_classifier && c.weight_classification > 0; }},

@@ -2,15 +2,12 @@
 // (optionally) conditions its decoders on a perturbation, UnitedNet-style; with an ablation
 // mode that compares schedules, loss weightings and single-task baselines on the same splits.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 
-#include "autograd/error.h"
 #include "apps/common/app_cli.h"
 #include "apps/common/app_main.h"
-#include "base/version.h"
 #include "apps/common/run_folder.h"
 #include "apps/train_multitask/ablation.h"
 #include "apps/train_multitask/attributions.h"
@@ -21,6 +18,8 @@
 #include "apps/train_multitask/outputs.h"
 #include "apps/train_multitask/splits.h"
 #include "apps/train_multitask/trainer.h"
+#include "autograd/error.h"
+#include "base/version.h"
 
 using namespace cg;
 using namespace cg::multitask;
@@ -77,8 +76,9 @@ nlohmann::json run_one(const Config& c, const Dataset& data, const Split& split,
   write_latent(dir, ev, data, split, c.label_key);
   if (full_outputs) write_translations(dir, ev, data, prepared, split);
   if (full_outputs && c.attributions > 0)
-    write_attributions(model, td, names, features, data.label_names, split, active.has("classification"), device,
-                       AttributionSettings{c.attributions, c.attribution_steps, c.attribution_cells, c.attribution_targets}, dir);
+    write_attributions(
+        model, td, names, features, data.label_names, split, active.has("classification"), device,
+        AttributionSettings{c.attributions, c.attribution_steps, c.attribution_cells, c.attribution_targets}, dir);
   return ev.metrics;
 }
 
@@ -88,13 +88,15 @@ void print_summary(const nlohmann::json& m, const std::string& title) {
     const auto& d = it.value();
     std::printf("  %-28s R^2 %7.3f  Pearson %6.3f", it.key().c_str(), d["r2"].is_null() ? NAN : d["r2"].get<double>(),
                 d["pearson"].is_null() ? NAN : d["pearson"].get<double>());
-    if (d.contains("auroc_per_cell")) std::printf("  AUROC/cell %.3f", d["auroc_per_cell"].is_null() ? NAN : d["auroc_per_cell"].get<double>());
+    if (d.contains("auroc_per_cell"))
+      std::printf("  AUROC/cell %.3f", d["auroc_per_cell"].is_null() ? NAN : d["auroc_per_cell"].get<double>());
     std::printf("\n");
   }
   if (m.contains("classification")) {
     const auto& c = m["classification"];
     std::printf("  held-out accuracy %.3f (%s)  macro F1 %.3f  ARI %.3f  NMI %.3f\n", c["accuracy"].get<double>(),
-                c["method"].get<std::string>().c_str(), c["macro_f1"].get<double>(), c["ari"].get<double>(), c["nmi"].get<double>());
+                c["method"].get<std::string>().c_str(), c["macro_f1"].get<double>(), c["ari"].get<double>(),
+                c["nmi"].get<double>());
   }
   std::printf("  %zu test cells, best epoch %d, %.1f s\n", m["test_cells"].get<size_t>(), m["best_epoch"].get<int>(),
               m["train_seconds"].get<double>());
@@ -103,7 +105,8 @@ void print_summary(const nlohmann::json& m, const std::string& title) {
 
 int run(int argc, char** argv) {
   Config c;
-  CLI::App app{"Train a multi-task cross-modal model (translation, classification, perturbation) on paired AnnData files"};
+  CLI::App app{
+      "Train a multi-task cross-modal model (translation, classification, perturbation) on paired AnnData files"};
   std::string config_file;
   app.add_option("--config", config_file, "JSON file with settings (flags override it)");
   add_flags(app, c);
@@ -127,7 +130,8 @@ int run(int argc, char** argv) {
   std::string shape;
   for (const auto& m : data.modalities) shape += " " + m.name + " " + std::to_string(m.X.cols());
   std::fprintf(stderr, "train_multitask: %lld cells;%s features; %zu classes; %zu split(s); device %s\n",
-               static_cast<long long>(data.cells()), shape.c_str(), data.label_names.size(), splits.size(), device_name(device));
+               static_cast<long long>(data.cells()), shape.c_str(), data.label_names.size(), splits.size(),
+               device_name(device));
 
   std::vector<VariantResult> results;
   if (variants.empty()) {

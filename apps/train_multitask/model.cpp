@@ -1,7 +1,6 @@
 #include "apps/train_multitask/model.h"
 
 #include "autograd/error.h"
-
 #include "autograd/ops.h"
 
 namespace cg::multitask {
@@ -13,10 +12,12 @@ ConditionedDecoder::ConditionedDecoder(const std::vector<int64_t>& widths, int64
     : nn::Module("ConditionedDecoder") {
   for (size_t i = 0; i + 1 < widths.size(); ++i) {
     const std::string n = std::to_string(i);
-    linears_.push_back(register_module("linear" + n, std::make_shared<nn::Linear>(widths[i], widths[i + 1], gen, nn::Init::KaimingNormal)));
+    linears_.push_back(register_module(
+        "linear" + n, std::make_shared<nn::Linear>(widths[i], widths[i + 1], gen, nn::Init::KaimingNormal)));
     if (i + 2 < widths.size()) {
       norms_.push_back(register_module("norm" + n, std::make_shared<nn::BatchNorm1d>(widths[i + 1])));
-      if (conditions > 0) films_.push_back(register_module("film" + n, std::make_shared<nn::FiLM>(conditions, widths[i + 1], gen)));
+      if (conditions > 0)
+        films_.push_back(register_module("film" + n, std::make_shared<nn::FiLM>(conditions, widths[i + 1], gen)));
     }
   }
 }
@@ -46,7 +47,8 @@ UnitedNetModel::UnitedNetModel(const ModelSpec& spec, uint64_t seed)
     enc.activation = nn::Activation::ReLU;
     enc.init = nn::Init::KaimingNormal;
     if (spec.vae) {
-      vae_encoders_.push_back(register_module("encoder" + n, std::make_shared<nn::GaussianEncoder>(enc, spec.latent, init, noise_)));
+      vae_encoders_.push_back(
+          register_module("encoder" + n, std::make_shared<nn::GaussianEncoder>(enc, spec.latent, init, noise_)));
     } else {
       enc.widths.push_back(spec.latent);
       encoders_.push_back(register_module("encoder" + n, nn::make_mlp(enc, init, nullptr)));
@@ -54,7 +56,8 @@ UnitedNetModel::UnitedNetModel(const ModelSpec& spec, uint64_t seed)
     std::vector<int64_t> dec = {spec.latent};
     dec.insert(dec.end(), spec.hidden.rbegin(), spec.hidden.rend());
     dec.push_back(spec.inputs[m]);
-    decoders_.push_back(register_module("decoder" + n, std::make_shared<ConditionedDecoder>(dec, spec.conditions, init)));
+    decoders_.push_back(
+        register_module("decoder" + n, std::make_shared<ConditionedDecoder>(dec, spec.conditions, init)));
     if (spec.discriminators) {
       // No normalisation on the single output unit: a LayerNorm there makes the output constant
       // (a known defect of the public UnitedNet code).
@@ -73,7 +76,8 @@ UnitedNetModel::UnitedNetModel(const ModelSpec& spec, uint64_t seed)
   proj.output_activation = nn::Activation::ReLU;
   proj.init = nn::Init::KaimingNormal;
   projector_ = register_module("projector", nn::make_mlp(proj, init, nullptr));
-  if (spec.classes > 0) head_ = register_module("head", std::make_shared<nn::ClusterHead>(spec.projector, spec.classes, init));
+  if (spec.classes > 0)
+    head_ = register_module("head", std::make_shared<nn::ClusterHead>(spec.projector, spec.classes, init));
 }
 
 UnitedNetModel::Encoded UnitedNetModel::encode(const std::vector<Tensor>& x) {

@@ -20,12 +20,12 @@
 namespace cg::multitask {
 
 struct ModelSpec {
-  std::vector<int64_t> inputs;   // features per modality
-  std::vector<bool> bce;         // per modality: sigmoid output (decode returns logits)
+  std::vector<int64_t> inputs;  // features per modality
+  std::vector<bool> bce;        // per modality: sigmoid output (decode returns logits)
   std::vector<int64_t> hidden = {64, 64};
   int64_t latent = 64, projector = 100;
-  int64_t classes = 0;           // 0: no classification head
-  int64_t conditions = 0;        // 0: unconditioned decoders
+  int64_t classes = 0;     // 0: no classification head
+  int64_t conditions = 0;  // 0: unconditioned decoders
   bool vae = false;
   bool discriminators = true;
 };

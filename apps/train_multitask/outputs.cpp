@@ -21,7 +21,8 @@ std::vector<std::string> split_labels(const Split& s, int64_t n) {
 
 void flatten(const nlohmann::json& j, const std::string& prefix, std::ostringstream& csv) {
   if (j.is_object()) {
-    for (auto it = j.begin(); it != j.end(); ++it) flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), csv);
+    for (auto it = j.begin(); it != j.end(); ++it)
+      flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), csv);
   } else if (j.is_number()) {
     csv << prefix << "," << j.get<double>() << "\n";
   } else if (j.is_null()) {
@@ -76,7 +77,8 @@ void write_latent(const std::string& dir, const Evaluation& ev, const Dataset& d
 
   std::ostringstream csv;
   csv << "cell,row,split\n";
-  for (int64_t i = 0; i < n; ++i) csv << d.obs.index[static_cast<size_t>(i)] << "," << i << "," << splits[static_cast<size_t>(i)] << "\n";
+  for (int64_t i = 0; i < n; ++i)
+    csv << d.obs.index[static_cast<size_t>(i)] << "," << i << "," << splits[static_cast<size_t>(i)] << "\n";
   apps::write_text_file(dir + "split.csv", csv.str());
 }
 

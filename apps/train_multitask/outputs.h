@@ -1,10 +1,9 @@
 #pragma once
 // Files of a run folder: translated matrices and the fused latent as .h5ad, the split of every
 // cell, the loss curves and the latent's 2-D PCA as SVG, final metrics as JSON and CSV.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "apps/train_multitask/data.h"
 #include "apps/train_multitask/evaluate.h"

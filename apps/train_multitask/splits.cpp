@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+
 #include "autograd/error.h"
 #include "omics/error.h"
-
 #include "omics/splits.h"
 
 namespace cg::multitask {
@@ -50,8 +50,8 @@ std::vector<Split> make_splits(const Config& c, const Dataset& d) {
     s.validation = std::move(val);
     if (s.train.size() < 2 || s.validation.size() < 2 || s.test.size() < 1)
       throw Error(s.name + ": too few cells for training (" + std::to_string(s.train.size()) + "), validation (" +
-                               std::to_string(s.validation.size()) + ") and test (" + std::to_string(s.test.size()) +
-                               "); give more cells or larger --test-fraction / --validation-fraction");
+                  std::to_string(s.validation.size()) + ") and test (" + std::to_string(s.test.size()) +
+                  "); give more cells or larger --test-fraction / --validation-fraction");
     splits.push_back(std::move(s));
   };
   if (c.folds == 0) {

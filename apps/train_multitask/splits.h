@@ -12,7 +12,7 @@
 namespace cg::multitask {
 
 struct Split {
-  std::string name;  // "holdout" or "fold<i>"
+  std::string name;                              // "holdout" or "fold<i>"
   std::vector<int64_t> train, validation, test;  // ascending, disjoint
 };
 

@@ -13,7 +13,6 @@ Tensor distance(bool bce, const Tensor& out, const Tensor& target) {
 }
 }  // namespace
 
-
 BatchTensors make_batch(const TrainData& d, const std::vector<int64_t>& rows, Device device) {
   BatchTensors b;
   for (const auto& X : d.X) b.x.push_back(apps::to_tensor(apps::take_rows(X, rows), device));
@@ -41,7 +40,8 @@ Terms Step::losses(const BatchTensors& b, bool with_translation, bool with_class
   Tensor logits;
   if (a_.has("classification") && (with_classification || (with_translation && a_.has("contrastive"))))
     logits = model_.classify(model_.project(model_.fuse(enc.z)));
-  if (with_classification && a_.has("classification")) out.t["classification"] = nn::cross_entropy(logits, b.labels, class_weights_);
+  if (with_classification && a_.has("classification"))
+    out.t["classification"] = nn::cross_entropy(logits, b.labels, class_weights_);
   if (!with_translation) return out;
   std::vector<Tensor> rec(M), rec_terms;
   for (size_t m = 0; m < M; ++m) {
@@ -62,7 +62,8 @@ Terms Step::losses(const BatchTensors& b, bool with_translation, bool with_class
   }
   if (a_.has("generator")) {
     std::vector<Tensor> g;
-    for (size_t m = 0; m < M; ++m) g.push_back(nn::lsgan_generator_loss(model_.discriminate(m, d_.bce[m] ? sigmoid(rec[m]) : rec[m])));
+    for (size_t m = 0; m < M; ++m)
+      g.push_back(nn::lsgan_generator_loss(model_.discriminate(m, d_.bce[m] ? sigmoid(rec[m]) : rec[m])));
     out.t["generator"] = mean_of(g);
   }
   if (a_.has("contrastive")) {
@@ -94,7 +95,8 @@ Terms Step::losses(const BatchTensors& b, bool with_translation, bool with_class
 Tensor Step::discriminator_loss(const BatchTensors& b, const std::vector<Tensor>& reconstructions) {
   std::vector<Tensor> dl;
   for (size_t m = 0; m < model_.modalities(); ++m)
-    dl.push_back(nn::lsgan_discriminator_loss(model_.discriminate(m, b.x[m]), model_.discriminate(m, reconstructions[m].detach())));
+    dl.push_back(nn::lsgan_discriminator_loss(model_.discriminate(m, b.x[m]),
+                                              model_.discriminate(m, reconstructions[m].detach())));
   return mean_of(dl);
 }
 

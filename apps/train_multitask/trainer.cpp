@@ -27,8 +27,15 @@ std::vector<Tensor> concat_params(std::initializer_list<std::vector<Tensor>> lis
 class MultitaskTraining {
  public:
   MultitaskTraining(UnitedNetModel& model, const Config& c, const TrainData& d, const Split& split, Device device)
-      : model_(model), c_(c), d_(d), split_(split), device_(device), a_(active_terms(c, !d.labels.empty())),
-        sched_(schedule(c.schedule)), classify_(a_.has("classification")), step_(model, c, d, a_) {
+      : model_(model),
+        c_(c),
+        d_(d),
+        split_(split),
+        device_(device),
+        a_(active_terms(c, !d.labels.empty())),
+        sched_(schedule(c.schedule)),
+        classify_(a_.has("classification")),
+        step_(model, c, d, a_) {
     model.to(device);
     group_ = a_.translation_group();
     has_translation_ = !group_.empty();
@@ -50,9 +57,11 @@ class MultitaskTraining {
     if (!sched_.joint && classify_) o.terms.push_back("classification");
     if (opt_disc_) o.terms.push_back("discriminator");
     o.write_into(folder);
-    nn::FitState state{&model_, {}, {{"noise", &model_.noise_generator()}, {"contrastive", &step_.contrastive_generator()}}};
+    nn::FitState state{
+        &model_, {}, {{"noise", &model_.noise_generator()}, {"contrastive", &step_.contrastive_generator()}}};
     if (opt_disc_) state.extra_optimizers.push_back({"discriminator", opt_disc_.get()});
-    return nn::fit(state, [&](int) { return phases_; }, split_.train, hooks(o.terms), o);
+    return nn::fit(
+        state, [&](int) { return phases_; }, split_.train, hooks(o.terms), o);
   }
 
  private:
@@ -73,7 +82,8 @@ class MultitaskTraining {
     wopt.seed = c_.seed;
     wopt.regression_tasks = {"reconstruction", "translation"};
     if (!group_.empty()) weighting_ = strategy.make(group_, wopt);
-    shared_ = strategy.needs == nn::WeightingNeeds::LastSharedLayer ? model_.last_shared_parameters() : model_.encoder_parameters();
+    shared_ = strategy.needs == nn::WeightingNeeds::LastSharedLayer ? model_.last_shared_parameters()
+                                                                    : model_.encoder_parameters();
   }
 
   void make_optimizers() {
@@ -82,7 +92,8 @@ class MultitaskTraining {
     const std::vector<Tensor> wparams = weighting_ ? weighting_->parameters() : std::vector<Tensor>{};
     if (sched_.joint) {
       opt_joint_ = std::make_unique<Adam>(
-          concat_params({model_.encoder_parameters(), model_.decoder_parameters(), model_.head_parameters(), wparams}), ao);
+          concat_params({model_.encoder_parameters(), model_.decoder_parameters(), model_.head_parameters(), wparams}),
+          ao);
     } else {
       if (has_translation_) {
         // Without a classifier the projector (used by the contrastive term) would never be trained
@@ -91,7 +102,9 @@ class MultitaskTraining {
         if (!classify_ && a_.has("contrastive")) p = concat_params({p, model_.head_parameters()});
         opt_translation_ = std::make_unique<Adam>(p, ao);
       }
-      if (classify_) opt_classification_ = std::make_unique<Adam>(concat_params({model_.encoder_parameters(), model_.head_parameters()}), ao);
+      if (classify_)
+        opt_classification_ =
+            std::make_unique<Adam>(concat_params({model_.encoder_parameters(), model_.head_parameters()}), ao);
     }
     if (a_.has("discriminator")) opt_disc_ = std::make_unique<Adam>(model_.discriminator_parameters(), ao);
   }
@@ -167,7 +180,8 @@ class MultitaskTraining {
       if (!sched_.joint && classify_) row["weight_classification"] = c_.weight_classification;
     };
     h.validate = [this](int, nn::EpochRow& row) {
-      validation_losses(step_, model_, make_batch(d_, split_.validation, device_), c_, has_translation_, classify_, row);
+      validation_losses(step_, model_, make_batch(d_, split_.validation, device_), c_, has_translation_, classify_,
+                        row);
     };
     return h;
   }

@@ -9,10 +9,10 @@
 
 #include "apps/train_multitask/config.h"
 #include "apps/train_multitask/loss_terms.h"
-#include "apps/train_multitask/step_losses.h"
-#include "nn/fit.h"
 #include "apps/train_multitask/model.h"
 #include "apps/train_multitask/splits.h"
+#include "apps/train_multitask/step_losses.h"
+#include "nn/fit.h"
 #include "omics/matrix.h"
 
 namespace cg::multitask {

@@ -1,12 +1,17 @@
 #include "kernels/cpu/elementwise.h"
 
-#include "kernels/cpu/parallel.h"
-
 #include <cmath>
+
+#include "kernels/cpu/parallel.h"
 #include "kernels/unary_math.h"
 
 namespace cg::kernels::cpu {
-using std::exp; using std::log; using std::log1p; using std::pow; using std::sqrt; using std::tanh;
+using std::exp;
+using std::log;
+using std::log1p;
+using std::pow;
+using std::sqrt;
+using std::tanh;
 
 template <class T> void unary_forward(UnaryOp op, UnaryParams p, const T* x, T* y, int64_t n) {
   const T a = static_cast<T>(p.a), b = static_cast<T>(p.b);
@@ -24,8 +29,7 @@ void unary_backward(UnaryOp op, UnaryParams p, const T* x, const T* y, const T* 
 }
 
 template <class T>
-void binary_forward(BinaryOp op, const T* a, Bcast am, const T* b, Bcast bm, T* out, int64_t rows,
-                    int64_t cols) {
+void binary_forward(BinaryOp op, const T* a, Bcast am, const T* b, Bcast bm, T* out, int64_t rows, int64_t cols) {
   parallel_for(rows, row_grain(cols), [&](int64_t lo_, int64_t hi_) {
     for (int64_t r = lo_; r < hi_; ++r)
       for (int64_t c = 0; c < cols; ++c)
@@ -57,13 +61,13 @@ template <class From, class To> void convert(const From* x, To* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = static_cast<To>(x[i]);
 }
 
-#define CG_INSTANTIATE(T)                                                                     \
-  template void unary_forward<T>(UnaryOp, UnaryParams, const T*, T*, int64_t);               \
-  template void unary_backward<T>(UnaryOp, UnaryParams, const T*, const T*, const T*, T*, int64_t); \
+#define CG_INSTANTIATE(T)                                                                            \
+  template void unary_forward<T>(UnaryOp, UnaryParams, const T*, T*, int64_t);                       \
+  template void unary_backward<T>(UnaryOp, UnaryParams, const T*, const T*, const T*, T*, int64_t);  \
   template void binary_forward<T>(BinaryOp, const T*, Bcast, const T*, Bcast, T*, int64_t, int64_t); \
-  template void broadcast_copy<T>(const T*, Bcast, T*, int64_t, int64_t); \
-  template void fill<T>(T*, T, int64_t);                                                     \
-  template void axpy<T>(T, const T*, T*, int64_t);                                           \
+  template void broadcast_copy<T>(const T*, Bcast, T*, int64_t, int64_t);                            \
+  template void fill<T>(T*, T, int64_t);                                                             \
+  template void axpy<T>(T, const T*, T*, int64_t);                                                   \
   template void scale<T>(T*, T, int64_t);
 CG_INSTANTIATE(float)
 CG_INSTANTIATE(double)

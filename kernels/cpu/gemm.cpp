@@ -1,14 +1,12 @@
 #include "kernels/cpu/gemm.h"
 
-#include "kernels/cpu/parallel.h"
-
 #include <Eigen/Core>
-
 #include <algorithm>
 #include <mutex>
 #include <string>
 
 #include "base/error.h"
+#include "kernels/cpu/parallel.h"
 
 #ifdef CELLGRAD_OPENBLAS
 #include <cblas.h>
@@ -44,7 +42,8 @@ void gemm_block(bool ta, bool tb, int64_t m, int64_t n, int64_t k, int64_t i0, i
 #ifdef CELLGRAD_OPENBLAS
   // BLAS with beta == 0 overwrites C without reading it (uninitialised or NaN C is fine).
   blas_gemm(ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(mb), static_cast<int>(nb),
-            static_cast<int>(k), alpha, ab, static_cast<int>(lda), bb, static_cast<int>(ldb), beta, cb, static_cast<int>(n));
+            static_cast<int>(k), alpha, ab, static_cast<int>(lda), bb, static_cast<int>(ldb), beta, cb,
+            static_cast<int>(n));
 #else
   using Stride = Eigen::OuterStride<>;
   Eigen::Map<RowMat<T>, 0, Stride> C(cb, mb, nb, Stride(n));
@@ -85,8 +84,7 @@ void single_threaded_library() {
 // parallel_for. k is never split, so each element is one block's dot product, and the result is
 // the same bits for any thread count.
 template <class T>
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, const T* b,
-          T beta, T* c) {
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, const T* b, T beta, T* c) {
   if (m == 0 || n == 0) return;
   if (k == 0) {  // C = beta * C (beta == 0: zeros, whatever C held)
     for (int64_t i = 0; i < m * n; ++i) c[i] = beta == T(0) ? T(0) : beta * c[i];
@@ -94,8 +92,8 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
   }
   const int64_t limit = int64_t(1) << 31;  // BLAS takes int dimensions and strides
   if (m >= limit || n >= limit || k >= limit)
-    throw Error("matrix product: a dimension is 2^31 or more (" + std::to_string(m) + " x " + std::to_string(k) + " times " +
-                std::to_string(k) + " x " + std::to_string(n) + "); BLAS takes 32-bit sizes");
+    throw Error("matrix product: a dimension is 2^31 or more (" + std::to_string(m) + " x " + std::to_string(k) +
+                " times " + std::to_string(k) + " x " + std::to_string(n) + "); BLAS takes 32-bit sizes");
   single_threaded_library();
   const bool split_n = n >= m;
   const int64_t side = split_n ? n : m, other = split_n ? m : n;
@@ -114,15 +112,18 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
 }
 
 template <class T>
-void gemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t k, T alpha,
-                  const T* a, const T* b, T beta, T* c) {
+void gemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+                  const T* b, T beta, T* c) {
   for (int64_t i = 0; i < batch; ++i)
     gemm<T>(trans_a, trans_b, m, n, k, alpha, a + i * m * k, b + i * k * n, beta, c + i * m * n);
 }
 
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, const float*, float, float*);
-template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, const double*, double, double*);
-template void gemm_batched<float>(bool, bool, int64_t, int64_t, int64_t, int64_t, float, const float*, const float*, float, float*);
-template void gemm_batched<double>(bool, bool, int64_t, int64_t, int64_t, int64_t, double, const double*, const double*, double, double*);
+template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, const double*, double,
+                           double*);
+template void gemm_batched<float>(bool, bool, int64_t, int64_t, int64_t, int64_t, float, const float*, const float*,
+                                  float, float*);
+template void gemm_batched<double>(bool, bool, int64_t, int64_t, int64_t, int64_t, double, const double*, const double*,
+                                   double, double*);
 
 }  // namespace cg::kernels::cpu

@@ -1,8 +1,8 @@
 #include "kernels/cpu/index.h"
 
-#include "kernels/cpu/parallel.h"
-
 #include <cstring>
+
+#include "kernels/cpu/parallel.h"
 
 namespace cg::kernels::cpu {
 
@@ -29,8 +29,8 @@ int64_t first_out_of_range(const int32_t* index, int64_t n, int64_t limit) {
   return -1;
 }
 
-#define CG_INSTANTIATE(T)                                                                 \
-  template void gather_rows<T>(const T*, const int32_t*, T*, int64_t, int64_t);          \
+#define CG_INSTANTIATE(T)                                                       \
+  template void gather_rows<T>(const T*, const int32_t*, T*, int64_t, int64_t); \
   template void scatter_add_rows<T>(const T*, const int32_t*, T*, int64_t, int64_t);
 CG_INSTANTIATE(float)
 CG_INSTANTIATE(double)

@@ -1,7 +1,6 @@
 #include "kernels/cpu/mask.h"
 
 #include "kernels/cpu/parallel.h"
-
 #include "kernels/random_math.h"
 #include "kernels/unary_math.h"
 
@@ -46,10 +45,10 @@ template <class T> void where_backward(const T* cond, const T* g, T* ga, T* gb, 
   });
 }
 
-#define CG_INSTANTIATE(T)                                                                                  \
-  template void dropout_forward<T>(const T*, T*, T*, int64_t, uint64_t, uint64_t, uint64_t, float, T);   \
-  template void masked_fill<T>(const T*, const T*, Bcast, T, T*, int64_t, int64_t);                      \
-  template void where_forward<T>(const T*, const T*, const T*, T*, int64_t);                             \
+#define CG_INSTANTIATE(T)                                                                              \
+  template void dropout_forward<T>(const T*, T*, T*, int64_t, uint64_t, uint64_t, uint64_t, float, T); \
+  template void masked_fill<T>(const T*, const T*, Bcast, T, T*, int64_t, int64_t);                    \
+  template void where_forward<T>(const T*, const T*, const T*, T*, int64_t);                           \
   template void where_backward<T>(const T*, const T*, T*, T*, int64_t);
 CG_INSTANTIATE(float)
 CG_INSTANTIATE(double)

@@ -1,10 +1,9 @@
 #include "kernels/cpu/norm.h"
 
-#include "kernels/cpu/parallel.h"
-
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/parallel.h"
 #include "kernels/norm_math.h"
 
 // Every kernel here has a CUDA twin in kernels/cuda/norm.cu that performs the same steps (same
@@ -12,8 +11,8 @@
 namespace cg::kernels::cpu {
 
 template <class T>
-void layer_norm_forward(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* rstd, int64_t rows,
-                        int64_t cols, double eps) {
+void layer_norm_forward(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* rstd, int64_t rows, int64_t cols,
+                        double eps) {
   parallel_for(rows, row_grain(cols), [&](int64_t lo_, int64_t hi_) {
     for (int64_t r = lo_; r < hi_; ++r) {
       const T* xr = x + r * cols;
@@ -161,8 +160,7 @@ template <class T> void l2_normalize_rows(const T* x, T* y, T* norm, int64_t row
 }
 
 template <class T>
-void l2_normalize_rows_backward(const T* gy, const T* y, const T* norm, T* gx, int64_t rows, int64_t cols,
-                                double eps) {
+void l2_normalize_rows_backward(const T* gy, const T* y, const T* norm, T* gx, int64_t rows, int64_t cols, double eps) {
   parallel_for(rows, row_grain(cols), [&](int64_t lo_, int64_t hi_) {
     for (int64_t r = lo_; r < hi_; ++r) {
       const T* gr = gy + r * cols;
@@ -182,17 +180,17 @@ void l2_normalize_rows_backward(const T* gy, const T* y, const T* norm, T* gx, i
   });
 }
 
-#define CG_INSTANTIATE(T)                                                                                      \
-  template void layer_norm_forward<T>(const T*, const T*, const T*, T*, T*, T*, int64_t, int64_t, double);     \
-  template void layer_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*, T*, int64_t,  \
-                                       int64_t);                                                               \
-  template void batch_norm_stats<T>(const T*, T*, T*, int64_t, int64_t);                                       \
-  template void batch_norm_inv_std<T>(const T*, T*, int64_t, double);                                          \
-  template void batch_norm_update_running<T>(T*, T*, const T*, const T*, int64_t, int64_t, double);            \
-  template void batch_norm_apply<T>(const T*, const T*, const T*, const T*, const T*, T*, int64_t, int64_t);   \
-  template void batch_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*, T*, int64_t,  \
-                                       int64_t, bool);                                                         \
-  template void l2_normalize_rows<T>(const T*, T*, T*, int64_t, int64_t, double);                              \
+#define CG_INSTANTIATE(T)                                                                                              \
+  template void layer_norm_forward<T>(const T*, const T*, const T*, T*, T*, T*, int64_t, int64_t, double);             \
+  template void layer_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*, T*, int64_t,          \
+                                       int64_t);                                                                       \
+  template void batch_norm_stats<T>(const T*, T*, T*, int64_t, int64_t);                                               \
+  template void batch_norm_inv_std<T>(const T*, T*, int64_t, double);                                                  \
+  template void batch_norm_update_running<T>(T*, T*, const T*, const T*, int64_t, int64_t, double);                    \
+  template void batch_norm_apply<T>(const T*, const T*, const T*, const T*, const T*, T*, int64_t, int64_t);           \
+  template void batch_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*, T*, int64_t, int64_t, \
+                                       bool);                                                                          \
+  template void l2_normalize_rows<T>(const T*, T*, T*, int64_t, int64_t, double);                                      \
   template void l2_normalize_rows_backward<T>(const T*, const T*, const T*, T*, int64_t, int64_t, double);
 CG_INSTANTIATE(float)
 CG_INSTANTIATE(double)

@@ -11,8 +11,8 @@ namespace cg::kernels::cpu {
 // ---- layer norm: rows x cols, statistics per row ------------------------------------------------
 // y = (x - mean) * rstd * gamma + beta; writes mean[rows] and rstd[rows] = 1/sqrt(var + eps).
 template <class T>
-void layer_norm_forward(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* rstd, int64_t rows,
-                        int64_t cols, double eps);
+void layer_norm_forward(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* rstd, int64_t rows, int64_t cols,
+                        double eps);
 // gx (row-wise closed form), dgamma = sum_rows(gy * xhat), dbeta = sum_rows(gy); any may be null.
 template <class T>
 void layer_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, const T* gamma, T* gx, T* dgamma,
@@ -43,7 +43,6 @@ void batch_norm_backward(const T* gy, const T* x, const T* mean, const T* rstd, 
 template <class T> void l2_normalize_rows(const T* x, T* y, T* norm, int64_t rows, int64_t cols, double eps);
 // Unclamped rows: gx = (gy - y * sum(gy * y)) / norm; clamped rows (norm < eps): gx = gy / eps.
 template <class T>
-void l2_normalize_rows_backward(const T* gy, const T* y, const T* norm, T* gx, int64_t rows, int64_t cols,
-                                double eps);
+void l2_normalize_rows_backward(const T* gy, const T* y, const T* norm, T* gx, int64_t rows, int64_t cols, double eps);
 
 }  // namespace cg::kernels::cpu

@@ -1,10 +1,10 @@
 #include "kernels/cpu/optim.h"
 
-#include "kernels/cpu/parallel.h"
-
 #include <algorithm>
 #include <cmath>
 #include <vector>
+
+#include "kernels/cpu/parallel.h"
 
 namespace cg::kernels::cpu {
 
@@ -16,9 +16,10 @@ template <class T, class F> void for_each_run(const OptimSegment<T>* segments, i
   const OptimSegment<T>& last = segments[num_segments - 1];
   parallel_for(last.begin + last.length, kElementwiseGrain, [&](int64_t lo, int64_t hi) {
     // The first segment that ends after lo (segments are sorted by begin).
-    int s = static_cast<int>(std::upper_bound(segments, segments + num_segments, lo,
-                                              [](int64_t v, const OptimSegment<T>& seg) { return v < seg.begin + seg.length; }) -
-                             segments);
+    int s = static_cast<int>(
+        std::upper_bound(segments, segments + num_segments, lo,
+                         [](int64_t v, const OptimSegment<T>& seg) { return v < seg.begin + seg.length; }) -
+        segments);
     for (; s < num_segments && segments[s].begin < hi; ++s) {
       const OptimSegment<T>& seg = segments[s];
       const int64_t i0 = std::max(lo, seg.begin) - seg.begin, i1 = std::min(hi, seg.begin + seg.length) - seg.begin;
@@ -52,8 +53,8 @@ namespace {
 // One pass over a run: reads p, g, m, v once and writes p, m, v once. The flags are template
 // arguments so the loop has no branches and vectorises.
 template <class T, bool kDecoupled, bool kDecay>
-void adam_run(T* param, const T* grad, T* ms, T* vs, int64_t i0, int64_t i1, T beta1, T beta2, T eps, T wd,
-              T step_size, T bias2_sqrt, T decay) {
+void adam_run(T* param, const T* grad, T* ms, T* vs, int64_t i0, int64_t i1, T beta1, T beta2, T eps, T wd, T step_size,
+              T bias2_sqrt, T decay) {
   const T one_minus_b1 = T(1) - beta1, one_minus_b2 = T(1) - beta2;
 #pragma omp simd
   for (int64_t i = i0; i < i1; ++i) {
@@ -79,9 +80,15 @@ template <class T> void adam_step(const OptimSegment<T>* segments, int num_segme
   for_each_run(segments, num_segments, [&](const OptimSegment<T>& seg, int64_t i0, int64_t i1) {
     T* ms = m + seg.state;
     T* vs = v + seg.state;
-    if (decoupled) adam_run<T, true, false>(seg.param, seg.grad, ms, vs, i0, i1, beta1, beta2, eps, wd, step_size, bias2_sqrt, decay);
-    else if (l2) adam_run<T, false, true>(seg.param, seg.grad, ms, vs, i0, i1, beta1, beta2, eps, wd, step_size, bias2_sqrt, decay);
-    else adam_run<T, false, false>(seg.param, seg.grad, ms, vs, i0, i1, beta1, beta2, eps, wd, step_size, bias2_sqrt, decay);
+    if (decoupled)
+      adam_run<T, true, false>(seg.param, seg.grad, ms, vs, i0, i1, beta1, beta2, eps, wd, step_size, bias2_sqrt,
+                               decay);
+    else if (l2)
+      adam_run<T, false, true>(seg.param, seg.grad, ms, vs, i0, i1, beta1, beta2, eps, wd, step_size, bias2_sqrt,
+                               decay);
+    else
+      adam_run<T, false, false>(seg.param, seg.grad, ms, vs, i0, i1, beta1, beta2, eps, wd, step_size, bias2_sqrt,
+                                decay);
   });
 }
 
@@ -102,9 +109,9 @@ template <class T> double sum_squares(const T* x, int64_t n) {
   return total;
 }
 
-#define CG_INSTANTIATE(T)                                                                     \
-  template void sgd_step<T>(const OptimSegment<T>*, int, T*, const SgdParams&);              \
-  template void adam_step<T>(const OptimSegment<T>*, int, T*, T*, const AdamParams&);        \
+#define CG_INSTANTIATE(T)                                                             \
+  template void sgd_step<T>(const OptimSegment<T>*, int, T*, const SgdParams&);       \
+  template void adam_step<T>(const OptimSegment<T>*, int, T*, T*, const AdamParams&); \
   template double sum_squares<T>(const T*, int64_t);
 CG_INSTANTIATE(float)
 CG_INSTANTIATE(double)

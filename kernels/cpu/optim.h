@@ -2,6 +2,7 @@
 // CPU optimizer kernels (float and double): one pass over a segment table per step.
 // Semantics are in kernels/optim_types.h; the CUDA versions in kernels/cuda/optim.h match them.
 #include <cstdint>
+
 #include "kernels/optim_types.h"
 
 namespace cg::kernels::cpu {

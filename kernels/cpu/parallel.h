@@ -46,6 +46,8 @@ template <class F> void parallel_for(int64_t n, int64_t grain, F&& body) {
 // worth a loop stays on the calling thread, as the old `if (n > 65536)` did.
 constexpr int64_t kElementwiseGrain = 32768;
 // Rows per chunk for a row loop of `cols` columns with the same amount of work per chunk.
-inline int64_t row_grain(int64_t cols) { return cols >= kElementwiseGrain ? 1 : kElementwiseGrain / (cols > 0 ? cols : 1); }
+inline int64_t row_grain(int64_t cols) {
+  return cols >= kElementwiseGrain ? 1 : kElementwiseGrain / (cols > 0 ? cols : 1);
+}
 
 }  // namespace cg::kernels::cpu

@@ -11,7 +11,8 @@ template <class T> void philox_normal(uint64_t seed, uint64_t stream, uint64_t o
   for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(philox_normal_at(seed, stream, offset, i));
 }
 template <class T> void philox_bernoulli(uint64_t seed, uint64_t stream, uint64_t offset, double p, T* out, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(philox_bernoulli_at(seed, stream, offset, i, static_cast<float>(p)));
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = static_cast<T>(philox_bernoulli_at(seed, stream, offset, i, static_cast<float>(p)));
 }
 
 template void philox_uniform<float>(uint64_t, uint64_t, uint64_t, float*, int64_t);

@@ -1,8 +1,8 @@
 #include "kernels/cpu/reduce.h"
 
-#include "kernels/cpu/parallel.h"
-
 #include <vector>
+
+#include "kernels/cpu/parallel.h"
 
 namespace cg::kernels::cpu {
 
@@ -49,9 +49,9 @@ template <class T> void max_rows_backward(const T* gy, const int32_t* index, T* 
   for (int64_t r = 0; r < rows; ++r) gx[r * cols + index[r]] = gy[r];
 }
 
-#define CG_INSTANTIATE(T)                                                                   \
-  template void reduce_sum<T>(const T*, T*, int64_t, int64_t, ReduceAxis, double);         \
-  template void max_rows<T>(const T*, T*, int32_t*, int64_t, int64_t);                     \
+#define CG_INSTANTIATE(T)                                                          \
+  template void reduce_sum<T>(const T*, T*, int64_t, int64_t, ReduceAxis, double); \
+  template void max_rows<T>(const T*, T*, int32_t*, int64_t, int64_t);             \
   template void max_rows_backward<T>(const T*, const int32_t*, T*, int64_t, int64_t);
 CG_INSTANTIATE(float)
 CG_INSTANTIATE(double)

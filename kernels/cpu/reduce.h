@@ -1,6 +1,7 @@
 #pragma once
 // CPU reductions over a (rows x cols) row-major view. Sums accumulate in double.
 #include <cstdint>
+
 #include "kernels/kernel_types.h"
 
 namespace cg::kernels::cpu {

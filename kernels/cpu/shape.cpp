@@ -1,14 +1,13 @@
 #include "kernels/cpu/shape.h"
 
-#include "kernels/cpu/parallel.h"
-
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/cpu/parallel.h"
+
 namespace cg::kernels::cpu {
 
-template <class T>
-void copy_block(const T* src, int64_t src_ld, T* dst, int64_t dst_ld, int64_t rows, int64_t cols) {
+template <class T> void copy_block(const T* src, int64_t src_ld, T* dst, int64_t dst_ld, int64_t rows, int64_t cols) {
   if (rows <= 0 || cols <= 0) return;
   // Contiguous on both sides (whole-row blocks): a single memcpy.
   if (src_ld == cols && dst_ld == cols) {
@@ -16,7 +15,8 @@ void copy_block(const T* src, int64_t src_ld, T* dst, int64_t dst_ld, int64_t ro
     return;
   }
   parallel_for(rows, row_grain(cols), [&](int64_t lo_, int64_t hi_) {
-    for (int64_t r = lo_; r < hi_; ++r) std::memcpy(dst + r * dst_ld, src + r * src_ld, static_cast<size_t>(cols) * sizeof(T));
+    for (int64_t r = lo_; r < hi_; ++r)
+      std::memcpy(dst + r * dst_ld, src + r * src_ld, static_cast<size_t>(cols) * sizeof(T));
   });
 }
 
@@ -34,8 +34,8 @@ template <class T> void transpose(const T* x, T* y, int64_t rows, int64_t cols) 
   });
 }
 
-#define CG_INSTANTIATE(T)                                                          \
-  template void copy_block<T>(const T*, int64_t, T*, int64_t, int64_t, int64_t);  \
+#define CG_INSTANTIATE(T)                                                        \
+  template void copy_block<T>(const T*, int64_t, T*, int64_t, int64_t, int64_t); \
   template void transpose<T>(const T*, T*, int64_t, int64_t);
 CG_INSTANTIATE(float)
 CG_INSTANTIATE(double)

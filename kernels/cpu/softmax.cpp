@@ -1,10 +1,10 @@
 #include "kernels/cpu/softmax.h"
 
-#include "kernels/cpu/parallel.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
+
+#include "kernels/cpu/parallel.h"
 
 namespace cg::kernels::cpu {
 
@@ -54,8 +54,8 @@ template <class T> void softmax_rows_backward(const T* gy, const T* y, T* gx, in
   });
 }
 
-#define CG_INSTANTIATE(T)                                                              \
-  template void softmax_rows<T>(const T*, T*, int64_t, int64_t, bool);                 \
+#define CG_INSTANTIATE(T)                                              \
+  template void softmax_rows<T>(const T*, T*, int64_t, int64_t, bool); \
   template void softmax_rows_backward<T>(const T*, const T*, T*, int64_t, int64_t, bool);
 CG_INSTANTIATE(float)
 CG_INSTANTIATE(double)

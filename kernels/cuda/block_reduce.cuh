@@ -3,8 +3,9 @@
 // Requirements: blockDim.x is a multiple of 32 and at most 1024, blockDim.y == 1, and every
 // thread of the block calls the function (it synchronises the block). Every thread gets the
 // result, and the shared scratch is free again on return, so calls may follow one another.
-#include <cstdint>
 #include <math.h>
+
+#include <cstdint>
 
 namespace cg::kernels::cuda {
 

@@ -1,6 +1,5 @@
-#include "kernels/cuda/elementwise.h"
-
 #include "kernels/cuda/check.cuh"
+#include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/grid_stride.cuh"
 #include "kernels/cuda/runtime.h"
 #include "kernels/unary_math.h"
@@ -11,12 +10,12 @@ namespace {
 __global__ void unary_forward_kernel(UnaryOp op, float a, float b, const float* x, float* y, int64_t n) {
   CG_GRID_STRIDE(i, n) y[i] = unary_value<float>(op, x[i], a, b);
 }
-__global__ void unary_backward_kernel(UnaryOp op, float a, float b, const float* x, const float* y,
-                                      const float* gy, float* gx, int64_t n) {
+__global__ void unary_backward_kernel(UnaryOp op, float a, float b, const float* x, const float* y, const float* gy,
+                                      float* gx, int64_t n) {
   CG_GRID_STRIDE(i, n) gx[i] = gy[i] * unary_derivative<float>(op, x[i], y[i], a, b);
 }
-__global__ void binary_kernel(BinaryOp op, const float* a, Bcast am, const float* b, Bcast bm, float* out,
-                              int64_t rows, int64_t cols) {
+__global__ void binary_kernel(BinaryOp op, const float* a, Bcast am, const float* b, Bcast bm, float* out, int64_t rows,
+                              int64_t cols) {
   CG_GRID_STRIDE(i, rows * cols) {
     const int64_t r = i / cols, c = i % cols;
     out[i] = binary_value<float>(op, a[bcast_index(am, r, c, cols)], b[bcast_index(bm, r, c, cols)]);
@@ -26,7 +25,9 @@ __global__ void broadcast_kernel(const float* x, Bcast mode, float* out, int64_t
   CG_GRID_STRIDE(i, rows * cols) out[i] = x[bcast_index(mode, i / cols, i % cols, cols)];
 }
 template <class T> __global__ void fill_kernel(T* x, T v, int64_t n) { CG_GRID_STRIDE(i, n) x[i] = v; }
-__global__ void axpy_kernel(float alpha, const float* x, float* y, int64_t n) { CG_GRID_STRIDE(i, n) y[i] += alpha * x[i]; }
+__global__ void axpy_kernel(float alpha, const float* x, float* y, int64_t n) {
+  CG_GRID_STRIDE(i, n) y[i] += alpha * x[i];
+}
 __global__ void scale_kernel(float* x, float alpha, int64_t n) { CG_GRID_STRIDE(i, n) x[i] *= alpha; }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
 // CUDA elementwise kernels (float32); same semantics as kernels/cpu/elementwise.h.
 #include <cstdint>
+
 #include "kernels/kernel_types.h"
 
 namespace cg::kernels::cuda {

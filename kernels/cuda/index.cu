@@ -1,7 +1,6 @@
-#include "kernels/cuda/index.h"
-
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/grid_stride.cuh"
+#include "kernels/cuda/index.h"
 #include "kernels/cuda/runtime.h"
 
 namespace cg::kernels::cuda {
@@ -15,7 +14,8 @@ __global__ void gather_rows_kernel(const float* x, const int32_t* index, float* 
   }
 }
 
-__global__ void scatter_add_rows_kernel(const float* g, const int32_t* index, float* gx, int64_t n_index, int64_t cols) {
+__global__ void scatter_add_rows_kernel(const float* g, const int32_t* index, float* gx, int64_t n_index,
+                                        int64_t cols) {
   const int64_t n = n_index * cols;
   CG_GRID_STRIDE(i, n) {
     const int64_t r = i / cols, c = i % cols;
@@ -26,7 +26,7 @@ __global__ void scatter_add_rows_kernel(const float* g, const int32_t* index, fl
 // Records the smallest bad position (atomicMin), so the error can name the first offender.
 __global__ void range_check_kernel(const int32_t* index, int64_t n, int64_t limit, unsigned long long* first_bad) {
   CG_GRID_STRIDE(i, n)
-    if (index[i] < 0 || index[i] >= limit) atomicMin(first_bad, static_cast<unsigned long long>(i));
+  if (index[i] < 0 || index[i] >= limit) atomicMin(first_bad, static_cast<unsigned long long>(i));
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
-#include "kernels/cuda/mask.h"
-
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/grid_stride.cuh"
+#include "kernels/cuda/mask.h"
 #include "kernels/cuda/runtime.h"
 #include "kernels/random_math.h"
 #include "kernels/unary_math.h"

@@ -2,6 +2,7 @@
 // CUDA masking kernels (float32); same semantics as kernels/cpu/mask.h, and the same Philox
 // recipe, so dropout masks are identical to the CPU's for the same generator state.
 #include <cstdint>
+
 #include "kernels/kernel_types.h"
 
 namespace cg::kernels::cuda {

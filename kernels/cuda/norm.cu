@@ -1,8 +1,7 @@
-#include "kernels/cuda/norm.h"
-
 #include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/grid_stride.cuh"
+#include "kernels/cuda/norm.h"
 #include "kernels/cuda/runtime.h"
 #include "kernels/norm_math.h"
 
@@ -30,8 +29,8 @@ __device__ __forceinline__ double column_total(double v, double (*scratch)[33]) 
 }
 
 // ---- layer norm --------------------------------------------------------------------------------
-__global__ void layer_norm_forward_kernel(const float* x, const float* gamma, const float* beta, float* y,
-                                          float* mean, float* rstd, int64_t cols, double eps) {
+__global__ void layer_norm_forward_kernel(const float* x, const float* gamma, const float* beta, float* y, float* mean,
+                                          float* rstd, int64_t cols, double eps) {
   const int64_t r = blockIdx.x;
   const float* xr = x + r * cols;
   double s = 0;
@@ -53,8 +52,8 @@ __global__ void layer_norm_forward_kernel(const float* x, const float* gamma, co
     y[r * cols + c] = norm_affine<float>(xr[c], mean_t, rstd_t, gamma, beta, c);
 }
 
-__global__ void layer_norm_backward_rows_kernel(const float* gy, const float* x, const float* mean,
-                                                const float* rstd, const float* gamma, float* gx, int64_t cols) {
+__global__ void layer_norm_backward_rows_kernel(const float* gy, const float* x, const float* mean, const float* rstd,
+                                                const float* gamma, float* gx, int64_t cols) {
   const int64_t r = blockIdx.x;
   const float* gr = gy + r * cols;
   const float* xr = x + r * cols;
@@ -197,8 +196,8 @@ __global__ void l2_normalize_rows_backward_kernel(const float* gy, const float* 
 void layer_norm_forward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
                         int64_t rows, int64_t cols, double eps) {
   if (rows == 0 || cols == 0) return;
-  layer_norm_forward_kernel<<<static_cast<unsigned>(rows), threads_for_row(cols)>>>(x, gamma, beta, y, mean, rstd,
-                                                                                    cols, eps);
+  layer_norm_forward_kernel<<<static_cast<unsigned>(rows), threads_for_row(cols)>>>(x, gamma, beta, y, mean, rstd, cols,
+                                                                                    eps);
   CG_CUDA_LAUNCH_CHECK();
 }
 
@@ -206,14 +205,14 @@ void layer_norm_backward(const float* gy, const float* x, const float* mean, con
                          float* gx, float* dgamma, float* dbeta, int64_t rows, int64_t cols) {
   if (cols == 0) return;
   if (gx && rows > 0) {
-    layer_norm_backward_rows_kernel<<<static_cast<unsigned>(rows), threads_for_row(cols)>>>(gy, x, mean, rstd,
-                                                                                            gamma, gx, cols);
+    layer_norm_backward_rows_kernel<<<static_cast<unsigned>(rows), threads_for_row(cols)>>>(gy, x, mean, rstd, gamma,
+                                                                                            gx, cols);
     CG_CUDA_LAUNCH_CHECK();
   }
   if (dgamma || dbeta) {
     // rows == 0 still launches: the sums are then zero, as on the CPU.
-    grad_column_sums_kernel<true><<<col_blocks(cols), dim3(32, kColRows)>>>(gy, x, mean, rstd, dbeta, dgamma, rows,
-                                                                            cols);
+    grad_column_sums_kernel<true>
+        <<<col_blocks(cols), dim3(32, kColRows)>>>(gy, x, mean, rstd, dbeta, dgamma, rows, cols);
     CG_CUDA_LAUNCH_CHECK();
   }
 }
@@ -230,11 +229,10 @@ void batch_norm_inv_std(const float* var, float* rstd, int64_t c, double eps) {
   CG_CUDA_LAUNCH_CHECK();
 }
 
-void batch_norm_update_running(float* running_mean, float* running_var, const float* mean, const float* var,
-                               int64_t n, int64_t c, double momentum) {
+void batch_norm_update_running(float* running_mean, float* running_var, const float* mean, const float* var, int64_t n,
+                               int64_t c, double momentum) {
   if (c == 0) return;
-  batch_norm_update_running_kernel<<<blocks_for(c), kThreads>>>(running_mean, running_var, mean, var, n, c,
-                                                                 momentum);
+  batch_norm_update_running_kernel<<<blocks_for(c), kThreads>>>(running_mean, running_var, mean, var, n, c, momentum);
   CG_CUDA_LAUNCH_CHECK();
 }
 
@@ -251,8 +249,8 @@ void batch_norm_backward(const float* gy, const float* x, const float* mean, con
   grad_column_sums_kernel<false><<<col_blocks(c), dim3(32, kColRows)>>>(gy, x, mean, rstd, sum_gy, sum_gy_xhat, n, c);
   CG_CUDA_LAUNCH_CHECK();
   if (!gx || n == 0) return;
-  batch_norm_input_grad_kernel<<<blocks_for(n * c), kThreads>>>(gy, x, mean, rstd, gamma, sum_gy, sum_gy_xhat, gx,
-                                                                n, c, training);
+  batch_norm_input_grad_kernel<<<blocks_for(n * c), kThreads>>>(gy, x, mean, rstd, gamma, sum_gy, sum_gy_xhat, gx, n, c,
+                                                                training);
   CG_CUDA_LAUNCH_CHECK();
 }
 
@@ -270,8 +268,7 @@ void l2_normalize_rows(const float* x, float* y, float* norm, int64_t rows, int6
 void l2_normalize_rows_backward(const float* gy, const float* y, const float* norm, float* gx, int64_t rows,
                                 int64_t cols, double eps) {
   if (rows == 0 || cols == 0) return;
-  l2_normalize_rows_backward_kernel<<<static_cast<unsigned>(rows), threads_for_row(cols)>>>(gy, y, norm, gx, cols,
-                                                                                            eps);
+  l2_normalize_rows_backward_kernel<<<static_cast<unsigned>(rows), threads_for_row(cols)>>>(gy, y, norm, gx, cols, eps);
   CG_CUDA_LAUNCH_CHECK();
 }
 

@@ -12,8 +12,8 @@ void layer_norm_backward(const float* gy, const float* x, const float* mean, con
 
 void batch_norm_stats(const float* x, float* mean, float* var, int64_t n, int64_t c);
 void batch_norm_inv_std(const float* var, float* rstd, int64_t c, double eps);
-void batch_norm_update_running(float* running_mean, float* running_var, const float* mean, const float* var,
-                               int64_t n, int64_t c, double momentum);
+void batch_norm_update_running(float* running_mean, float* running_var, const float* mean, const float* var, int64_t n,
+                               int64_t c, double momentum);
 void batch_norm_apply(const float* x, const float* mean, const float* rstd, const float* gamma, const float* beta,
                       float* y, int64_t n, int64_t c);
 void batch_norm_backward(const float* gy, const float* x, const float* mean, const float* rstd, const float* gamma,

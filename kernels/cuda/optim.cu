@@ -1,7 +1,6 @@
-#include "kernels/cuda/optim.h"
-
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/grid_stride.cuh"
+#include "kernels/cuda/optim.h"
 #include "kernels/cuda/runtime.h"
 
 namespace cg::kernels::cuda {
@@ -104,7 +103,7 @@ __global__ void sum_partials_kernel(const double* partials, int64_t n, double* o
 void sgd_step(const OptimSegment<float>* segments, int num_segments, int64_t total, float* buf, const SgdParams& p) {
   if (total == 0 || num_segments == 0) return;
   sgd_kernel<<<blocks_for(total), kThreads>>>(segments, num_segments, total, buf, (float)p.lr, (float)p.momentum,
-                                                 (float)p.weight_decay, p.momentum != 0, p.nesterov);
+                                              (float)p.weight_decay, p.momentum != 0, p.nesterov);
   CG_CUDA_LAUNCH_CHECK();
 }
 
@@ -112,9 +111,8 @@ void adam_step(const OptimSegment<float>* segments, int num_segments, int64_t to
                const AdamParams& p) {
   if (total == 0 || num_segments == 0) return;
   adam_kernel<<<blocks_for(total), kThreads>>>(segments, num_segments, total, m, v, (float)p.beta1, (float)p.beta2,
-                                                  (float)p.eps, (float)p.weight_decay, (float)p.step_size,
-                                                  (float)p.bias2_sqrt, (float)(1.0 - p.lr * p.weight_decay),
-                                                  p.decoupled);
+                                               (float)p.eps, (float)p.weight_decay, (float)p.step_size,
+                                               (float)p.bias2_sqrt, (float)(1.0 - p.lr * p.weight_decay), p.decoupled);
   CG_CUDA_LAUNCH_CHECK();
 }
 

@@ -4,6 +4,7 @@
 // step is ONE launch over all segments: a grid-stride loop over the concatenated elements, each
 // thread finding its segment by binary search once and then walking forward.
 #include <cstdint>
+
 #include "kernels/optim_types.h"
 
 namespace cg::kernels::cuda {

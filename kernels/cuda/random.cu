@@ -1,14 +1,14 @@
-#include "kernels/cuda/random.h"
-
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/grid_stride.cuh"
+#include "kernels/cuda/random.h"
 #include "kernels/cuda/runtime.h"
 #include "kernels/random_math.h"
 
 namespace cg::kernels::cuda {
 namespace {
 enum class Dist { Uniform, Normal, Bernoulli };
-__global__ void philox_kernel(Dist dist, uint64_t seed, uint64_t stream, uint64_t offset, float p, float* out, int64_t n) {
+__global__ void philox_kernel(Dist dist, uint64_t seed, uint64_t stream, uint64_t offset, float p, float* out,
+                              int64_t n) {
   CG_GRID_STRIDE(i, n) {
     switch (dist) {
       case Dist::Uniform: out[i] = philox_uniform_at(seed, stream, offset, i); break;

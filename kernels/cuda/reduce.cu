@@ -1,8 +1,7 @@
-#include "kernels/cuda/reduce.h"
-
 #include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/grid_stride.cuh"
+#include "kernels/cuda/reduce.h"
 #include "kernels/cuda/runtime.h"
 
 namespace cg::kernels::cuda {

@@ -1,6 +1,7 @@
 #pragma once
 // CUDA reductions (float32, accumulated in double); same semantics as kernels/cpu/reduce.h.
 #include <cstdint>
+
 #include "kernels/kernel_types.h"
 
 namespace cg::kernels::cuda {

@@ -1,8 +1,7 @@
-#include "kernels/cuda/runtime.h"
-
 #include <cstdio>
 
 #include "kernels/cuda/check.cuh"
+#include "kernels/cuda/runtime.h"
 
 namespace cg::kernels::cuda {
 

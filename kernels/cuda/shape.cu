@@ -1,13 +1,13 @@
-#include "kernels/cuda/shape.h"
-
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/grid_stride.cuh"
 #include "kernels/cuda/runtime.h"
+#include "kernels/cuda/shape.h"
 
 namespace cg::kernels::cuda {
 namespace {
 
-__global__ void copy_block_kernel(const float* src, int64_t src_ld, float* dst, int64_t dst_ld, int64_t rows, int64_t cols) {
+__global__ void copy_block_kernel(const float* src, int64_t src_ld, float* dst, int64_t dst_ld, int64_t rows,
+                                  int64_t cols) {
   const int64_t n = rows * cols;
   CG_GRID_STRIDE(i, n) {
     const int64_t r = i / cols, c = i % cols;

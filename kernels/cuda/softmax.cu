@@ -1,7 +1,6 @@
-#include "kernels/cuda/softmax.h"
-
 #include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/check.cuh"
+#include "kernels/cuda/softmax.h"
 
 namespace cg::kernels::cuda {
 namespace {

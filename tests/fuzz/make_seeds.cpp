@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
     std::cerr << e.what() << "\n";
     return 1;
   }
-  std::ofstream(g + "/a.gmt") << "SET_A\tdesc\tCD3E\tCD4\tMS4A1\nSET_B\tx\tcd3e\tCD4\n\nSET_C\t\tGAPDH\tACTB\tTP53\tMYC\r\n";
+  std::ofstream(g + "/a.gmt")
+      << "SET_A\tdesc\tCD3E\tCD4\tMS4A1\nSET_B\tx\tcd3e\tCD4\n\nSET_C\t\tGAPDH\tACTB\tTP53\tMYC\r\n";
   std::ofstream(g + "/b.gmt") << "ONLY\n";
   std::ofstream(g + "/progeny.tsv") << "gene\tpathway\tweight\tp.value\nCD3E\tTNFa\t1.5\t1e-10\nMYC\tp53\t-2\t0.5\n";
   return 0;
