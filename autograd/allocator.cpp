@@ -98,6 +98,19 @@ CudaCache& cache() {
   return *c;
 }
 
+#ifdef CELLGRAD_CUDA
+// Gives every parked block back to the device (the caller holds c.mutex).
+void release_cached_blocks(CudaCache& c) {
+  for (auto& [sz, blocks] : c.free_blocks)
+    for (void* b : blocks) {
+      kernels::cuda::raw_free(b);
+      c.stats.device_frees++;
+    }
+  c.free_blocks.clear();
+  c.stats.bytes_cached = 0;
+}
+#endif
+
 }  // namespace
 
 void* cuda_allocate(size_t bytes) {
@@ -117,13 +130,7 @@ void* cuda_allocate(size_t bytes) {
       p = kernels::cuda::raw_malloc(cls);
     } catch (const std::exception&) {
       // Out of memory with blocks parked in the cache: give them back and try once more.
-      for (auto& [sz, blocks] : c.free_blocks)
-        for (void* b : blocks) {
-          kernels::cuda::raw_free(b);
-          c.stats.device_frees++;
-        }
-      c.free_blocks.clear();
-      c.stats.bytes_cached = 0;
+      release_cached_blocks(c);
       p = kernels::cuda::raw_malloc(cls);
     }
     c.stats.device_mallocs++;
@@ -170,13 +177,7 @@ void cuda_empty_cache() {
 #ifdef CELLGRAD_CUDA
   CudaCache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
-  for (auto& [sz, blocks] : c.free_blocks)
-    for (void* b : blocks) {
-      kernels::cuda::raw_free(b);
-      c.stats.device_frees++;
-    }
-  c.free_blocks.clear();
-  c.stats.bytes_cached = 0;
+  release_cached_blocks(c);
 #endif
 }
 

@@ -1,9 +1,11 @@
 #include "apps/common/app_cli.h"
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
 
 #include "autograd/error.h"
+#include "base/version.h"
 
 namespace cg::apps {
 
@@ -27,6 +29,18 @@ std::vector<ConfigFile> read_config_files(int argc, char** argv) {
     out.push_back({source, std::filesystem::path(path).parent_path().string(), std::move(j)});
   }
   return out;
+}
+
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv,
+                                      const std::function<void()>& load_config_files) {
+  app.set_version_flag("--version", std::string("cellgrad ") + CELLGRAD_VERSION);
+  load_config_files();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return std::nullopt;
 }
 
 Device resolve_device(const std::string& d) {

@@ -1,12 +1,18 @@
 #pragma once
 // What every app's command line shares: --config files read before the flags (so flags win)
 // and --device resolved against the machine.
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "autograd/tensor.h"
+
+namespace CLI {
+class App;
+}
 
 namespace cg::apps {
 
@@ -18,6 +24,12 @@ struct ConfigFile {
 // Every `--config FILE` / `--config=FILE` in argv, in order. A file that cannot be opened or is
 // not valid JSON is an error naming it.
 std::vector<ConfigFile> read_config_files(int argc, char** argv);
+
+// Adds --version, reads the --config files (load_config_files, before the flags so that flags
+// win) and parses argv. Returns the exit code when the process should end here (--help,
+// --version, a malformed flag; CLI11 has printed what to print), nothing otherwise.
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv,
+                                      const std::function<void()>& load_config_files);
 
 // "cpu", "cuda" (an error when no CUDA device is available) or "auto".
 Device resolve_device(const std::string& device);

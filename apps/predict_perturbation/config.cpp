@@ -36,33 +36,20 @@ void Config::validate() const {
 
 // One list of every stored setting keeps to_json, merge_json and config.json from drifting
 // apart; --overwrite is a decision for one invocation, never a stored setting.
-#define CG_PERTURB_SETTINGS(X)                                                                                         \
-  X(data)                                                                                                              \
-  X(condition_key) X(control) X(perturbed) X(cell_type_key) X(held_out) X(models) X(seeds) X(epochs) X(patience)       \
-      X(batch_size) X(lr) X(validation_fraction) X(alpha) X(dropout) X(latent) X(adversarial) X(top_degs) X(bootstrap) \
-          X(pca_components) X(device) X(out)
+#define CG_PERTURB_SETTINGS(X)                                                                                       \
+  X(data)                                                                                                            \
+  X(condition_key)                                                                                                   \
+  X(control) X(perturbed) X(cell_type_key) X(held_out) X(models) X(seeds) X(epochs) X(patience) X(batch_size) X(lr)  \
+      X(validation_fraction) X(alpha) X(dropout) X(latent) X(adversarial) X(top_degs) X(bootstrap) X(pca_components) \
+          X(device) X(out)
 
-nlohmann::json to_json(const Config& c) {
-  nlohmann::json j;
-  CG_PERTURB_SETTINGS(CG_SETTING_TO_JSON)
-  return j;
-}
+CG_DEFINE_SETTINGS_JSON(Config, CG_PERTURB_SETTINGS)
 
 nlohmann::json resolved_json(const Config& c) {
   Config r = c;
   r.data = apps::absolute_path(r.data);
   r.out = apps::absolute_path(r.out);
   return to_json(r);
-}
-
-void merge_json(Config& c, const nlohmann::json& j, const std::string& source) {
-  apps::check_settings(j, to_json(c), source);
-  std::string current;
-  try {
-    CG_PERTURB_SETTINGS(CG_SETTING_FROM_JSON)
-  } catch (const nlohmann::json::exception& e) {
-    apps::wrong_setting_type(source, current, e);
-  }
 }
 
 void load_config_files(int argc, char** argv, Config& c) {

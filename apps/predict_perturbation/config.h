@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/settings.h"
+
 namespace cg::perturb {
 
 struct Config {
@@ -37,13 +39,7 @@ struct Config {
   void validate() const;  // throws cg::Error naming the setting
 };
 
-nlohmann::json to_json(const Config& c);
-// What a run folder's config.json holds: every setting, paths made absolute (so the file can be
-// given back with --config from anywhere); --overwrite is never stored.
-nlohmann::json resolved_json(const Config& c);
-void merge_json(Config& c, const nlohmann::json& j, const std::string& source);
-// Reads every --config FILE given in argv into `c` (before the flags are parsed, so flags win);
-// relative paths inside a file are relative to its folder.
-void load_config_files(int argc, char** argv, Config& c);
+// to_json, resolved_json, merge_json, load_config_files (--overwrite is never stored).
+CG_DECLARE_SETTINGS_FUNCTIONS(Config)
 
 }  // namespace cg::perturb

@@ -22,7 +22,6 @@
 #include "apps/predict_perturbation/table.h"
 #include "apps/predict_perturbation/trainer.h"
 #include "autograd/error.h"
-#include "base/version.h"
 #include "omics/splits.h"
 
 using namespace cg;
@@ -178,13 +177,8 @@ int run(int argc, char** argv) {
   std::string config_file;
   int64_t single_seed = -1;
   add_flags(app, c, config_file, single_seed);
-  app.set_version_flag("--version", std::string("cellgrad ") + CELLGRAD_VERSION);
-  load_config_files(argc, argv, c);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
+  if (const auto done = apps::parse_command_line(app, argc, argv, [&] { load_config_files(argc, argv, c); }))
+    return *done;
   if (single_seed >= 0) c.seeds = {static_cast<uint64_t>(single_seed)};
   c.validate();
   const Device device = apps::resolve_device(c.device);

@@ -18,15 +18,16 @@
 namespace cg::multitask {
 
 // One list of every setting keeps to_json, merge_json and the flags from drifting apart.
-#define CG_MULTITASK_SETTINGS(X)                                                                                     \
-  X(modalities)                                                                                                      \
-  X(preprocess) X(distance) X(top_features) X(label_key) X(condition_key) X(zero_variance) X(test_fraction) X(folds) \
-      X(fold) X(validation_fraction) X(hidden) X(latent) X(projector) X(vae) X(kl_warmup) X(temperature)             \
-          X(no_classifier) X(no_translation) X(no_reconstruction) X(no_discriminator) X(no_contrastive)              \
-              X(weight_reconstruction) X(weight_translation) X(weight_discriminator) X(weight_generator)             \
-                  X(weight_classification) X(weight_contrastive) X(weight_kl) X(schedule) X(weighting) X(epochs)     \
-                      X(patience) X(select_on) X(batch_size) X(lr) X(ablation) X(attributions) X(attribution_cells)  \
-                          X(attribution_steps) X(attribution_targets) X(seed) X(device) X(out)
+#define CG_MULTITASK_SETTINGS(X)                                                                                  \
+  X(modalities)                                                                                                   \
+  X(preprocess)                                                                                                   \
+  X(distance) X(top_features) X(label_key) X(condition_key) X(zero_variance) X(test_fraction) X(folds) X(fold)    \
+      X(validation_fraction) X(hidden) X(latent) X(projector) X(vae) X(kl_warmup) X(temperature) X(no_classifier) \
+          X(no_translation) X(no_reconstruction) X(no_discriminator) X(no_contrastive) X(weight_reconstruction)   \
+              X(weight_translation) X(weight_discriminator) X(weight_generator) X(weight_classification)          \
+                  X(weight_contrastive) X(weight_kl) X(schedule) X(weighting) X(epochs) X(patience) X(select_on)  \
+                      X(batch_size) X(lr) X(ablation) X(attributions) X(attribution_cells) X(attribution_steps)   \
+                          X(attribution_targets) X(seed) X(device) X(out)
 // --overwrite is a decision for one invocation, never a stored setting.
 
 namespace {
@@ -116,11 +117,7 @@ void Config::validate() const {
   if (no_translation && no_classifier) fail("--no-translation and --no-classifier together leave nothing to train");
 }
 
-nlohmann::json to_json(const Config& c) {
-  nlohmann::json j;
-  CG_MULTITASK_SETTINGS(CG_SETTING_TO_JSON)
-  return j;
-}
+CG_DEFINE_SETTINGS_JSON(Config, CG_MULTITASK_SETTINGS)
 
 nlohmann::json resolved_json(const Config& c) {
   Config r = c;
@@ -130,16 +127,6 @@ nlohmann::json resolved_json(const Config& c) {
   }
   r.out = apps::absolute_path(r.out);
   return to_json(r);
-}
-
-void merge_json(Config& c, const nlohmann::json& j, const std::string& source) {
-  apps::check_settings(j, to_json(c), source);
-  std::string current;
-  try {
-    CG_MULTITASK_SETTINGS(CG_SETTING_FROM_JSON)
-  } catch (const nlohmann::json::exception& e) {
-    apps::wrong_setting_type(source, current, e);
-  }
 }
 
 void load_config_files(int argc, char** argv, Config& c) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/settings.h"
+
 namespace CLI {
 class App;
 }
@@ -75,15 +77,10 @@ struct Config {
   void validate() const;  // throws cg::Error naming the setting
 };
 
-nlohmann::json to_json(const Config& c);
-// What a run folder's config.json holds: every setting, paths made absolute (so the file can be
-// given back with --config from anywhere); --overwrite is never stored.
-nlohmann::json resolved_json(const Config& c);
-void merge_json(Config& c, const nlohmann::json& j, const std::string& source);
+// to_json, resolved_json, merge_json, load_config_files (--overwrite is never stored).
+CG_DECLARE_SETTINGS_FUNCTIONS(Config)
 // Registers every setting as a --kebab-case flag on `app` (bound to `c`).
 void add_flags(CLI::App& app, Config& c);
-// Reads every --config FILE given in argv into `c` (before the flags are parsed, so flags win).
-void load_config_files(int argc, char** argv, Config& c);
 
 // "NAME=VALUE" entries as a map; throws naming the flag on a malformed or repeated entry.
 std::map<std::string, std::string> parse_assignments(const std::vector<std::string>& entries, const std::string& flag);

@@ -19,7 +19,6 @@
 #include "apps/train_multitask/splits.h"
 #include "apps/train_multitask/trainer.h"
 #include "autograd/error.h"
-#include "base/version.h"
 
 using namespace cg;
 using namespace cg::multitask;
@@ -110,13 +109,8 @@ int run(int argc, char** argv) {
   std::string config_file;
   app.add_option("--config", config_file, "JSON file with settings (flags override it)");
   add_flags(app, c);
-  app.set_version_flag("--version", std::string("cellgrad ") + CELLGRAD_VERSION);
-  load_config_files(argc, argv, c);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
+  if (const auto done = apps::parse_command_line(app, argc, argv, [&] { load_config_files(argc, argv, c); }))
+    return *done;
   c.validate();
   std::vector<std::string> variants = c.ablation;
   std::vector<Config> configs;
