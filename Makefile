@@ -10,8 +10,11 @@
 
 BUILD     ?= build
 CXX       ?= g++
-# -march=native is safe: every machine (CI included) builds from source for itself.
-OPT       ?= -O3 -march=native
+# -march=native is safe: every machine (CI included) builds from source for itself. AVX-512 is
+# left out: GCC 12.2's SLP vectorizer with AVX-512 miscompiles constant nested initializer lists
+# here (std::vector<std::vector<int64_t>>{{1, 1, 0, 0}, ...} reads back {1, 1, 1, 1} at -O2/-O3;
+# tests/test_build_sanity.cpp checks it), and AVX2 code paths are the mature ones.
+OPT       ?= -O3 -march=native -mno-avx512f
 CXXFLAGS  += -std=c++17 $(OPT) -fopenmp -Wall -Wextra -Wno-unused-parameter -Wno-maybe-uninitialized -I. \
              -isystem /usr/include/eigen3 -isystem /usr/include/hdf5/serial -MMD -MP
 # No code reads errno after a math function; without it, sqrt inlines and loops vectorise (Adam).

@@ -21,4 +21,16 @@ template <class Range> std::string join_quoted(const Range& items) {
   return out;
 }
 
+// One CSV field (RFC 4180): quoted, with quotes doubled, when it holds a comma, a quote or a
+// line break; as it is otherwise.
+inline std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + "\"";
+}
+
 }  // namespace cg

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/text.h"
 #include "nn/training.h"
 
 namespace cg::nn {
@@ -17,20 +18,13 @@ std::string format_number(double v) {
   return buf;
 }
 
-std::string csv_escape(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 std::string csv_cell(const MetricsLogger::Value& v) {
   if (auto d = std::get_if<double>(&v)) return format_number(*d);
   if (auto i = std::get_if<int64_t>(&v)) return std::to_string(*i);
-  return csv_escape(std::get<std::string>(v));
+  return csv_field(std::get<std::string>(v));
 }
 
-// Splits one CSV line (quoted fields allowed, as csv_escape writes them).
+// Splits one CSV line (quoted fields allowed, as csv_field writes them).
 std::vector<std::string> split_csv_line(const std::string& line) {
   std::vector<std::string> out(1);
   bool quoted = false;
@@ -105,7 +99,7 @@ void MetricsLogger::log(const Row& row) {
   }
   if (csv_.is_open()) {
     if (first) {
-      for (size_t c = 0; c < columns_.size(); ++c) csv_ << (c ? "," : "") << csv_escape(columns_[c]);
+      for (size_t c = 0; c < columns_.size(); ++c) csv_ << (c ? "," : "") << csv_field(columns_[c]);
       csv_ << '\n';
     }
     for (size_t c = 0; c < columns_.size(); ++c) {

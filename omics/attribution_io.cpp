@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "base/atomic_write.h"
+#include "base/text.h"
 #include "omics/error.h"
 
 namespace cg::omics {
@@ -43,16 +44,6 @@ int64_t find_name(const char* fn, const std::vector<std::string>& names, const s
   const auto it = std::find(names.begin(), names.end(), name);
   if (it == names.end()) throw DataError(std::string(fn) + ": no " + what + " named '" + name + "'");
   return it - names.begin();
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  return q + "\"";
 }
 
 }  // namespace

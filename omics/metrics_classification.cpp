@@ -98,6 +98,37 @@ double macro_f1(const std::vector<int64_t>& truth, const std::vector<int64_t>& p
   return sum / double(s.size());
 }
 
+ClassReport class_report(const std::vector<int64_t>& truth, const std::vector<int64_t>& pred, int64_t classes) {
+  if (truth.size() != pred.size())
+    throw DataError("class report: label vectors differ in length (" + std::to_string(truth.size()) + " vs " +
+                    std::to_string(pred.size()) + ")");
+  if (classes < 1) throw DataError("class report: needs at least one class, found " + std::to_string(classes));
+  const size_t k = static_cast<size_t>(classes);
+  ClassReport r;
+  r.confusion.assign(k, std::vector<int64_t>(k, 0));
+  for (size_t i = 0; i < truth.size(); ++i) {
+    if (truth[i] < 0 || truth[i] >= classes || pred[i] < 0 || pred[i] >= classes)
+      throw DataError("class report: cell " + std::to_string(i) + " has class codes " + std::to_string(truth[i]) +
+                      " (truth) and " + std::to_string(pred[i]) + " (predicted); expected 0.." +
+                      std::to_string(classes - 1));
+    ++r.confusion[static_cast<size_t>(truth[i])][static_cast<size_t>(pred[i])];
+  }
+  for (size_t c = 0; c < k; ++c) {
+    int64_t predicted = 0, support = 0;
+    for (size_t j = 0; j < k; ++j) {
+      predicted += r.confusion[j][c];
+      support += r.confusion[c][j];
+    }
+    const double tp = static_cast<double>(r.confusion[c][c]);
+    r.support.push_back(support);
+    r.precision.push_back(predicted > 0 ? tp / static_cast<double>(predicted) : 0.0);
+    r.recall.push_back(support > 0 ? tp / static_cast<double>(support) : 0.0);
+    const double denom = static_cast<double>(predicted + support);
+    r.f1.push_back(denom > 0 ? 2 * tp / denom : 0.0);
+  }
+  return r;
+}
+
 double adjusted_rand_index(const std::vector<int64_t>& truth, const std::vector<int64_t>& pred) {
   const auto c = contingency(truth, pred, "adjusted_rand_index");
   const double n = c.total;

@@ -22,6 +22,16 @@ double hungarian_accuracy(const std::vector<int64_t>& truth, const std::vector<i
 // sklearn f1_score(average='macro'): unweighted mean of per-label F1 over the union of the
 // labels in truth and pred; an undefined precision/recall counts as 0 (zero_division=0).
 double macro_f1(const std::vector<int64_t>& truth, const std::vector<int64_t>& pred);
+// Per class c in [0, classes): the confusion matrix (truth x predicted counts) and sklearn's
+// precision_recall_fscore_support(labels=range(classes), zero_division=0), so a class that is
+// never predicted has precision 0 and a class absent from truth has recall 0. Codes outside
+// [0, classes) or vectors of different lengths are an error.
+struct ClassReport {
+  std::vector<std::vector<int64_t>> confusion;  // [truth][predicted]
+  std::vector<int64_t> support;                 // truth count per class
+  std::vector<double> precision, recall, f1;
+};
+ClassReport class_report(const std::vector<int64_t>& truth, const std::vector<int64_t>& pred, int64_t classes);
 // sklearn adjusted_rand_score (pair-confusion form; 1.0 when the two partitions agree on
 // every pair, e.g. both a single cluster).
 double adjusted_rand_index(const std::vector<int64_t>& truth, const std::vector<int64_t>& pred);

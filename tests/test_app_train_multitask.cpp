@@ -219,6 +219,35 @@ TEST_CASE(
     CHECK(sets["validation"].count(t) == 0);
   }
   CHECK(sets["test"].size() == m["test_cells"].get<size_t>());
+  // Per-class report and confusion matrix over the test cells agree with the headline accuracy.
+  {
+    std::ifstream pc(out + "/classification_per_class.csv"), cmf(out + "/confusion_matrix.csv");
+    std::string l;
+    std::getline(pc, l);
+    CHECK(l == "class,support,precision,recall,f1");
+    int classes = 0;
+    long support = 0;
+    while (std::getline(pc, l)) {
+      ++classes;
+      const auto a = l.find(',');
+      support += std::stol(l.substr(a + 1, l.find(',', a + 1) - a - 1));
+    }
+    CHECK(classes == 27);
+    CHECK(support == static_cast<long>(sets["test"].size()));
+    std::getline(cmf, l);
+    long total = 0, diagonal = 0;
+    for (int row = 0; std::getline(cmf, l); ++row) {
+      std::stringstream ss(l);
+      std::string cell;
+      std::getline(ss, cell, ',');  // class name
+      for (int col = 0; std::getline(ss, cell, ','); ++col) {
+        total += std::stol(cell);
+        if (col == row) diagonal += std::stol(cell);
+      }
+    }
+    CHECK(total == static_cast<long>(sets["test"].size()));
+    CHECK(static_cast<double>(diagonal) / total == doctest::Approx(acc));
+  }
   // The translated matrices hold exactly the held-out cells.
   const auto tr = cg::omics::read_h5ad(out + "/translated_RNA_to_Ephys.h5ad");
   CHECK(std::set<std::string>(tr.obs.index.begin(), tr.obs.index.end()) == sets["test"]);

@@ -219,6 +219,34 @@ TEST_CASE("classification metrics on hand cases") {
   CHECK_THROWS_AS(accuracy({0, 1}, {0}), DataError);
 }
 
+TEST_CASE("per-class report: confusion matrix and sklearn's precision/recall/F1 with zero_division=0") {
+  // truth 0 0 1 1 2, predicted 0 1 1 1 0 over 4 classes (class 3 in neither).
+  const ClassReport r = class_report({0, 0, 1, 1, 2}, {0, 1, 1, 1, 0}, 4);
+  const std::vector<std::vector<int64_t>> expected{{1, 1, 0, 0}, {0, 2, 0, 0}, {1, 0, 0, 0}, {0, 0, 0, 0}};
+  REQUIRE(r.confusion.size() == expected.size());
+  for (size_t t = 0; t < expected.size(); ++t) {
+    INFO("true class " << t);
+    CHECK(r.confusion[t] == expected[t]);
+  }
+  CHECK(r.support == std::vector<int64_t>{2, 2, 1, 0});
+  // class 0: tp 1 of 2 predicted, 2 true; class 1: tp 2 of 3 predicted, 2 true; class 2: never
+  // predicted (precision 0 by zero_division); class 3: absent from both (all 0).
+  CHECK(r.precision[0] == doctest::Approx(0.5));
+  CHECK(r.recall[0] == doctest::Approx(0.5));
+  CHECK(r.f1[0] == doctest::Approx(0.5));
+  CHECK(r.precision[1] == doctest::Approx(2.0 / 3.0));
+  CHECK(r.recall[1] == doctest::Approx(1.0));
+  CHECK(r.f1[1] == doctest::Approx(0.8));
+  CHECK(r.precision[2] == 0.0);
+  CHECK(r.recall[2] == 0.0);
+  CHECK(r.f1[2] == 0.0);
+  CHECK(r.f1[3] == 0.0);
+  // The classes present in truth or prediction give macro_f1's mean.
+  CHECK((r.f1[0] + r.f1[1] + r.f1[2]) / 3.0 == doctest::Approx(macro_f1({0, 0, 1, 1, 2}, {0, 1, 1, 1, 0})));
+  CHECK_THROWS_AS(class_report({0, 1}, {0}, 2), DataError);
+  CHECK_THROWS_WITH_AS(class_report({0, 4}, {0, 1}, 3), doctest::Contains("expected 0..2"), DataError);
+}
+
 TEST_CASE("Hungarian algorithm finds the optimal assignment") {
   DenseMatrixD c(3, 3);
   c << 4, 1, 3, 2, 0, 5, 3, 2, 2;

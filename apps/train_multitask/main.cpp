@@ -73,6 +73,7 @@ nlohmann::json run_one(const Config& c, const Dataset& data, const Split& split,
   write_metrics(dir, ev.metrics);
   write_loss_curves(dir + "loss_curves.svg", tr, label);
   write_latent(dir, ev, data, split, c.label_key);
+  write_class_report(dir, ev, data, split);
   if (full_outputs) write_translations(dir, ev, data, prepared, split);
   if (full_outputs && c.attributions > 0)
     write_attributions(

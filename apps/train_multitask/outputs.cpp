@@ -6,6 +6,8 @@
 #include "apps/common/matrix_bridge.h"
 #include "apps/common/run_folder.h"
 #include "apps/common/svg_plot.h"
+#include "base/text.h"
+#include "omics/metrics_classification.h"
 #include "omics/pca.h"
 
 namespace cg::multitask {
@@ -102,6 +104,29 @@ void write_loss_curves(const std::string& path, const TrainResult& r, const std:
     plot.series.push_back(std::move(s));
   }
   apps::write_text_file(path, apps::render_svg(plot));
+}
+
+void write_class_report(const std::string& dir, const Evaluation& ev, const Dataset& d, const Split& split) {
+  if (ev.test_predicted.empty()) return;
+  std::vector<int64_t> truth;
+  for (int64_t r : split.test) truth.push_back(d.labels[static_cast<size_t>(r)]);
+  const omics::ClassReport r =
+      omics::class_report(truth, ev.test_predicted, static_cast<int64_t>(d.label_names.size()));
+  std::ostringstream per_class, confusion;
+  per_class.precision(10);
+  per_class << "class,support,precision,recall,f1\n";
+  confusion << "true\\predicted";
+  for (const auto& name : d.label_names) confusion << ',' << csv_field(name);
+  confusion << '\n';
+  for (size_t c = 0; c < d.label_names.size(); ++c) {
+    per_class << csv_field(d.label_names[c]) << ',' << r.support[c] << ',' << r.precision[c] << ',' << r.recall[c]
+              << ',' << r.f1[c] << '\n';
+    confusion << csv_field(d.label_names[c]);
+    for (int64_t n : r.confusion[c]) confusion << ',' << n;
+    confusion << '\n';
+  }
+  apps::write_text_file(dir + "classification_per_class.csv", per_class.str());
+  apps::write_text_file(dir + "confusion_matrix.csv", confusion.str());
 }
 
 void write_metrics(const std::string& dir, const nlohmann::json& metrics) {

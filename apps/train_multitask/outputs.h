@@ -22,6 +22,9 @@ void write_latent(const std::string& dir, const Evaluation& ev, const Dataset& d
                   const std::string& label_key);
 // One line per loss term (train_*, val_*) over epochs.
 void write_loss_curves(const std::string& path, const TrainResult& r, const std::string& title);
+// With a label key: classification_per_class.csv (class, support, precision, recall, f1 over the
+// test cells) and confusion_matrix.csv (rows: true class, columns: predicted class).
+void write_class_report(const std::string& dir, const Evaluation& ev, const Dataset& d, const Split& split);
 // metrics.json (nested) and metrics.csv (one "metric,value" row per number).
 void write_metrics(const std::string& dir, const nlohmann::json& metrics);
 
