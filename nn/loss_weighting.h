@@ -214,7 +214,6 @@ struct LossWeightingEntry {
 const std::vector<LossWeightingEntry>& loss_weightings();
 // The entry named `name`; anything else is an error that lists the names.
 const LossWeightingEntry& loss_weighting(const std::string& name);
-std::vector<std::string> loss_weighting_names();
 
 std::unique_ptr<LossWeighting> make_loss_weighting(const std::string& name, const std::vector<std::string>& tasks,
                                                    const LossWeightingOptions& options = {});

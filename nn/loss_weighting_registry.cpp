@@ -20,8 +20,6 @@ const std::vector<LossWeightingEntry>& loss_weightings() {
   return entries;
 }
 
-std::vector<std::string> loss_weighting_names() { return names_of(loss_weightings()); }
-
 const LossWeightingEntry& loss_weighting(const std::string& name) {
   return find_named(loss_weightings(), name, "unknown loss weighting");
 }

@@ -48,8 +48,6 @@ const std::vector<PerturbModelEntry>& perturb_models() {
   return models;
 }
 
-std::vector<std::string> perturb_model_names() { return names_of(perturb_models()); }
-
 const PerturbModelEntry& perturb_model(const std::string& name) {
   return find_named(perturb_models(), name, "--models: unknown model");
 }

@@ -54,7 +54,6 @@ struct PerturbModelEntry {
 };
 const std::vector<PerturbModelEntry>& perturb_models();
 const PerturbModelEntry& perturb_model(const std::string& name);  // throws listing the names
-std::vector<std::string> perturb_model_names();
 // "\n  name: description" per model, for --help.
 std::string perturb_models_help();
 

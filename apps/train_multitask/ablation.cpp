@@ -27,8 +27,11 @@ const std::vector<AblationPart>& ablation_parts() {
          [](Config& c) { c.no_reconstruction = true; }},
         {"vae", "Gaussian latents with a KL term (--vae)", [](Config& c) { c.vae = true; }},
     };
-    for (const auto& w : nn::loss_weightings()) p.push_back({w.name, "--weighting " + w.name, nullptr});
-    for (const auto& sc : schedules()) p.push_back({sc.name, std::string("--schedule ") + sc.name, nullptr});
+    for (const auto& w : nn::loss_weightings())
+      p.push_back({w.name, "--weighting " + w.name, [name = w.name](Config& c) { c.weighting = name; }});
+    for (const auto& sc : schedules())
+      p.push_back({sc.name, std::string("--schedule ") + sc.name,
+                   [name = std::string(sc.name)](Config& c) { c.schedule = name; }});
     return p;
   }();
   return parts;
@@ -46,11 +49,7 @@ Config apply_variant(const Config& base, const std::string& variant) {
   std::stringstream ss(variant);
   std::string part;
   while (std::getline(ss, part, '+')) {
-    const AblationPart* it = &find_named(ablation_parts(), part, "--ablation: unknown variant");
-    if (it->apply) it->apply(c);
-    else if (std::any_of(schedules().begin(), schedules().end(), [&](const Schedule& sc) { return part == sc.name; }))
-      c.schedule = part;
-    else c.weighting = part;
+    find_named(ablation_parts(), part, "--ablation: unknown variant").apply(c);
   }
   c.validate();
   return c;

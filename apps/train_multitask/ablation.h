@@ -2,6 +2,7 @@
 // Ablation variants and the comparison table. A variant is a name, or several joined by '+'
 // ("joint+pcgrad"), each changing one setting of the base configuration; the table averages
 // every held-out metric over the splits (mean and standard deviation).
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -15,7 +16,7 @@ namespace cg::multitask {
 struct AblationPart {
   std::string name;
   std::string description;
-  void (*apply)(Config& c);  // null for strategies and schedules (they set c.weighting / c.schedule)
+  std::function<void(Config& c)> apply;
 };
 const std::vector<AblationPart>& ablation_parts();
 // "\n  name: description" for every part, for --help.

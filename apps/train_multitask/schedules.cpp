@@ -19,8 +19,6 @@ const std::vector<Schedule>& schedules() {
   return s;
 }
 
-std::vector<std::string> schedule_names() { return names_of(schedules()); }
-
 const Schedule& schedule(const std::string& name) {
   return find_named(schedules(), name, "--schedule: unknown schedule");
 }

@@ -19,6 +19,5 @@ struct Schedule {
 
 const std::vector<Schedule>& schedules();
 const Schedule& schedule(const std::string& name);  // throws cg::Error listing the names
-std::vector<std::string> schedule_names();
 
 }  // namespace cg::multitask
