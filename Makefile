@@ -19,7 +19,7 @@ CXXFLAGS  += -std=c++17 $(OPT) -fopenmp -Wall -Wextra -Wno-unused-parameter -Wno
              -isystem /usr/include/eigen3 -isystem /usr/include/hdf5/serial -MMD -MP
 # No code reads errno after a math function; without it, sqrt inlines and loops vectorise (Adam).
 CXXFLAGS  += -fno-math-errno
-LDLIBS    += -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -fopenmp -lpthread
+LDLIBS    += -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lcrypto -fopenmp -lpthread
 
 # CPU GEMM through OpenBLAS when libopenblas-dev is installed (make OPENBLAS=0: Eigen's GEMM).
 OPENBLAS  ?= $(if $(and $(wildcard /usr/include/x86_64-linux-gnu/cblas.h),$(wildcard /usr/lib/x86_64-linux-gnu/libopenblas.so)),1,0)
@@ -88,7 +88,7 @@ $(BUILD)/bin/bench_%: $(BUILD)/obj/bench/%.o $(LIB)
 # ---- set-up ------------------------------------------------------------------------------------
 # Installs only what is missing, so it costs a few dpkg queries on a ready machine.
 DEB_PKGS   := g++ make libhdf5-dev libeigen3-dev doctest-dev libcli11-dev nlohmann-json3-dev \
-              python3-numpy python3-scipy python3-anndata libopenblas-dev
+              python3-numpy python3-scipy python3-anndata libopenblas-dev libssl-dev
 BENCH_PKGS := python3-torch libopenblas0-pthread
 define install_missing
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

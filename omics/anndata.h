@@ -69,6 +69,9 @@ struct ReadOptions {
   bool load_layers = true;
   bool load_obsm = true;
   bool load_uns = true;
+  // Read raw/X and raw/var (what scanpy keeps in .raw before scaling) in place of X and var. A
+  // file without raw is a DataError saying so.
+  bool use_raw = false;
 };
 
 AnnData read_h5ad(const std::string& path, const ReadOptions& opt = {});

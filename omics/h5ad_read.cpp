@@ -20,11 +20,14 @@ AnnData read_h5ad(const std::string& path, const ReadOptions& opt) {
   const detail::Subset sub{rows, genes};
 
   a.obs = detail::read_dataframe(f, path, "obs", rows, &a.skipped);
-  a.var = detail::read_dataframe(f, path, "var", genes, &a.skipped);
+  const std::string x_key = opt.use_raw ? "raw/X" : "X";
+  if (opt.use_raw && h5::kind_of(f, "raw") != h5::Kind::Group)
+    h5::fail(path, "raw", "missing (--use-raw asks for .raw, which this file does not have)");
+  a.var = detail::read_dataframe(f, path, opt.use_raw ? "raw/var" : "var", genes, &a.skipped);
 
   if (opt.load_X) {
-    if (h5::kind_of(f, "X") == h5::Kind::Missing) h5::fail(path, "X", "missing");
-    a.X = detail::read_matrix(f, path, "X", sub);
+    if (h5::kind_of(f, x_key) == h5::Kind::Missing) h5::fail(path, x_key, "missing");
+    a.X = detail::read_matrix(f, path, x_key, sub);
   }
   if (opt.load_layers && h5::kind_of(f, "layers") == h5::Kind::Group) {
     Hid g = h5::open_group(f, path, "layers");
@@ -46,6 +49,7 @@ AnnData read_h5ad(const std::string& path, const ReadOptions& opt) {
 
   // Elements this reader does not model: say so instead of dropping them silently.
   for (const char* key : {"raw", "obsp", "varm", "varp"}) {
+    if (opt.use_raw && std::string(key) == "raw") continue;
     h5::Kind k = h5::kind_of(f, key);
     if (k == h5::Kind::Missing) continue;
     if (k == h5::Kind::Group) {

@@ -74,13 +74,20 @@ TrainValSplit stratified_train_val(const std::vector<std::string>& cell_types,
     const auto n_val = static_cast<int64_t>(std::floor(validation_fraction * n + 0.5));
     if (n_val == 0 || n_val == n) {
       std::ostringstream os;
-      os << "group (cell type '" << key.first << "', condition '" << key.second << "') has " << n
-         << " cell(s); a validation fraction of " << validation_fraction << " leaves its "
-         << (n_val == 0 ? "validation" : "training") << " part empty";
-      throw DataError(os.str());
+      os << "cell type '" << key.first << "', condition '" << key.second << "': " << n << " cell"
+         << (n == 1 ? "" : "s");
+      s.whole_in_train.push_back(os.str());
+      s.train.insert(s.train.end(), idx.begin(), idx.end());
+      continue;
     }
     s.validation.insert(s.validation.end(), idx.begin(), idx.begin() + n_val);
     s.train.insert(s.train.end(), idx.begin() + n_val, idx.end());
+  }
+  if (s.validation.empty()) {
+    std::ostringstream os;
+    os << "train/validation split: no (cell type, condition) group is large enough for a validation fraction of "
+       << validation_fraction << " to take a cell from it and leave one for training";
+    throw DataError(os.str());
   }
   std::sort(s.train.begin(), s.train.end());
   std::sort(s.validation.begin(), s.validation.end());

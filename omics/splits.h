@@ -25,12 +25,16 @@ LeaveOutSplit leave_one_type_out(const std::vector<std::string>& cell_types, con
 
 struct TrainValSplit {
   IndexList train, validation;
+  // Groups too small to split ("cell type 'X', condition 'c': 2 cells"), wholly in train.
+  std::vector<std::string> whole_in_train;
 };
 
 // Stratified by the (cell type, condition) pair: inside every group the cells are shuffled
 // (SplitMix64 + Fisher-Yates, so identical on every platform) and round(fraction * n)
-// of them go to validation. A group that would leave train or validation empty throws
-// DataError naming the group, since a silently missing group biases the validation loss.
+// of them go to validation. A group too small to give both parts a cell (round(fraction * n)
+// is 0 or n) goes wholly into train and is listed in whole_in_train, so that one rare
+// category never stops a run; the other groups' splits do not change (the RNG stream is
+// consumed the same way).
 TrainValSplit stratified_train_val(const std::vector<std::string>& cell_types,
                                    const std::vector<std::string>& conditions, double validation_fraction,
                                    uint64_t seed);

@@ -20,132 +20,12 @@
 #include <vector>
 
 #include "omics/anndata.h"
-#include "test_omics_io_util.h"
-#include "tests/app_runner.h"
+#include "tests/predict_perturbation_fixtures.h"
 
 namespace fs = std::filesystem;
 using cg::test::TempDir;
 
-namespace {
-
-bool have_binary() { return cg::test::have_app("predict_perturbation"); }
-
-using Result = cg::test::AppResult;
-
-// Runs the binary with `args` (stdout and stderr captured together).
-Result run(const TempDir& tmp, const std::string& args) { return cg::test::run_app("predict_perturbation", tmp, args); }
-
-std::string read_text(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-// (cell type, condition) of every cell.
-using Cells = std::vector<std::pair<std::string, std::string>>;
-
-// `n` cells of every (type, condition) pair.
-Cells groups(const std::vector<std::string>& types, const std::vector<std::string>& conditions, int n) {
-  Cells c;
-  for (const auto& t : types)
-    for (const auto& k : conditions)
-      for (int i = 0; i < n; ++i) c.push_back({t, k});
-  return c;
-}
-
-// The standard data set: types A, B, C x control, stim, 12 cells each.
-Cells standard_cells() { return groups({"A", "B", "C"}, {"control", "stim"}, 12); }
-
-// Removes all but `keep` cells of (type, condition).
-Cells keep_only(Cells cells, const std::string& type, const std::string& condition, int keep) {
-  Cells out;
-  for (const auto& c : cells) {
-    if (c.first == type && c.second == condition) {
-      if (keep <= 0) continue;
-      --keep;
-    }
-    out.push_back(c);
-  }
-  return out;
-}
-
-Cells operator+(Cells a, const Cells& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-constexpr int kGenes = 20;
-
-// Log-normalised-looking values in [0, 3]: a pattern per cell and gene, a small offset per type,
-// and a response of +0.5 on the first 5 genes in any non-control condition.
-float smooth_value(int64_t i, int j, const std::string& type, const std::string& condition) {
-  const float base = 0.1f + static_cast<float>((i * 7 + j * 5) % 15) / 7.0f + 0.1f * static_cast<float>(type[0] - 'A');
-  return base + (condition != "control" && j < 5 ? 0.5f : 0.0f);
-}
-
-using ValueFn = std::function<float(int64_t, int, const std::string&, const std::string&)>;
-
-void write_data(const std::string& path, const Cells& cells, const ValueFn& value = smooth_value) {
-  cg::omics::AnnData a;
-  const int64_t n = static_cast<int64_t>(cells.size());
-  cg::omics::DenseMatrix x(n, kGenes);
-  std::vector<std::string> types, conds;
-  for (int64_t i = 0; i < n; ++i) {
-    for (int j = 0; j < kGenes; ++j) x(i, j) = value(i, j, cells[i].first, cells[i].second);
-    a.obs.index.push_back("c" + std::to_string(i));
-    types.push_back(cells[i].first);
-    conds.push_back(cells[i].second);
-  }
-  a.X = cg::omics::Matrix::from(x);
-  a.obs.set("condition", cg::omics::Column::categorical(conds));
-  a.obs.set("cell_type", cg::omics::Column::categorical(types));
-  for (int j = 0; j < kGenes; ++j) a.var.index.push_back("g" + std::to_string(j));
-  cg::omics::write_h5ad(path, a);
-}
-
-// Flags that keep the evaluation cheap.
-const std::string kCheap = " --seeds 0 --device cpu --bootstrap 2 --pca-components 2 --top-degs 5";
-
-// The flags of a cheap run on `data` into `out` (CLI11 refuses a flag given twice, so the ones
-// that tests vary are parameters).
-std::string base_args(const std::string& data, const std::string& out, const std::string& held_out = "A",
-                      const std::string& models = "control,shift") {
-  return "--data " + data + " --models " + models + " --held-out " + held_out + kCheap + " --out " + out;
-}
-
-// No staging folder of `out` ("<out>.partial-<pid>", see apps/common/run_folder.h) is left beside it.
-void check_no_staging_left(const std::string& out) {
-  const fs::path p(out);
-  for (const auto& e : fs::directory_iterator(p.parent_path()))
-    CHECK_MESSAGE(!contains(e.path().filename().string(), p.filename().string() + ".partial"), e.path().string());
-}
-
-void check_nothing_written(const std::string& out) {
-  CHECK_MESSAGE(!fs::exists(out), out);
-  check_no_staging_left(out);
-}
-
-// The run failed with exactly one error line, the last one, holding every part of `expected`;
-// nothing was written into `out`.
-void check_refused(const Result& r, const std::string& out, std::initializer_list<std::string> expected) {
-  INFO("output:\n" << r.output);
-  CHECK(r.code != 0);
-  const std::string prefix = "predict_perturbation: error: ";
-  const size_t at = r.output.find(prefix);
-  REQUIRE(at != std::string::npos);
-  CHECK(r.output.find(prefix, at + 1) == std::string::npos);
-  std::string line = r.output.substr(at);
-  CHECK(line.back() == '\n');
-  line.pop_back();
-  CHECK_MESSAGE(!contains(line, "\n"), "the error is not the last line, or spans several lines");
-  for (const auto& e : expected) CHECK_MESSAGE(contains(line, e), "expected in the error: " << e);
-  check_nothing_written(out);
-}
-
-}  // namespace
+using namespace cg::test::perturb;
 
 TEST_CASE("predict_perturbation: unknown keys and values are refused, listing what exists") {
   if (!have_binary()) return;
@@ -171,37 +51,45 @@ TEST_CASE("predict_perturbation: unknown keys and values are refused, listing wh
   }
 }
 
-TEST_CASE("predict_perturbation: held-out types that cannot be predicted or scored are refused before training") {
+TEST_CASE(
+    "predict_perturbation: held-out types that cannot be predicted or scored: refused by name, skipped in a sweep") {
   if (!have_binary()) return;
   TempDir tmp;
   const std::string data = tmp.file("d.h5ad"), out = tmp.file("run");
 
-  SUBCASE("a held-out type without control cells, alone or in the sweep") {
+  SUBCASE("a held-out type without control cells: an error by name, skipped with a note in the sweep") {
     write_data(data, keep_only(standard_cells(), "B", "control", 0));
     check_refused(run(tmp, base_args(data, out, "B")), out,
-                  {"held-out cell type 'B' has no 'control' cells to start the prediction from"});
-    check_refused(run(tmp, base_args(data, out, "all")), out,
-                  {"held-out cell type 'B' has no 'control' cells to start the prediction from"});
+                  {"held-out cell type 'B' has 0 'control' cell(s), fewer than --min-cells 10"});
+    const Result sweep = run(tmp, base_args(data, out, "all"));
+    REQUIRE_MESSAGE(sweep.code == 0, sweep.output);
+    CHECK(contains(sweep.output, "note: " + data + ": held-out cell type 'B' is skipped: it has 0 'control' cell(s)"));
+    CHECK(contains(read_text(out + "/warnings.txt"), "held-out cell type 'B' is skipped"));
+    const std::string table = read_text(out + "/table.csv");
+    CHECK(contains(table, "\nshift,A,"));
+    CHECK(contains(table, "\nshift,C,"));
+    CHECK_FALSE(contains(table, "\nshift,B,"));
   }
   SUBCASE("a held-out type without perturbed cells") {
     write_data(data, keep_only(standard_cells(), "C", "stim", 0));
-    check_refused(run(tmp, base_args(data, out, "C")), out,
-                  {"held-out cell type 'C' has no perturbed cells to compare the prediction with"});
+    check_refused(run(tmp, base_args(data, out, "C")), out, {"held-out cell type 'C' has 0 'stim' cell(s)"});
   }
   SUBCASE("a held-out type that lacks one of several perturbed values") {
     write_data(data, standard_cells() + groups({"B", "C"}, {"stim2"}, 12));
-    check_refused(run(tmp, base_args(data, out)), out, {"held-out cell type 'A' has no 'stim2' cells"});
-    check_refused(run(tmp, base_args(data, out, "all")), out, {"held-out cell type 'A' has no 'stim2' cells"});
+    check_refused(run(tmp, base_args(data, out)), out, {"held-out cell type 'A' has 0 'stim2' cell(s)"});
     // Predicting only the value it has is fine.
     const Result ok = run(tmp, base_args(data, out) + " --perturbed stim");
     CHECK_MESSAGE(ok.code == 0, ok.output);
   }
   SUBCASE("a held-out type with a single control or a single perturbed cell (the DEG test needs two)") {
     write_data(data, keep_only(standard_cells(), "A", "control", 1));
-    check_refused(run(tmp, base_args(data, out)), out, {"held-out cell type 'A' has 1 'control' cell", "at least 2"});
-    write_data(data, keep_only(standard_cells(), "C", "stim", 1));
-    check_refused(run(tmp, base_args(data, out, "all")), out,
-                  {"held-out cell type 'C' has 1 'stim' cell", "at least 2"});
+    check_refused(run(tmp, base_args(data, out)), out, {"held-out cell type 'A' has 1 'control' cell(s)"});
+    check_refused(run(tmp, base_args(data, out) + " --min-cells 1"), out, {"--min-cells: expected at least 2"});
+    write_data(data, keep_only(standard_cells(), "C", "stim", 3));
+    check_refused(run(tmp, base_args(data, out, "C") + " --min-cells 4"), out,
+                  {"held-out cell type 'C' has 3 'stim' cell(s), fewer than --min-cells 4"});
+    const Result ok = run(tmp, base_args(data, out, "C") + " --min-cells 3");
+    CHECK_MESSAGE(ok.code == 0, ok.output);
   }
   SUBCASE("a perturbed value seen only in the held-out type cannot be learned") {
     write_data(data, standard_cells() + groups({"A"}, {"stim2"}, 12));
@@ -213,15 +101,13 @@ TEST_CASE("predict_perturbation: held-out types that cannot be predicted or scor
     const Result ok = run(tmp, base_args(data, out, "A", "control"));
     CHECK_MESSAGE(ok.code == 0, ok.output);
   }
-  SUBCASE("a training group too small for the validation split is refused before the sweep trains anything") {
-    // Two A/stim cells are enough to score A, but once B is held out they are a training group
-    // that a validation fraction of 0.2 cannot split.
+  SUBCASE("a training group too small for the validation split goes wholly into training, with a note") {
+    // Two A/stim cells: a validation fraction of 0.2 cannot split them (round(0.4) = 0).
     write_data(data, keep_only(standard_cells(), "A", "stim", 2));
-    const Result r = run(tmp, base_args(data, out, "all", "scgen") + " --epochs 2");
-    check_refused(
-        r, out,
-        {"held-out cell type 'B'", "group (cell type 'A', condition 'stim') has 2 cell(s)", "--validation-fraction"});
-    CHECK_FALSE(contains(r.output, "[scgen"));
+    const Result r = run(tmp, base_args(data, out, "B", "scgen") + " --epochs 2");
+    REQUIRE_MESSAGE(r.code == 0, r.output);
+    CHECK(contains(r.output, "note: cell type 'A', condition 'stim': 2 cells: too few to split"));
+    CHECK(contains(read_text(out + "/warnings.txt"), "cell type 'A', condition 'stim': 2 cells"));
   }
   SUBCASE("vidr with a single other cell type is refused before training") {
     write_data(data, groups({"A", "B"}, {"control", "stim"}, 12));
@@ -242,7 +128,7 @@ TEST_CASE("predict_perturbation: --perturbed listing the control value or a valu
                 {"--perturbed", "'stim' is listed twice"});
 }
 
-TEST_CASE("predict_perturbation: X with NaN is refused; integer counts run with a warning") {
+TEST_CASE("predict_perturbation: X with NaN is refused; integer counts are refused unless normalised or allowed") {
   if (!have_binary()) return;
   TempDir tmp;
   const std::string out = tmp.file("run");
@@ -252,16 +138,20 @@ TEST_CASE("predict_perturbation: X with NaN is refused; integer counts run with 
                  return i == 3 && j == 5 ? NAN : smooth_value(i, j, t, c);
                });
     check_refused(run(tmp, base_args(tmp.file("nan.h5ad"), out)), out,
-                  {"X holds a non-finite value at cell 3, gene 5"});
+                  {"nan.h5ad (X): holds a non-finite value at cell 3, gene 5"});
   }
   SUBCASE("integer counts") {
     write_data(tmp.file("counts.h5ad"), standard_cells(), [](int64_t i, int j, const std::string&, const std::string&) {
       return static_cast<float>((i * 13 + j * 7) % 51);
     });
-    const Result r = run(tmp, base_args(tmp.file("counts.h5ad"), out));
-    CHECK_MESSAGE(r.code == 0, r.output);
-    CHECK(contains(r.output, "does not look log-normalised (maximum 50"));
-    CHECK(fs::exists(out + "/table.md"));
+    check_refused(run(tmp, base_args(tmp.file("counts.h5ad"), out)), out,
+                  {"looks like raw counts (all integers, maximum 50)", "--preprocess log1p", "--allow-counts"});
+    const Result allowed = run(tmp, base_args(tmp.file("counts.h5ad"), out) + " --allow-counts");
+    CHECK_MESSAGE(allowed.code == 0, allowed.output);
+    CHECK(contains(read_text(out + "/warnings.txt"), "looks like raw counts (all integers, maximum 50)"));
+    const Result normalised = run(tmp, base_args(tmp.file("counts.h5ad"), tmp.file("run2")) + " --preprocess log1p");
+    CHECK_MESSAGE(normalised.code == 0, normalised.output);
+    CHECK_FALSE(fs::exists(tmp.file("run2") + "/warnings.txt"));
   }
 }
 

@@ -98,9 +98,19 @@ TEST_CASE("stratified train/validation split by (type, condition)") {
   CHECK(stratified_train_val(k.type, k.cond, 0.2, 43).validation != s.validation);
 }
 
-TEST_CASE("stratified train/validation: a group left empty is an error") {
-  CHECK_THROWS_WITH_AS(stratified_train_val({"A", "A", "A", "B"}, {"c", "c", "c", "c"}, 0.2, 1),
-                       doctest::Contains("cell type 'B'"), DataError);
+TEST_CASE("stratified train/validation: a group too small to split goes wholly into training") {
+  const auto s = stratified_train_val({"A", "A", "A", "B", "A"}, {"c", "c", "c", "c", "c"}, 0.2, 1);
+  CHECK(s.validation.size() == 1);                                       // round(0.2 * 4) of the A cells
+  CHECK(std::find(s.train.begin(), s.train.end(), 3) != s.train.end());  // B's one cell
+  REQUIRE(s.whole_in_train.size() == 1);
+  CHECK(s.whole_in_train[0] == "cell type 'B', condition 'c': 1 cell");
+  // Without the small group the A cells split the same way (sizes; B is shuffled after A).
+  const auto without = stratified_train_val({"A", "A", "A", "A"}, {"c", "c", "c", "c"}, 0.2, 1);
+  CHECK(without.whole_in_train.empty());
+  CHECK(without.validation.size() == 1);
+  // Nothing can be validated on: an error.
+  CHECK_THROWS_WITH_AS(stratified_train_val({"A", "B"}, {"c", "c"}, 0.2, 1), doctest::Contains("no (cell type"),
+                       DataError);
   CHECK_THROWS_AS(stratified_train_val({"A", "A"}, {"c", "c"}, 1.0, 1), DataError);
 }
 

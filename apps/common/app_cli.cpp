@@ -1,6 +1,7 @@
 #include "apps/common/app_cli.h"
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -38,7 +39,11 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv,
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version: CLI11 prints them
+    // One line in the same form as every other error, naming the app.
+    const std::string name = std::filesystem::path(argc > 0 ? argv[0] : "cellgrad").filename().string();
+    std::fprintf(stderr, "%s: error: %s (see --help)\n", name.c_str(), e.what());
+    return e.get_exit_code();
   }
   return std::nullopt;
 }

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "apps/common/app_cli.h"
+#include "apps/common/expression_input.h"
 #include "apps/common/settings.h"
 #include "apps/predict_perturbation/model_registry.h"
 #include "autograd/error.h"
@@ -32,23 +33,59 @@ void Config::validate() const {
     fail("--device: expected cpu, cuda or auto, found '" + device + "'");
   if (top_degs < 1 || bootstrap < 1 || pca_components < 2 || latent < 1)
     fail("--top-degs, --bootstrap, --latent must be positive and --pca-components at least 2");
+  apps::check_preprocess_name(preprocess);
+  if (!layer.empty() && use_raw) fail("--layer and --use-raw both choose the matrix to read; give one of them");
+  if (n_top_genes < 0)
+    fail("--n-top-genes: expected 0 (every gene) or a positive count, found " + std::to_string(n_top_genes));
+  if (min_cells < 2)
+    fail("--min-cells: expected at least 2 (the evaluation compares two groups of cells), found " +
+         std::to_string(min_cells));
+}
+
+void PredictConfig::validate() const {
+  auto fail = [](const std::string& m) { throw Error(m); };
+  if (model.empty()) fail("--model: a model folder is required (written by predict_perturbation train)");
+  if (data.empty()) fail("--data: an .h5ad or 10x .h5 file is required");
+  if (out.empty()) fail("--out: an output folder is required");
+  if (!preprocess.empty()) apps::check_preprocess_name(preprocess);
+  if (!layer.empty() && use_raw) fail("--layer and --use-raw both choose the matrix to read; give one of them");
+  if (!fill_missing.empty() && fill_missing != "zeros")
+    fail("--fill-missing: expected zeros, found '" + fill_missing + "'");
+  if (device != "auto" && device != "cpu" && device != "cuda")
+    fail("--device: expected cpu, cuda or auto, found '" + device + "'");
 }
 
 // One list of every stored setting keeps to_json, merge_json and config.json from drifting
 // apart; --overwrite is a decision for one invocation, never a stored setting.
-#define CG_PERTURB_SETTINGS(X)                                                                                       \
-  X(data)                                                                                                            \
-  X(condition_key)                                                                                                   \
-  X(control) X(perturbed) X(cell_type_key) X(held_out) X(models) X(seeds) X(epochs) X(patience) X(batch_size) X(lr)  \
-      X(validation_fraction) X(alpha) X(dropout) X(latent) X(adversarial) X(top_degs) X(bootstrap) X(pca_components) \
-          X(device) X(out)
+#define CG_PERTURB_SETTINGS(X)                                                                                         \
+  X(data)                                                                                                              \
+  X(layer) X(use_raw) X(preprocess) X(allow_counts) X(n_top_genes) X(condition_key) X(control) X(perturbed)            \
+      X(cell_type_key) X(held_out) X(models) X(seeds) X(epochs) X(patience) X(batch_size) X(lr) X(validation_fraction) \
+          X(alpha) X(dropout) X(latent) X(adversarial) X(top_degs) X(bootstrap) X(pca_components) X(min_cells)         \
+              X(save_model) X(device) X(out)
 
 CG_DEFINE_SETTINGS_JSON(Config, CG_PERTURB_SETTINGS)
+
+#define CG_PREDICT_SETTINGS(X)                                                                                    \
+  X(model)                                                                                                        \
+  X(data) X(cell_types) X(to) X(cell_type_key) X(condition_key) X(layer) X(use_raw) X(preprocess) X(allow_counts) \
+      X(fill_missing) X(device) X(out)
+
+CG_DEFINE_SETTINGS_JSON(PredictConfig, CG_PREDICT_SETTINGS)
+
+nlohmann::json resolved_json(const PredictConfig& c) {
+  PredictConfig r = c;
+  r.model = apps::absolute_path(r.model);
+  r.data = apps::absolute_path(r.data);
+  r.out = apps::absolute_path(r.out);
+  return to_json(r);
+}
 
 nlohmann::json resolved_json(const Config& c) {
   Config r = c;
   r.data = apps::absolute_path(r.data);
   r.out = apps::absolute_path(r.out);
+  if (!r.save_model.empty()) r.save_model = apps::absolute_path(r.save_model);
   return to_json(r);
 }
 
@@ -58,6 +95,7 @@ void load_config_files(int argc, char** argv, Config& c) {
     // Paths in the file are relative to the file's folder.
     if (file.settings.contains("data")) c.data = apps::path_under(file.folder, c.data);
     if (file.settings.contains("out")) c.out = apps::path_under(file.folder, c.out);
+    if (file.settings.contains("save_model")) c.save_model = apps::path_under(file.folder, c.save_model);
   }
 }
 

@@ -13,6 +13,12 @@ namespace cg::perturb {
 
 struct Config {
   std::string data;
+  // How the expression matrix is read (apps/common/expression_input.h).
+  std::string layer;                // "": X
+  bool use_raw = false;             // raw/X (what scanpy keeps before scaling)
+  std::string preprocess = "none";  // none | log1p (normalize_total 1e4, then log1p)
+  bool allow_counts = false;        // accept integer counts as they are (a warning)
+  int n_top_genes = 0;              // > 0: Seurat-flavour HVGs on the training cells
   std::string condition_key = "condition";
   std::string control = "control";
   std::vector<std::string> perturbed;  // empty: every value of condition_key other than control
@@ -32,12 +38,37 @@ struct Config {
   int top_degs = 100;
   int bootstrap = 100;
   int pca_components = 50;
+  // benchmark: held-out types with fewer control or perturbed cells are skipped with a note.
+  int min_cells = 10;
+  std::string save_model;  // train: also write the model folder here
   std::string device = "auto";
   std::string out;
   bool overwrite = false;
 
   void validate() const;  // throws cg::Error naming the setting
 };
+
+// Settings of `predict_perturbation predict`: apply a saved model to the cells of a file.
+struct PredictConfig {
+  std::string model;                         // the model folder
+  std::string data;                          // .h5ad or 10x .h5
+  std::vector<std::string> cell_types;       // empty: every type of the file
+  std::string to;                            // the perturbed value to predict ("": the model's only one)
+  std::string cell_type_key, condition_key;  // "": as the model was trained
+  std::string layer;
+  bool use_raw = false;
+  std::string preprocess;  // "": as the model was trained
+  bool allow_counts = false;
+  std::string fill_missing;  // "" (error) | zeros
+  std::string device = "auto";
+  std::string out;
+  bool overwrite = false;
+
+  void validate() const;
+};
+nlohmann::json to_json(const PredictConfig& c);
+nlohmann::json resolved_json(const PredictConfig& c);
+void merge_json(PredictConfig& c, const nlohmann::json& j, const std::string& source);
 
 // to_json, resolved_json, merge_json, load_config_files (--overwrite is never stored).
 CG_DECLARE_SETTINGS_FUNCTIONS(Config)

@@ -1,21 +1,28 @@
 #include "apps/predict_perturbation/data.h"
 
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
+#include <numeric>
 #include <set>
 
-#include "apps/predict_perturbation/held_out_checks.h"
+#include "apps/common/expression_input.h"
+#include "apps/common/matrix_bridge.h"
 #include "autograd/error.h"
 #include "base/text.h"
+#include "omics/hvg.h"
 
 namespace cg::perturb {
 
 PerturbData load_perturb_data(Config& c) {
-  omics::AnnData a = omics::read_h5ad(c.data);
+  apps::ExpressionOptions input;
+  input.layer = c.layer;
+  input.use_raw = c.use_raw;
+  input.preprocess = c.preprocess;
+  input.allow_counts = c.allow_counts;
+  omics::AnnData a = apps::read_expression(c.data, input);
   PerturbData d;
   d.cell_types = a.obs.labels(c.cell_type_key);
   d.conditions = a.obs.labels(c.condition_key);
+  d.cell_names = a.obs.index;
   const std::set<std::string> types(d.cell_types.begin(), d.cell_types.end());
   const std::set<std::string> conds(d.conditions.begin(), d.conditions.end());
   d.types.assign(types.begin(), types.end());
@@ -37,27 +44,44 @@ PerturbData load_perturb_data(Config& c) {
   if (c.held_out != "all" && !types.count(c.held_out))
     throw Error(c.data + ": obs '" + c.cell_type_key + "' has no cell type '" + c.held_out +
                 "' (--held-out); types present: " + join(types));
-  check_held_out_types(d, c);
-
   d.X = a.dense_X();
-  float max_value = 0;
-  bool all_integer = true;
-  for (int64_t i = 0; i < d.X.size(); ++i) {
-    const float v = d.X.data()[i];
-    if (!std::isfinite(v))
-      throw Error(c.data + ": X holds a non-finite value at cell " + std::to_string(i / d.X.cols()) + ", gene " +
-                  std::to_string(i % d.X.cols()));
-    max_value = std::max(max_value, v);
-    if (all_integer && v != std::floor(v)) all_integer = false;
-  }
-  if (max_value > 20 || (all_integer && max_value > 1))
-    std::fprintf(
-        stderr,
-        "warning: %s: X does not look log-normalised (maximum %.1f%s); the models expect log1p of normalised counts\n",
-        c.data.c_str(), max_value, all_integer ? ", all integers" : "");
   d.var = a.var;
   d.gene_names = a.var.index;
   return d;
+}
+
+std::vector<int64_t> cells_in_use(const PerturbData& d, const std::string& control) {
+  std::vector<int64_t> rows;
+  for (int64_t i = 0; i < static_cast<int64_t>(d.conditions.size()); ++i)
+    if (d.conditions[i] == control ||
+        std::find(d.perturbed.begin(), d.perturbed.end(), d.conditions[i]) != d.perturbed.end())
+      rows.push_back(i);
+  return rows;
+}
+
+std::vector<int64_t> highly_variable_columns(const PerturbData& d, const std::vector<int64_t>& rows, int n_top_genes) {
+  std::vector<int64_t> columns;
+  if (n_top_genes <= 0 || n_top_genes >= d.X.cols()) {
+    columns.resize(static_cast<size_t>(d.X.cols()));
+    std::iota(columns.begin(), columns.end(), int64_t{0});
+    return columns;
+  }
+  omics::SeuratHvgOptions opt;
+  opt.n_top_genes = n_top_genes;
+  const omics::HvgResult hvg =
+      omics::highly_variable_genes_seurat(omics::CsrMatrix::from_dense(apps::take_rows(d.X, rows)), opt);
+  for (int64_t g = 0; g < d.X.cols(); ++g)
+    if (hvg.highly_variable[static_cast<size_t>(g)]) columns.push_back(g);
+  return columns;
+}
+
+PerturbData with_genes(const PerturbData& d, const std::vector<int64_t>& columns) {
+  PerturbData r = d;
+  r.X.resize(d.X.rows(), static_cast<int64_t>(columns.size()));
+  for (size_t k = 0; k < columns.size(); ++k) r.X.col(static_cast<int64_t>(k)) = d.X.col(columns[k]);
+  r.var = d.var.take(columns);  // var's rows are the genes
+  r.gene_names = r.var.index;
+  return r;
 }
 
 }  // namespace cg::perturb

@@ -13,15 +13,24 @@ struct PerturbData {
   omics::DenseMatrix X;                 // cells x genes, log1p-normalised
   std::vector<std::string> cell_types;  // per cell
   std::vector<std::string> conditions;  // per cell
+  std::vector<std::string> cell_names;  // obs index
   std::vector<std::string> types;       // distinct, sorted
   std::vector<std::string> perturbed;   // the perturbed condition values in use
   omics::DataFrame var;                 // gene table, copied into predicted .h5ad files
   std::vector<std::string> gene_names;
 };
 
-// Loads and validates: unknown keys or values list what exists; every held-out type must be
-// predictable and scorable (check_held_out_types); a non-finite value in X is refused; data
-// that does not look log-normalised gets a warning with its maximum.
+// Loads (--layer / --use-raw / --preprocess, checked by apps::read_expression) and validates:
+// unknown keys or values list what exists; --held-out must name a type of the file.
 PerturbData load_perturb_data(Config& config);
+
+// Every cell whose condition is the control or a perturbed value in use: what `train` fits.
+std::vector<int64_t> cells_in_use(const PerturbData& d, const std::string& control);
+
+// The --n-top-genes highly variable genes (Seurat flavour, on the log data) of `rows`, as
+// column indices in ascending order; every column when n_top_genes is 0.
+std::vector<int64_t> highly_variable_columns(const PerturbData& d, const std::vector<int64_t>& rows, int n_top_genes);
+// The same data restricted to `columns` (genes).
+PerturbData with_genes(const PerturbData& d, const std::vector<int64_t>& columns);
 
 }  // namespace cg::perturb

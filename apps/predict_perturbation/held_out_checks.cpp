@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "apps/common/run_notes.h"
 #include "apps/predict_perturbation/model_registry.h"
 #include "apps/predict_perturbation/predictors.h"
 #include "autograd/error.h"
@@ -12,7 +13,7 @@
 
 namespace cg::perturb {
 
-void check_held_out_types(const PerturbData& d, const Config& c) {
+std::vector<std::string> held_out_types_to_run(const PerturbData& d, const Config& c) {
   std::map<std::pair<std::string, std::string>, int64_t> counts;  // (cell type, condition) -> cells
   for (size_t i = 0; i < d.cell_types.size(); ++i) ++counts[{d.cell_types[i], d.conditions[i]}];
   auto count = [&](const std::string& type, const std::string& condition) {
@@ -29,23 +30,35 @@ void check_held_out_types(const PerturbData& d, const Config& c) {
     if (entry.min_types_with_both > min_with_both) min_with_both = entry.min_types_with_both;
     if (entry.min_types_with_both > 0) pairs_needed.push_back(m);
   }
-  const std::string too_few = "; the evaluation needs at least 2 (its DEG test compares two groups of cells)";
-  const std::vector<std::string> held_out = c.held_out == "all" ? d.types : std::vector<std::string>{c.held_out};
+  const bool sweep = c.held_out == "all";
   auto held = [&](const std::string& t) { return c.data + ": held-out cell type '" + t + "'"; };
+  // Too few cells to predict from or to score against: the sweep skips the type, a type asked
+  // for by name is an error.
+  std::vector<std::string> held_out;
+  for (const auto& t : sweep ? d.types : std::vector<std::string>{c.held_out}) {
+    std::string problem;
+    if (count(t, c.control) < c.min_cells)
+      problem = "has " + std::to_string(count(t, c.control)) + " '" + c.control + "' cell(s)";
+    for (const auto& p : d.perturbed)
+      if (problem.empty() && count(t, p) < c.min_cells)
+        problem = "has " + std::to_string(count(t, p)) + " '" + p + "' cell(s)";
+    if (problem.empty()) {
+      held_out.push_back(t);
+      continue;
+    }
+    problem += ", fewer than --min-cells " + std::to_string(c.min_cells);
+    if (!sweep)
+      throw Error(held(t) + " " + problem +
+                  " (the evaluation needs cells of both conditions; lower --min-cells, "
+                  "at least 2, to run it anyway)");
+    apps::note(held(t) + " is skipped: it " + problem + " (its cells still train the models for the other types)");
+  }
+  if (held_out.empty())
+    throw Error(c.data + ": no cell type has at least --min-cells " + std::to_string(c.min_cells) + " cells of '" +
+                c.control + "' and of every perturbed value to hold out");
 
   for (const auto& t : held_out) {
-    int64_t perturbed_cells = 0;
-    for (const auto& p : d.perturbed) perturbed_cells += count(t, p);
-    if (count(t, c.control) == 0)
-      throw Error(held(t) + " has no '" + c.control + "' cells to start the prediction from");
-    if (perturbed_cells == 0) throw Error(held(t) + " has no perturbed cells to compare the prediction with");
-    if (count(t, c.control) < 2) throw Error(held(t) + " has 1 '" + c.control + "' cell" + too_few);
-
     for (const auto& p : d.perturbed) {
-      if (count(t, p) == 0)
-        throw Error(held(t) + " has no '" + p +
-                    "' cells to compare the prediction with (choose the values to predict with --perturbed)");
-      if (count(t, p) < 2) throw Error(held(t) + " has 1 '" + p + "' cell" + too_few);
       std::vector<std::string> with_value, with_both;  // other types with p; with control and vidr's fitted value
       const std::string fit = vidr_fit_value(d.perturbed, p);
       for (const auto& u : d.types) {
@@ -81,6 +94,7 @@ void check_held_out_types(const PerturbData& d, const Config& c) {
       throw Error(held(t) + ": " + e.what() + " (--validation-fraction)");
     }
   }
+  return held_out;
 }
 
 }  // namespace cg::perturb

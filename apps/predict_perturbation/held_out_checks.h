@@ -8,12 +8,13 @@
 
 namespace cg::perturb {
 
-// For each held-out type (c.held_out, or every type for "all"), throws cg::Error when:
-// it has fewer than 2 control cells or fewer than 2 cells of some perturbed value (the DEG test
-// of the evaluation compares two groups); a perturbed value occurs in no other cell type while
-// scgen, mtae or shift must learn its response there; vidr finds fewer than 2 other types with
-// both control and fitted perturbed cells; or the validation split of the training cells would
-// leave a (cell type, condition) group without training or validation cells.
-void check_held_out_types(const PerturbData& d, const Config& c);
+// The held-out types a benchmark runs: c.held_out, or every type for "all". In the sweep, a
+// type with fewer than --min-cells control cells or cells of some perturbed value is skipped
+// with a note (apps::note); a type asked for by name is an error instead. Then throws
+// cg::Error when a perturbed value occurs in no other cell type while scgen, mtae or shift
+// must learn its response there; when vidr finds fewer than 2 other types with both control
+// and fitted perturbed cells; when no training group is large enough for a validation part; or
+// when every type of the sweep was skipped.
+std::vector<std::string> held_out_types_to_run(const PerturbData& d, const Config& c);
 
 }  // namespace cg::perturb

@@ -1,49 +1,37 @@
-// predict_perturbation: predict how a cell type never seen perturbed responds to the
-// perturbation (leave one cell type out), with scGen, scVIDR, the multi-task autoencoder and
-// two baselines, and score each prediction against the real perturbed cells.
+// predict_perturbation: predict how a cell type responds to a perturbation with scGen, scVIDR,
+// the multi-task autoencoder and two baselines.
+//   predict_perturbation [benchmark] --data F --out D ...   leave each cell type out, train, score
+//   predict_perturbation train --data F --model scgen --out D   fit on every cell, save model/
+//   predict_perturbation predict --model D/model --data G --cell-type T --out E
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <iostream>
-#include <map>
 
 #include "apps/common/app_cli.h"
 #include "apps/common/app_main.h"
-#include "apps/common/matrix_bridge.h"
-#include "apps/common/perturbation_models.h"
-#include "apps/common/run_folder.h"
+#include "apps/predict_perturbation/commands.h"
 #include "apps/predict_perturbation/config.h"
-#include "apps/predict_perturbation/data.h"
-#include "apps/predict_perturbation/evaluate.h"
 #include "apps/predict_perturbation/model_registry.h"
-#include "apps/predict_perturbation/outputs.h"
-#include "apps/predict_perturbation/predictors.h"
-#include "apps/predict_perturbation/table.h"
-#include "apps/predict_perturbation/trainer.h"
 #include "autograd/error.h"
-#include "omics/splits.h"
 
 using namespace cg;
 using namespace cg::perturb;
 
 namespace {
 
-std::string safe_name(std::string s) {
-  for (char& ch : s)
-    if (ch == '/' || ch == ' ' || ch == '\\') ch = '_';
-  return s;
-}
-
-void add_flags(CLI::App& app, Config& c, std::string& config_file, int64_t& single_seed) {
+// The settings benchmark and train share, on the top-level app (so a bare call is benchmark).
+void add_training_flags(CLI::App& app, Config& c, std::string& config_file, int64_t& single_seed) {
   app.add_option("--config", config_file, "JSON file with settings (flags override it)");
-  app.add_option("--data", c.data, "AnnData .h5ad with log-normalised expression");
+  app.add_option("--data", c.data, "AnnData .h5ad (or 10x .h5) with log-normalised expression");
+  app.add_option("--layer", c.layer, "read this layer instead of X");
+  app.add_flag("--use-raw", c.use_raw, "read .raw (scanpy's log data before scaling) instead of X");
+  app.add_option("--preprocess", c.preprocess, "none, or log1p: normalize_total 1e4 then log1p (for counts)");
+  app.add_flag("--allow-counts", c.allow_counts, "use integer counts as they are (not recommended)");
+  app.add_option("--n-top-genes", c.n_top_genes, "keep the N most variable genes of the training cells (0: all)");
   app.add_option("--condition-key", c.condition_key, "obs column with the condition");
   app.add_option("--control", c.control, "value of the condition column for control cells");
   app.add_option("--perturbed", c.perturbed, "perturbed condition value(s) (default: all non-control values)")
       ->delimiter(',');
   app.add_option("--cell-type-key", c.cell_type_key, "obs column with the cell type");
-  app.add_option("--held-out", c.held_out, "cell type to hold out, or 'all' for the leave-one-out sweep");
+  app.add_option("--held-out", c.held_out, "benchmark: cell type to hold out, or 'all' for the leave-one-out sweep");
   app.add_option("--models", c.models, "comma-separated:" + perturb_models_help())->delimiter(',');
   app.add_option("--seeds", c.seeds, "comma-separated seeds (results are averaged)")->delimiter(',');
   app.add_option("--seed", single_seed, "a single seed (same as --seeds N)");
@@ -59,150 +47,64 @@ void add_flags(CLI::App& app, Config& c, std::string& config_file, int64_t& sing
   app.add_option("--top-degs", c.top_degs, "number of top DEGs for R^2 and common DEGs");
   app.add_option("--bootstrap", c.bootstrap, "bootstrap resamples");
   app.add_option("--pca-components", c.pca_components, "PCA components for distances");
+  app.add_option("--min-cells", c.min_cells,
+                 "benchmark: skip held-out types with fewer control or perturbed cells (with a note)");
   app.add_option("--device", c.device, "cpu, cuda or auto");
   app.add_option("--out", c.out, "output folder (refused if it holds a run, unless --overwrite)");
-  app.add_flag("--overwrite", c.overwrite, "replace an earlier run in --out");
+  app.add_flag("--overwrite", c.overwrite, "replace an earlier run in --out (and --save-model)");
 }
 
-// Everything one run shares across held-out types and seeds.
-struct RunContext {
-  const Config& c;
-  const PerturbData& d;
-  const omics::DenseMatrix& conditions;
-  Device device;
-  apps::RunFolder& run;
-  std::vector<ResultRow>& results;
-  std::string& jsonl;
-};
-
-// Trains, for one held-out type and seed, every network the chosen models name (once each, in
-// registry order).
-std::map<std::string, TrainedNetwork> train_networks(const RunContext& r, const std::string& type, uint64_t seed,
-                                                     const std::vector<int64_t>& train_rows,
-                                                     const std::vector<int64_t>& val_rows) {
-  std::map<std::string, TrainedNetwork> out;
-  for (const NetworkEntry& net : perturb_networks()) {
-    const bool needed = std::any_of(r.c.models.begin(), r.c.models.end(),
-                                    [&](const std::string& m) { return perturb_model(m).network == net.name; });
-    if (!needed) continue;
-    TrainedNetwork t;
-    t.model = net.make(r.d.X.cols(), r.conditions.cols(), r.c, seed);
-    const TrainSettings ts{r.c.epochs,
-                           r.c.patience,
-                           r.c.batch_size,
-                           r.c.lr,
-                           seed,
-                           r.device,
-                           net.name + " " + type + " seed " + std::to_string(seed)};
-    t.history = train_model(*t.model, r.d.X, r.conditions, train_rows, val_rows, ts);
-    out.emplace(net.name, std::move(t));
-  }
-  return out;
-}
-
-// One model's predictions for every perturbed value, scored, written and collected.
-void predict_and_score(const RunContext& r, const PerturbModelEntry& model, const HeldOutTask& task,
-                       const std::vector<EvalReference>& refs, uint64_t seed, const TrainedNetwork* net) {
-  const auto& d = r.d;
-  const std::string dir = safe_name(task.type) + "/" + model.name + "/seed" + std::to_string(seed) + "/";
-  if (net && !net->history.history.empty() && model.writes_history)
-    write_history(r.run.path(dir + "history.csv"), r.run.path(dir + "loss_curves.svg"), net->history,
-                  model.name + " held out " + task.type);
-  EvalSettings es{r.c.top_degs, r.c.bootstrap, r.c.pca_components, seed};
-  for (size_t p = 0; p < d.perturbed.size(); ++p) {
-    const std::string& value = d.perturbed[p];
-    const PredictionContext ctx{d,
-                                task,
-                                r.c,
-                                value,
-                                static_cast<int>(p),
-                                r.conditions.cols(),
-                                seed,
-                                r.device,
-                                net ? net->model.get() : nullptr};
-    const omics::DenseMatrix pred = model.predict(ctx);
-    nlohmann::json m = evaluate_prediction(pred, refs[p], es);
-    m["train_seconds"] = net ? net->history.seconds : 0.0;
-    if (net) m["best_epoch"] = net->history.best_epoch;
-    const std::string suffix = d.perturbed.size() > 1 ? "_" + safe_name(value) : "";
-    write_prediction_h5ad(r.run.path(dir + "predicted" + suffix + ".h5ad"), pred, d, task.type, r.c.condition_key,
-                          r.c.cell_type_key, value);
-    const double r2_all = m["r2_all"].is_null() ? NAN : m["r2_all"].get<double>();
-    write_mean_scatter(r.run.path(dir + "mean_scatter" + suffix + ".svg"), pred, refs[p], d,
-                       model.name + ": held-out " + task.type + " (" + value + ")", r2_all);
-    apps::write_text_file(r.run.path(dir + "metrics" + suffix + ".json"), m.dump(2) + "\n");
-    r.jsonl +=
-        nlohmann::json{
-            {"model", model.name}, {"cell_type", task.type}, {"perturbed", value}, {"seed", seed}, {"metrics", m}}
-            .dump() +
-        "\n";
-    std::fprintf(stderr, "  %-8s %-14s R2 all %.3f  R2 top %.3f  common DEGs %d\n", model.name.c_str(),
-                 task.type.c_str(), r2_all, m["r2_top"].is_null() ? NAN : m["r2_top"].get<double>(),
-                 m["common_degs"].get<int>());
-    r.results.push_back(ResultRow{model.name, task.type, value, seed, m});
-  }
-}
-
-// Every seed and model for one held-out cell type.
-void run_held_out_type(const RunContext& r, const std::string& type) {
-  const auto& d = r.d;
-  const HeldOutTask task = make_task(d, r.c.control, type);
-  const EvalSettings es{r.c.top_degs, r.c.bootstrap, r.c.pca_components, 0};
-  std::vector<EvalReference> refs;
-  for (size_t p = 0; p < d.perturbed.size(); ++p)
-    refs.push_back(make_reference(apps::take_rows(d.X, task.real[p]), apps::take_rows(d.X, task.controls), es));
-  // Validation split of the training cells, stratified by (cell type, condition).
-  std::vector<std::string> tr_types, tr_conds;
-  for (int64_t i : task.train) {
-    tr_types.push_back(d.cell_types[i]);
-    tr_conds.push_back(d.conditions[i]);
-  }
-  for (uint64_t seed : r.c.seeds) {
-    const omics::TrainValSplit split = omics::stratified_train_val(tr_types, tr_conds, r.c.validation_fraction, seed);
-    std::vector<int64_t> train_rows, val_rows;
-    for (int64_t i : split.train) train_rows.push_back(task.train[i]);
-    for (int64_t i : split.validation) val_rows.push_back(task.train[i]);
-    const auto networks = train_networks(r, type, seed, train_rows, val_rows);
-    for (const auto& name : r.c.models) {
-      const PerturbModelEntry& model = perturb_model(name);
-      const auto it = networks.find(model.network);
-      predict_and_score(r, model, task, refs, seed, it == networks.end() ? nullptr : &it->second);
-    }
-  }
+void add_predict_flags(CLI::App& sub, PredictConfig& p) {
+  sub.add_option("--model", p.model, "model folder (a train run's model/, or its --save-model folder)")->required();
+  sub.add_option("--data", p.data, ".h5ad or 10x .h5 file with the cells to predict from")->required();
+  sub.add_option("--cell-type", p.cell_types, "cell type(s) whose control cells are predicted (default: all)")
+      ->delimiter(',');
+  sub.add_option("--to", p.to, "the perturbed value to predict (default: the model's only one)");
+  sub.add_option("--cell-type-key", p.cell_type_key, "obs column with the cell type (default: the model's)");
+  sub.add_option("--condition-key", p.condition_key, "obs column with the condition (default: the model's)");
+  sub.add_option("--layer", p.layer, "read this layer instead of X");
+  sub.add_flag("--use-raw", p.use_raw, "read .raw instead of X");
+  sub.add_option("--preprocess", p.preprocess, "none or log1p (default: what the model was trained with)");
+  sub.add_flag("--allow-counts", p.allow_counts, "use integer counts as they are (not recommended)");
+  sub.add_option("--fill-missing", p.fill_missing, "zeros: set model genes the file lacks to 0 (default: an error)");
+  sub.add_option("--device", p.device, "cpu, cuda or auto");
+  sub.add_option("--out", p.out, "output folder")->required();
+  sub.add_flag("--overwrite", p.overwrite, "replace an earlier run in --out");
 }
 
 int run(int argc, char** argv) {
   Config c;
-  CLI::App app{"Predict the perturbation response of a held-out cell type (scGen, scVIDR, MTAe, baselines)"};
-  std::string config_file;
+  PredictConfig p;
+  CLI::App app{"Predict the perturbation response of cell types (scGen, scVIDR, MTAe, baselines)"};
+  app.require_subcommand(0, 1);
+  std::string config_file, train_model;
   int64_t single_seed = -1;
-  add_flags(app, c, config_file, single_seed);
+  add_training_flags(app, c, config_file, single_seed);
+  CLI::App* benchmark = app.add_subcommand("benchmark",
+                                           "leave each cell type out in turn, train, predict, score "
+                                           "(the default when no subcommand is given)");
+  benchmark->fallthrough();
+  CLI::App* train = app.add_subcommand("train", "fit one model on every cell of --data and save it (model/ in --out)");
+  train->fallthrough();
+  train->add_option("--model", train_model, "the model to train (default scgen):" + perturb_models_help());
+  train->add_option("--save-model", c.save_model, "also write the model folder here");
+  CLI::App* predict = app.add_subcommand("predict", "apply a saved model to the control cells of --data");
+  add_predict_flags(*predict, p);
   if (const auto done = apps::parse_command_line(app, argc, argv, [&] { load_config_files(argc, argv, c); }))
     return *done;
+  if (predict->parsed()) {
+    for (const CLI::Option* o : app.get_options())
+      if (o->count() > 0 && o->get_name() != "--version" && o->get_name() != "--help")
+        throw Error(o->get_name() + " is a training setting; predict takes the model's own (see predict --help)");
+    return run_predict(p);
+  }
   if (single_seed >= 0) c.seeds = {static_cast<uint64_t>(single_seed)};
-  c.validate();
-  const Device device = apps::resolve_device(c.device);
-  PerturbData d = load_perturb_data(c);
-  apps::RunFolder run(c.out, c.overwrite);
-  apps::write_text_file(run.path("config.json"), resolved_json(c).dump(2) + "\n");
-
-  const omics::DenseMatrix conditions = condition_one_hot(d, c.control);
-  std::vector<ResultRow> results;
-  std::string jsonl;
-  const RunContext ctx{c, d, conditions, device, run, results, jsonl};
-  std::fprintf(stderr, "predict_perturbation: %lld cells x %lld genes, %zu cell types, device %s\n",
-               static_cast<long long>(d.X.rows()), static_cast<long long>(d.X.cols()), d.types.size(),
-               device_name(device));
-  for (const auto& type : c.held_out == "all" ? d.types : std::vector<std::string>{c.held_out})
-    run_held_out_type(ctx, type);
-  apps::write_text_file(run.path("results.jsonl"), jsonl);
-  const SummaryTable table = summarize(results, d.perturbed.size() > 1);
-  apps::write_text_file(run.path("table.md"), table.markdown);
-  apps::write_text_file(run.path("table.csv"), table.csv);
-  run.commit();
-  std::cout << table.markdown << std::flush;
-  std::fprintf(stderr, "results in %s (table.md, table.csv, per-type folders)\n", c.out.c_str());
-  return 0;
+  if (train->parsed()) {
+    if (!train_model.empty()) c.models = {train_model};
+    else if (app.get_option("--models")->count() == 0 && c.models == Config{}.models) c.models = {"scgen"};
+    return run_train(c);
+  }
+  return run_benchmark(c);
 }
 
 }  // namespace

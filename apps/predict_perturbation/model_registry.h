@@ -21,24 +21,36 @@ namespace cg::perturb {
 struct NetworkEntry {
   std::string name;  // also the progress label
   std::unique_ptr<PerturbModel> (*make)(int64_t genes, int64_t conditions, const Config& c, uint64_t seed);
+  // The latent of every row of X (latent.h5ad, get_latent_representation in scvi-tools).
+  omics::DenseMatrix (*latent)(PerturbModel& network, const omics::DenseMatrix& X, Device device);
 };
 const std::vector<NetworkEntry>& perturb_networks();
+const NetworkEntry& perturb_network(const std::string& name);  // throws listing the names
 
 struct TrainedNetwork {
   std::unique_ptr<PerturbModel> model;
   TrainHistory history;
 };
 
-struct PredictionContext {
-  const PerturbData& data;
-  const HeldOutTask& task;
-  const Config& config;
-  const std::string& perturbed;  // the value predicted
-  int perturbed_index;           // its index in data.perturbed
-  int64_t conditions;            // one-hot width
+// What a model's fit sees: the training cells and the value whose response it learns.
+struct FitContext {
+  TrainingCells cells;
+  const Config& config;                              // control value, settings
+  const std::vector<std::string>& perturbed_values;  // every value the model knows
+  const std::string& perturbed;                      // the value fitted
   uint64_t seed;
   Device device;
   PerturbModel* network;  // the trained network the model names, or null
+};
+
+// What a model's apply sees: control cells of one type and the fitted response.
+struct ApplyContext {
+  const omics::DenseMatrix& controls;
+  const Response& response;
+  int perturbed_index;  // index of the value in perturbed_values
+  int64_t conditions;   // one-hot width (1 + number of perturbed values)
+  Device device;
+  PerturbModel* network;
 };
 
 struct PerturbModelEntry {
@@ -50,7 +62,8 @@ struct PerturbModelEntry {
   bool learns_from_other_types;
   // Needs at least this many other cell types with both control and the fitted value.
   int min_types_with_both;
-  omics::DenseMatrix (*predict)(const PredictionContext& ctx);
+  Response (*fit)(const FitContext& ctx);
+  Prediction (*apply)(const ApplyContext& ctx);
 };
 const std::vector<PerturbModelEntry>& perturb_models();
 const PerturbModelEntry& perturb_model(const std::string& name);  // throws listing the names

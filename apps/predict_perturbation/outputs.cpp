@@ -23,6 +23,31 @@ void write_prediction_h5ad(const std::string& path, const omics::DenseMatrix& pr
   omics::write_h5ad(path, a);
 }
 
+void write_predicted_cells(const std::string& path, const PredictedCells& p, const std::vector<std::string>& genes,
+                           const std::string& cell_type_key, const std::string& condition_key,
+                           const std::string& target) {
+  omics::AnnData a;
+  a.X = omics::Matrix::from(p.X);
+  a.var.index = genes;
+  const size_t n = p.source_cells.size();
+  for (size_t i = 0; i < n; ++i) a.obs.index.push_back(p.source_cells[i] + "_predicted");
+  a.obs.set("source_cell", omics::Column::text(p.source_cells));
+  a.obs.set(cell_type_key, omics::Column::categorical(p.cell_types));
+  a.obs.set(condition_key, omics::Column::categorical(std::vector<std::string>(n, "predicted")));
+  a.obs.set("target_condition", omics::Column::categorical(std::vector<std::string>(n, target)));
+  if (p.latent.cols() > 0) a.obsm["X_latent"] = p.latent;
+  omics::write_h5ad(path, a);
+}
+
+void write_latent_h5ad(const std::string& path, const omics::DenseMatrix& latent, const omics::DataFrame& obs) {
+  omics::AnnData a;
+  a.X = omics::Matrix::from(latent);
+  a.obs = obs;
+  for (int64_t k = 0; k < latent.cols(); ++k) a.var.index.push_back("latent_" + std::to_string(k));
+  a.obsm["X_latent"] = latent;
+  omics::write_h5ad(path, a);
+}
+
 void write_mean_scatter(const std::string& path, const omics::DenseMatrix& pred, const EvalReference& ref,
                         const PerturbData& d, const std::string& title, double r2_all) {
   apps::ScatterPlot p;

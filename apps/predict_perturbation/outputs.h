@@ -13,6 +13,20 @@ namespace cg::perturb {
 void write_prediction_h5ad(const std::string& path, const omics::DenseMatrix& pred, const PerturbData& d,
                            const std::string& cell_type, const std::string& condition_key,
                            const std::string& cell_type_key, const std::string& perturbed);
+// predict's outputs. predicted.h5ad: one predicted cell per source control cell (obs:
+// source_cell = its barcode, the cell type, target_condition), X in the model's genes, the
+// latent it was decoded from in obsm['X_latent'] (when the model has one).
+struct PredictedCells {
+  omics::DenseMatrix X, latent;
+  std::vector<std::string> source_cells, cell_types;
+};
+void write_predicted_cells(const std::string& path, const PredictedCells& p, const std::vector<std::string>& genes,
+                           const std::string& cell_type_key, const std::string& condition_key,
+                           const std::string& target);
+// latent.h5ad: every cell's latent (obsm['X_latent']) with the file's obs; X is the latent too,
+// so scanpy can plot it directly.
+void write_latent_h5ad(const std::string& path, const omics::DenseMatrix& latent, const omics::DataFrame& obs);
+
 // Per-gene means of predicted vs real perturbed cells, top DEGs of the real response in red.
 void write_mean_scatter(const std::string& path, const omics::DenseMatrix& pred, const EvalReference& ref,
                         const PerturbData& d, const std::string& title, double r2_all);

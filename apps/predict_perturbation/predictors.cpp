@@ -5,7 +5,6 @@
 #include <map>
 
 #include "apps/common/matrix_bridge.h"
-#include "apps/predict_perturbation/trainer.h"
 #include "autograd/error.h"
 #include "autograd/ops.h"
 
@@ -21,14 +20,29 @@ RowVec column_means(const DenseMatrix& m, const std::vector<int64_t>& rows) {
   return acc / static_cast<double>(std::max<size_t>(rows.size(), 1));
 }
 
+RowVec all_column_means(const DenseMatrix& m) {
+  return m.rows() == 0 ? RowVec::Zero(m.cols()) : RowVec(m.cast<double>().colwise().mean());
+}
+
 DenseMatrix add_row(DenseMatrix m, const RowVec& delta) {
   m.rowwise() += delta.cast<float>();
   return m;
 }
 
-DenseMatrix encode_means(ScGenVAE& vae, const DenseMatrix& X, Device device) {
-  vae.eval();
-  return apps::map_rows(X, device, [&](const Tensor& x) { return vae.encode_mean(x); });
+// Vectors and matrices in model.json: JSON numbers are written shortest-round-trip, so a
+// double comes back bit-identical.
+nlohmann::json to_json(const RowVec& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
+RowVec vector_from_json(const nlohmann::json& j, const std::string& what, int64_t expected) {
+  if (!j.is_array()) throw Error("model.json: the response's '" + what + "' is not a list of numbers");
+  const auto v = j.get<std::vector<double>>();
+  if (static_cast<int64_t>(v.size()) != expected)
+    throw Error("model.json: the response's '" + what + "' has " + std::to_string(v.size()) + " values, expected " +
+                std::to_string(expected));
+  return Eigen::Map<const RowVec>(v.data(), static_cast<int64_t>(v.size()));
+}
+RowVec row_from_json(const nlohmann::json& j, const std::string& key, int64_t expected) {
+  if (!j.contains(key)) throw Error("model.json: the response has no '" + key + "'");
+  return vector_from_json(j[key], key, expected);
 }
 
 DenseMatrix decode(ScGenVAE& vae, const DenseMatrix& Z, Device device) {
@@ -42,7 +56,30 @@ bool parse_number(const std::string& s, double& v) {
   return !s.empty() && end && *end == '\0';
 }
 
+// Training rows by cell type, for the control value and for `value`.
+struct ByType {
+  std::map<std::string, std::vector<int64_t>> control, perturbed;
+};
+ByType group_by_type(const TrainingCells& cells, const std::string& control, const std::string& value) {
+  ByType g;
+  for (int64_t i : cells.rows) {
+    if (cells.conditions[i] == control) g.control[cells.cell_types[i]].push_back(i);
+    else if (cells.conditions[i] == value) g.perturbed[cells.cell_types[i]].push_back(i);
+  }
+  return g;
+}
+
 }  // namespace
+
+DenseMatrix scgen_latent(ScGenVAE& vae, const DenseMatrix& X, Device device) {
+  vae.eval();
+  return apps::map_rows(X, device, [&](const Tensor& x) { return vae.encode_mean(x); });
+}
+
+DenseMatrix mtae_latent(MultiTaskAE& model, const DenseMatrix& X, Device device) {
+  model.eval();
+  return apps::map_rows(X, device, [&](const Tensor& x) { return model.encode(x); });
+}
 
 HeldOutTask make_task(const PerturbData& d, const std::string& control, const std::string& type) {
   HeldOutTask t;
@@ -78,28 +115,31 @@ DenseMatrix condition_one_hot(const PerturbData& d, const std::string& control) 
   return c;
 }
 
-DenseMatrix predict_control(const PerturbData& d, const HeldOutTask& t) { return apps::take_rows(d.X, t.controls); }
+Prediction apply_control(const DenseMatrix& controls) { return {controls, DenseMatrix(controls.rows(), 0)}; }
 
-DenseMatrix predict_shift(const PerturbData& d, const HeldOutTask& t, const std::string& control,
-                          const std::string& perturbed) {
+Response fit_shift(const TrainingCells& cells, const std::string& control, const std::string& perturbed) {
+  const ByType g = group_by_type(cells, control, perturbed);
   std::vector<int64_t> ctrl, pert;
-  for (int64_t i : t.train) {
-    if (d.cell_types[i] == t.type) continue;
-    if (d.conditions[i] == control) ctrl.push_back(i);
-    else if (d.conditions[i] == perturbed) pert.push_back(i);
+  for (const auto& [type, rows] : g.perturbed) {
+    const auto c = g.control.find(type);
+    if (c == g.control.end()) continue;
+    ctrl.insert(ctrl.end(), c->second.begin(), c->second.end());
+    pert.insert(pert.end(), rows.begin(), rows.end());
   }
-  if (ctrl.empty() || pert.empty()) throw Error("shift baseline: no other cell type has both conditions");
-  return add_row(predict_control(d, t), column_means(d.X, pert) - column_means(d.X, ctrl));
+  if (ctrl.empty())
+    throw Error("shift baseline: no training cell type has both '" + control + "' and '" + perturbed + "' cells");
+  std::sort(ctrl.begin(), ctrl.end());
+  std::sort(pert.begin(), pert.end());
+  return {{"gene_shift", to_json(column_means(cells.X, pert) - column_means(cells.X, ctrl))}};
 }
 
-DenseMatrix predict_scgen(ScGenVAE& vae, const PerturbData& d, const HeldOutTask& t, const std::string& control,
-                          const std::string& perturbed, uint64_t seed, Device device) {
-  // Group the training cells by condition and type.
-  std::map<std::string, std::vector<int64_t>> ctrl_by_type, pert_by_type;
-  for (int64_t i : t.train) {
-    if (d.conditions[i] == control) ctrl_by_type[d.cell_types[i]].push_back(i);
-    else if (d.conditions[i] == perturbed) pert_by_type[d.cell_types[i]].push_back(i);
-  }
+Prediction apply_shift(const Response& response, const DenseMatrix& controls) {
+  return {add_row(controls, row_from_json(response, "gene_shift", controls.cols())), DenseMatrix(controls.rows(), 0)};
+}
+
+Response fit_scgen(ScGenVAE& vae, const TrainingCells& cells, const std::string& control, const std::string& perturbed,
+                   uint64_t seed, Device device) {
+  const ByType g = group_by_type(cells, control, perturbed);
   Generator gen(seed, 4);
   // scGen's balancer: every type upsampled (with replacement) to the largest type's count.
   auto balance = [&](const std::map<std::string, std::vector<int64_t>>& groups) {
@@ -110,11 +150,9 @@ DenseMatrix predict_scgen(ScGenVAE& vae, const PerturbData& d, const HeldOutTask
       for (size_t k = 0; k < largest; ++k) out.push_back(rows[gen.next_below(static_cast<uint32_t>(rows.size()))]);
     return out;
   };
-  // load_perturb_data refuses such data; this guards the balancer's arithmetic all the same.
-  if (ctrl_by_type.empty() || pert_by_type.empty())
-    throw Error("scgen: held-out cell type '" + t.type + "' leaves no training cells with '" +
-                (ctrl_by_type.empty() ? control : perturbed) + "'");
-  std::vector<int64_t> ctrl = balance(ctrl_by_type), pert = balance(pert_by_type);
+  if (g.control.empty() || g.perturbed.empty())
+    throw Error("scgen: the training cells hold no '" + (g.control.empty() ? control : perturbed) + "' cells");
+  std::vector<int64_t> ctrl = balance(g.control), pert = balance(g.perturbed);
   // Subsample both conditions (without replacement) to the same size.
   const size_t eq = std::min(ctrl.size(), pert.size());
   auto subsample = [&](std::vector<int64_t>& v) {
@@ -123,11 +161,16 @@ DenseMatrix predict_scgen(ScGenVAE& vae, const PerturbData& d, const HeldOutTask
   };
   subsample(ctrl);
   subsample(pert);
-  const DenseMatrix z_ctrl = encode_means(vae, apps::take_rows(d.X, ctrl), device);
-  const DenseMatrix z_pert = encode_means(vae, apps::take_rows(d.X, pert), device);
-  const RowVec delta = z_pert.cast<double>().colwise().mean() - z_ctrl.cast<double>().colwise().mean();
-  const DenseMatrix z_held = encode_means(vae, apps::take_rows(d.X, t.controls), device);
-  return decode(vae, add_row(z_held, delta), device);
+  const DenseMatrix z_ctrl = scgen_latent(vae, apps::take_rows(cells.X, ctrl), device);
+  const DenseMatrix z_pert = scgen_latent(vae, apps::take_rows(cells.X, pert), device);
+  return {{"latent_shift", to_json(all_column_means(z_pert) - all_column_means(z_ctrl))}};
+}
+
+Prediction apply_scgen(ScGenVAE& vae, const Response& response, const DenseMatrix& controls, Device device) {
+  const DenseMatrix z = scgen_latent(vae, controls, device);
+  DenseMatrix shifted = add_row(z, row_from_json(response, "latent_shift", z.cols()));
+  DenseMatrix x = decode(vae, shifted, device);
+  return {std::move(x), std::move(shifted)};
 }
 
 std::string vidr_fit_value(const std::vector<std::string>& perturbed, const std::string& value) {
@@ -144,28 +187,23 @@ std::string vidr_fit_value(const std::vector<std::string>& perturbed, const std:
   return fit;
 }
 
-DenseMatrix predict_vidr(ScGenVAE& vae, const PerturbData& d, const HeldOutTask& t, const std::string& control,
-                         const std::string& perturbed, Device device) {
+Response fit_vidr(ScGenVAE& vae, const TrainingCells& cells, const std::string& control,
+                  const std::vector<std::string>& perturbed_values, const std::string& perturbed, Device device) {
   // With numeric doses, fit at the largest dose and scale by log1p(d) / log1p(d_max).
-  const std::string fit_value = vidr_fit_value(d.perturbed, perturbed);
-  const DenseMatrix Z = encode_means(vae, d.X, device);
-  std::map<std::string, std::vector<int64_t>> ctrl_by_type, pert_by_type;
-  for (int64_t i : t.train) {
-    if (d.conditions[i] == control) ctrl_by_type[d.cell_types[i]].push_back(i);
-    else if (d.conditions[i] == fit_value) pert_by_type[d.cell_types[i]].push_back(i);
-  }
+  const std::string fit_value = vidr_fit_value(perturbed_values, perturbed);
+  const ByType g = group_by_type(cells, control, fit_value);
   std::vector<RowVec> centroids, deltas;
-  for (const auto& [ty, pert] : pert_by_type) {
-    auto c = ctrl_by_type.find(ty);
-    if (ty == t.type || c == ctrl_by_type.end()) continue;
-    const RowVec mc = column_means(Z, c->second);
+  for (const auto& [ty, pert] : g.perturbed) {
+    const auto c = g.control.find(ty);
+    if (c == g.control.end()) continue;
+    const RowVec mc = all_column_means(scgen_latent(vae, apps::take_rows(cells.X, c->second), device));
     centroids.push_back(mc);
-    deltas.push_back(column_means(Z, pert) - mc);
+    deltas.push_back(all_column_means(scgen_latent(vae, apps::take_rows(cells.X, pert), device)) - mc);
   }
   if (centroids.size() < 2)
-    throw Error("vidr: needs at least two training cell types with both conditions, found " +
-                std::to_string(centroids.size()));
-  const int64_t n = static_cast<int64_t>(centroids.size()), k = Z.cols();
+    throw Error("vidr: needs at least two training cell types with both '" + control + "' and '" + fit_value +
+                "' cells, found " + std::to_string(centroids.size()));
+  const int64_t n = static_cast<int64_t>(centroids.size()), k = centroids[0].size();
   Eigen::MatrixXd A(n, k), B(n, k);
   for (int64_t i = 0; i < n; ++i) {
     A.row(i) = centroids[i];
@@ -175,24 +213,44 @@ DenseMatrix predict_vidr(ScGenVAE& vae, const PerturbData& d, const HeldOutTask&
   A.rowwise() -= a_mean;
   B.rowwise() -= b_mean;
   const Eigen::MatrixXd W = A.completeOrthogonalDecomposition().solve(B);  // minimum-norm least squares
-  const RowVec held_centroid = column_means(Z, t.controls);
-  RowVec delta = (held_centroid - a_mean) * W + b_mean;
-  double dose = 0, d_max = 0;
+  double scale = 1, dose = 0, d_max = 0;
   if (fit_value != perturbed && parse_number(perturbed, dose) && parse_number(fit_value, d_max))
-    delta *= std::log1p(dose) / std::log1p(d_max);
-  return decode(vae, add_row(apps::take_rows(Z, t.controls), delta), device);
+    scale = std::log1p(dose) / std::log1p(d_max);
+  nlohmann::json w = nlohmann::json::array();
+  for (int64_t i = 0; i < k; ++i) w.push_back(to_json(W.row(i)));
+  return {{"control_centroid_mean", to_json(a_mean)},
+          {"latent_shift_mean", to_json(b_mean)},
+          {"regression", w},
+          {"dose_scale", scale},
+          {"fitted_value", fit_value}};
 }
 
-DenseMatrix predict_mtae(MultiTaskAE& model, const PerturbData& d, const HeldOutTask& t, int target_index,
-                         int n_conditions, Device device) {
-  model.eval();
-  const DenseMatrix ctrl = apps::take_rows(d.X, t.controls);
+Prediction apply_vidr(ScGenVAE& vae, const Response& response, const DenseMatrix& controls, Device device) {
+  const DenseMatrix z = scgen_latent(vae, controls, device);
+  const int64_t k = z.cols();
+  const RowVec a_mean = row_from_json(response, "control_centroid_mean", k);
+  const RowVec b_mean = row_from_json(response, "latent_shift_mean", k);
+  if (!response.contains("regression") || response["regression"].size() != static_cast<size_t>(k))
+    throw Error("model.json: scVIDR's regression is not a " + std::to_string(k) + " x " + std::to_string(k) +
+                " matrix");
+  Eigen::MatrixXd W(k, k);
+  for (int64_t i = 0; i < k; ++i) W.row(i) = vector_from_json(response["regression"][i], "regression", k);
+  const RowVec delta = ((all_column_means(z) - a_mean) * W + b_mean) * response.value("dose_scale", 1.0);
+  DenseMatrix shifted = add_row(z, delta);
+  DenseMatrix x = decode(vae, shifted, device);
+  return {std::move(x), std::move(shifted)};
+}
+
+Prediction apply_mtae(MultiTaskAE& model, const DenseMatrix& controls, int target_index, int n_conditions,
+                      Device device) {
+  DenseMatrix z = mtae_latent(model, controls, device);
   DenseMatrix cond = DenseMatrix::Zero(1, n_conditions);
   cond(0, target_index) = 1;
-  return apps::map_rows(ctrl, device, [&](const Tensor& x) {
-    const Tensor c = apps::to_tensor(cond.replicate(x.dim(0), 1), device);
-    return model.decode(model.encode(x), c);
+  DenseMatrix x = apps::map_rows(z, device, [&](const Tensor& zb) {
+    const Tensor c = apps::to_tensor(cond.replicate(zb.dim(0), 1), device);
+    return model.decode(zb, c);
   });
+  return {std::move(x), std::move(z)};
 }
 
 }  // namespace cg::perturb

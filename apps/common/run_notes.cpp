@@ -1,0 +1,42 @@
+#include "apps/common/run_notes.h"
+
+#include <cstdio>
+#include <mutex>
+
+#include "apps/common/run_folder.h"
+
+namespace cg::apps {
+namespace {
+
+std::mutex notes_mutex;
+std::vector<std::string>& notes() {
+  static std::vector<std::string> kept;
+  return kept;
+}
+
+void keep(const std::string& line) {
+  std::lock_guard<std::mutex> lock(notes_mutex);
+  for (const auto& kept : notes())
+    if (kept == line) return;
+  std::fprintf(stderr, "%s\n", line.c_str());
+  notes().push_back(line);
+}
+
+}  // namespace
+
+void warn(const std::string& text) { keep("warning: " + text); }
+void note(const std::string& text) { keep("note: " + text); }
+const std::vector<std::string>& run_notes() { return notes(); }
+void clear_run_notes() {
+  std::lock_guard<std::mutex> lock(notes_mutex);
+  notes().clear();
+}
+
+void write_run_notes(const RunFolder& run) {
+  if (run_notes().empty()) return;
+  std::string text;
+  for (const auto& line : run_notes()) text += line + "\n";
+  write_text_file(run.path("warnings.txt"), text);
+}
+
+}  // namespace cg::apps

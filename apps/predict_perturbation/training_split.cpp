@@ -1,0 +1,45 @@
+#include "apps/predict_perturbation/training_split.h"
+
+#include <algorithm>
+
+#include "apps/common/run_notes.h"
+#include "omics/splits.h"
+
+namespace cg::perturb {
+
+TrainingSplit split_training_cells(const PerturbData& d, const std::vector<int64_t>& rows, double validation_fraction,
+                                   uint64_t seed) {
+  std::vector<std::string> types, conds;
+  for (int64_t i : rows) {
+    types.push_back(d.cell_types[i]);
+    conds.push_back(d.conditions[i]);
+  }
+  const omics::TrainValSplit split = omics::stratified_train_val(types, conds, validation_fraction, seed);
+  for (const auto& group : split.whole_in_train)
+    apps::note(group + ": too few to split at --validation-fraction " + std::to_string(validation_fraction) +
+               "; all of them are training cells");
+  TrainingSplit out;
+  for (int64_t i : split.train) out.train.push_back(rows[i]);
+  for (int64_t i : split.validation) out.validation.push_back(rows[i]);
+  return out;
+}
+
+std::map<std::string, TrainedNetwork> train_networks(const Config& c, const PerturbData& d,
+                                                     const omics::DenseMatrix& conditions, Device device,
+                                                     const std::string& label, uint64_t seed,
+                                                     const TrainingSplit& split) {
+  std::map<std::string, TrainedNetwork> out;
+  for (const NetworkEntry& net : perturb_networks()) {
+    const bool needed = std::any_of(c.models.begin(), c.models.end(),
+                                    [&](const std::string& m) { return perturb_model(m).network == net.name; });
+    if (!needed) continue;
+    TrainedNetwork t;
+    t.model = net.make(d.X.cols(), conditions.cols(), c, seed);
+    const TrainSettings ts{c.epochs, c.patience, c.batch_size, c.lr, seed, device, net.name + " " + label};
+    t.history = train_model(*t.model, d.X, conditions, split.train, split.validation, ts);
+    out.emplace(net.name, std::move(t));
+  }
+  return out;
+}
+
+}  // namespace cg::perturb

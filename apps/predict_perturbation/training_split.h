@@ -1,0 +1,27 @@
+#pragma once
+// What benchmark and train share: the train/validation split of the training cells (stratified
+// by cell type and condition; a group too small to split goes wholly into training, with a
+// note) and the training of every network the chosen models name, once each.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "apps/predict_perturbation/data.h"
+#include "apps/predict_perturbation/model_registry.h"
+
+namespace cg::perturb {
+
+struct TrainingSplit {
+  std::vector<int64_t> train, validation;  // rows of the data
+};
+TrainingSplit split_training_cells(const PerturbData& d, const std::vector<int64_t>& rows, double validation_fraction,
+                                   uint64_t seed);
+
+// Trains every network named by c.models (registry order); `label` goes after the network name
+// in progress lines ("scgen CD4T seed 0").
+std::map<std::string, TrainedNetwork> train_networks(const Config& c, const PerturbData& d,
+                                                     const omics::DenseMatrix& conditions, Device device,
+                                                     const std::string& label, uint64_t seed,
+                                                     const TrainingSplit& split);
+
+}  // namespace cg::perturb
