@@ -113,11 +113,14 @@ inline std::string base_args(const std::string& data, const std::string& out, co
   return "--data " + data + " --models " + models + " --held-out " + held_out + kCheap + " --out " + out;
 }
 
-// No staging folder of `out` ("<out>.partial-<pid>", see apps/common/run_folder.h) is left beside it.
+// No staging folder, set-aside run or lock file of `out` (".cellgrad-staging-<name>-<pid>" and
+// the like, see apps/common/run_folder.h) is left beside it.
 inline void check_no_staging_left(const std::string& out) {
   const fs::path p(out);
   for (const auto& e : fs::directory_iterator(p.parent_path()))
-    CHECK_MESSAGE(!contains(e.path().filename().string(), p.filename().string() + ".partial"), e.path().string());
+    CHECK_MESSAGE(!(e.path().filename().string().rfind(".cellgrad-", 0) == 0 &&
+                    contains(e.path().filename().string(), "-" + p.filename().string())),
+                  e.path().string());
 }
 
 inline void check_nothing_written(const std::string& out) {

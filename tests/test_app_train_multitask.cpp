@@ -78,7 +78,7 @@ TEST_CASE(
   CHECK_FALSE(fs::exists(out));
   // No staging folder is left beside it either.
   for (const auto& e : fs::directory_iterator(tmp.path))
-    CHECK(e.path().filename().string().find("run.partial") == std::string::npos);
+    CHECK(e.path().filename().string().find(".cellgrad-") == std::string::npos);
 }
 
 TEST_CASE("train_multitask: bad settings and labels are refused with one clear line") {

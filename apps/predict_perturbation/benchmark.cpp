@@ -107,7 +107,7 @@ int run_benchmark(Config& c) {
   const Device device = apps::resolve_device(c.device);
   PerturbData d = load_perturb_data(c);
   const std::vector<std::string> held_out = held_out_types_to_run(d, c);
-  apps::RunFolder run(c.out, c.overwrite);
+  apps::RunFolder run(c.out, c.overwrite, {c.data});
   apps::write_text_file(run.path("config.json"), resolved_json(c).dump(2) + "\n");
 
   const omics::DenseMatrix conditions = condition_one_hot(d, c.control);

@@ -101,7 +101,7 @@ int run_predict(PredictConfig& p) {
     if (rows_of(n, t, s.control).empty())
       throw Error(p.data + ": --cell-type '" + t + "' has no '" + s.control + "' cells to predict from");
   }
-  apps::RunFolder run(p.out, p.overwrite);
+  apps::RunFolder run(p.out, p.overwrite, {p.data, p.model});
   apps::write_text_file(run.path("config.json"), resolved_json(p).dump(2) + "\n");
   std::fprintf(stderr, "predict_perturbation predict: %s model, %zu cell type(s) of %s to '%s', device %s\n",
                s.model.c_str(), types.size(), p.data.c_str(), p.to.c_str(), device_name(device));

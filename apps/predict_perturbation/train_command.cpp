@@ -78,9 +78,10 @@ int run_train(Config& c) {
   check_trainable(all_genes, c, model);
   const std::vector<int64_t> rows = cells_in_use(all_genes, c.control);
   const PerturbData d = with_genes(all_genes, highly_variable_columns(all_genes, rows, c.n_top_genes));
-  apps::RunFolder run(c.out, c.overwrite);
+  apps::RunFolder run(c.out, c.overwrite, {c.data});
   std::unique_ptr<apps::RunFolder> saved_copy;
-  if (!c.save_model.empty()) saved_copy = std::make_unique<apps::RunFolder>(c.save_model, c.overwrite);
+  if (!c.save_model.empty())
+    saved_copy = std::make_unique<apps::RunFolder>(c.save_model, c.overwrite, std::vector<std::string>{c.data});
   apps::write_text_file(run.path("config.json"), resolved_json(c).dump(2) + "\n");
 
   std::fprintf(stderr, "predict_perturbation train: %s on %zu cells x %lld genes, %zu cell types, device %s\n",
