@@ -1,4 +1,6 @@
 // write_h5ad: the anndata >= 0.8 on-disk encoding, written atomically.
+#include <cerrno>
+
 #include "base/atomic_write.h"
 #include "omics/anndata.h"
 #include "omics/error.h"
@@ -52,7 +54,10 @@ void write_h5ad(const std::string& path, const AnnData& a, const WriteOptions& o
       if (msg.rfind(tmp, 0) == 0) throw DataError(path + msg.substr(tmp.size()));
       throw DataError(path + ": " + msg);
     }
-    if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) h5::fail(path, "", "flush failed", true);
+    if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) {
+      if (errno == ENOSPC) h5::fail(path, "", "no space left on the device (flush failed)");
+      h5::fail(path, "", "flush failed", true);
+    }
     if (!f.close()) h5::fail(path, "", "closing the file failed", true);
   });
 }

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <limits>
 
@@ -120,6 +121,9 @@ Hid vlen_utf8_type() {
 }
 
 [[noreturn]] void write_fail(hid_t loc, const std::string& name, const std::string& what) {
+  // A full disk is the usual cause; say so plainly instead of in HDF5's words.
+  const bool no_space = errno == ENOSPC || last_error().find("No space left") != std::string::npos;
+  if (no_space) fail(file_name_of(loc), name, "no space left on the device (" + what + ")");
   fail(file_name_of(loc), name, what, true);
 }
 

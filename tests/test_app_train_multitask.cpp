@@ -151,8 +151,10 @@ TEST_CASE("train_multitask: bad settings and labels are refused with one clear l
     CHECK(ok.output.find("dropped 2 features") != std::string::npos);
   }
   SUBCASE("an existing run folder is refused without --overwrite and left untouched") {
+    // A committed run is recognised by its marker file (apps/common/run_folder.h).
     fs::create_directories(tmp.file("old"));
     std::ofstream(tmp.file("old/config.json")) << "{\"marker\": 1}\n";
+    std::ofstream(tmp.file("old/.cellgrad-run")) << "cellgrad run\n";
     const Result r = run(tmp, base + " --out " + tmp.file("old"));
     CHECK(r.code != 0);
     CHECK(r.output.find("already holds a run") != std::string::npos);
@@ -162,6 +164,14 @@ TEST_CASE("train_multitask: bad settings and labels are refused with one clear l
     const Result again = run(tmp, base + " --out " + tmp.file("old") + " --overwrite");
     CHECK_MESSAGE(again.code == 0, again.output);
     CHECK(fs::exists(tmp.file("old/best.h5")));
+  }
+  SUBCASE("a folder of other files is refused even with --overwrite, and kept") {
+    fs::create_directories(tmp.file("mine"));
+    std::ofstream(tmp.file("mine/notes.txt")) << "mine\n";
+    const Result r = run(tmp, base + " --out " + tmp.file("mine") + " --overwrite");
+    CHECK(r.code != 0);
+    CHECK_MESSAGE(r.output.find("holds files that are not a cellgrad run") != std::string::npos, r.output);
+    CHECK(fs::exists(tmp.file("mine/notes.txt")));
   }
 }
 

@@ -1,5 +1,7 @@
 #include "apps/common/app_cli.h"
 
+#include <hdf5.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -47,6 +49,8 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv,
   }
   return std::nullopt;
 }
+
+void prepare_app_process() { H5dont_atexit(); }
 
 Device resolve_device(const std::string& d) {
   if (d == "cpu") return Device::CPU;

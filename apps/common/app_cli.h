@@ -31,6 +31,12 @@ std::vector<ConfigFile> read_config_files(int argc, char** argv);
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv,
                                       const std::function<void()>& load_config_files);
 
+// Called first in every app's main: HDF5 is told not to register its exit-time cleanup. After
+// a failed flush on a full disk, HDF5 keeps the file it could not close, and its cleanup at
+// exit() then crashed the process (H5F__close_cb <- H5_term_library) after the clear error line
+// had been printed. Every handle we open is closed by RAII; the operating system closes the rest.
+void prepare_app_process();
+
 // "cpu", "cuda" (an error when no CUDA device is available) or "auto".
 Device resolve_device(const std::string& device);
 

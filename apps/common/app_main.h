@@ -5,9 +5,12 @@
 #include <exception>
 #include <functional>
 
+#include "apps/common/app_cli.h"
+
 namespace cg::apps {
 
 inline int run_app(const char* app, const std::function<int()>& body) {
+  prepare_app_process();
   try {
     return body();
   } catch (const std::exception& e) {

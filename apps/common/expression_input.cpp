@@ -109,7 +109,7 @@ omics::AnnData read_expression(const std::string& path, const ExpressionOptions&
 
 omics::DenseMatrix align_genes(const omics::DenseMatrix& X, const std::vector<std::string>& file_genes,
                                const std::vector<std::string>& model_genes, const std::string& fill_missing,
-                               const std::string& source) {
+                               const std::string& source, const std::string& noun) {
   if (fill_missing != "" && fill_missing != "zeros" && fill_missing != "error")
     throw Error("--fill-missing: expected zeros, found '" + fill_missing + "'");
   std::unordered_map<std::string, int64_t> column;
@@ -124,21 +124,21 @@ omics::DenseMatrix align_genes(const omics::DenseMatrix& X, const std::vector<st
   }
   const size_t found = model_genes.size() - missing.size();
   if (found == 0)
-    throw Error(source + ": none of the model's " + std::to_string(model_genes.size()) +
-                " genes is in the file (its genes start " + first_few(file_genes) + "; the model's start " +
+    throw Error(source + ": none of the model's " + std::to_string(model_genes.size()) + " " + noun +
+                " is in the file (the file's start " + first_few(file_genes) + "; the model's start " +
                 first_few(model_genes) + ")");
   if (!missing.empty() && fill_missing != "zeros")
     throw Error(source + ": " + std::to_string(missing.size()) + " of the model's " +
-                std::to_string(model_genes.size()) + " genes are missing from the file (" + first_few(missing) +
-                "); expected every gene the model was trained on (--fill-missing zeros sets them to 0)");
+                std::to_string(model_genes.size()) + " " + noun + " are missing from the file (" + first_few(missing) +
+                "); expected every one the model was trained on (--fill-missing zeros sets them to 0)");
   if (!missing.empty())
-    note(source + ": " + std::to_string(found) + " of the model's " + std::to_string(model_genes.size()) +
-         " genes found; the other " + std::to_string(missing.size()) + " are set to 0 (--fill-missing zeros)");
+    note(source + ": " + std::to_string(found) + " of the model's " + std::to_string(model_genes.size()) + " " + noun +
+         " found; the other " + std::to_string(missing.size()) + " are set to 0 (--fill-missing zeros)");
   size_t extra = 0;
   for (const auto& [g, j] : column) extra += in_model.count(g) ? 0 : 1;
-  if (extra > 0) note(source + ": " + std::to_string(extra) + " gene(s) the model does not use are dropped");
+  if (extra > 0) note(source + ": " + std::to_string(extra) + " " + noun + " the model does not use are dropped");
   if (!repeated.empty())
-    note(source + ": " + std::to_string(repeated.size()) + " gene name(s) occur more than once (" +
+    note(source + ": " + std::to_string(repeated.size()) + " " + noun + " names occur more than once (" +
          first_few(repeated) + "); the first occurrence is used");
   omics::DenseMatrix out = omics::DenseMatrix::Zero(X.rows(), static_cast<int64_t>(model_genes.size()));
   for (size_t k = 0; k < model_genes.size(); ++k) {

@@ -30,12 +30,12 @@ void check_preprocess_name(const std::string& preprocess);
 // Warnings go through apps::warn.
 omics::AnnData read_expression(const std::string& path, const ExpressionOptions& options);
 
-// The columns of X (whose genes are `file_genes`) reordered to `model_genes`. A model gene the
-// file lacks is an error giving the count and the first few names, unless fill_missing ==
-// "zeros" (then it is 0, with a note); genes the model does not know are dropped with a note.
-// A file gene listed twice: the first is used, with a note. No overlap at all is always an error.
+// The columns of X (whose genes are `file_genes`) reordered (messages call them `noun`) to `model_genes`. A model gene
+// the file lacks is an error giving the count and the first few names, unless fill_missing == "zeros" (then it is 0,
+// with a note); genes the model does not know are dropped with a note. A file gene listed twice: the first is used,
+// with a note. No overlap at all is always an error.
 omics::DenseMatrix align_genes(const omics::DenseMatrix& X, const std::vector<std::string>& file_genes,
                                const std::vector<std::string>& model_genes, const std::string& fill_missing,
-                               const std::string& source);
+                               const std::string& source, const std::string& noun = "genes");
 
 }  // namespace cg::apps

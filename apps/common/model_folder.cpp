@@ -68,8 +68,9 @@ ModelFolder open_model_folder(const std::string& dir, const std::string& app) {
   if (!fs::is_directory(dir))
     throw Error(what + ": expected a model folder, found " + (fs::exists(dir) ? "a file" : "nothing at that path"));
   if (!fs::exists(dir + "/manifest.json"))
-    throw Error(what + ": manifest.json is missing (expected a model folder written by " + app +
-                " train or --save-model)");
+    throw Error(what +
+                ": manifest.json is missing (expected a model folder: a run's model/ or a --save-model folder of " +
+                app + ")");
   ModelFolder m;
   m.dir = dir;
   m.manifest = read_json_file(dir + "/manifest.json", what);

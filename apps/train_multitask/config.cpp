@@ -18,16 +18,19 @@
 namespace cg::multitask {
 
 // One list of every setting keeps to_json, merge_json and the flags from drifting apart.
-#define CG_MULTITASK_SETTINGS(X)                                                                                  \
-  X(modalities)                                                                                                   \
-  X(preprocess)                                                                                                   \
-  X(distance) X(top_features) X(label_key) X(condition_key) X(zero_variance) X(test_fraction) X(folds) X(fold)    \
-      X(validation_fraction) X(hidden) X(latent) X(projector) X(vae) X(kl_warmup) X(temperature) X(no_classifier) \
-          X(no_translation) X(no_reconstruction) X(no_discriminator) X(no_contrastive) X(weight_reconstruction)   \
-              X(weight_translation) X(weight_discriminator) X(weight_generator) X(weight_classification)          \
-                  X(weight_contrastive) X(weight_kl) X(schedule) X(weighting) X(epochs) X(patience) X(select_on)  \
-                      X(batch_size) X(lr) X(ablation) X(attributions) X(attribution_cells) X(attribution_steps)   \
-                          X(attribution_targets) X(seed) X(device) X(out)
+#define CG_MULTITASK_SETTINGS(X)                                                                                       \
+  X(modalities)                                                                                                        \
+  X(preprocess)                                                                                                        \
+  X(distance)                                                                                                          \
+  X(top_features)                                                                                                      \
+  X(label_key)                                                                                                         \
+  X(condition_key) X(zero_variance) X(test_fraction) X(folds) X(fold) X(validation_fraction) X(hidden) X(latent)       \
+      X(projector) X(vae) X(kl_warmup) X(temperature) X(no_classifier) X(no_translation) X(no_reconstruction)          \
+          X(no_discriminator) X(no_contrastive) X(weight_reconstruction) X(weight_translation) X(weight_discriminator) \
+              X(weight_generator) X(weight_classification) X(weight_contrastive) X(weight_kl) X(schedule) X(weighting) \
+                  X(epochs) X(patience) X(select_on) X(batch_size) X(lr) X(ablation) X(attributions)                   \
+                      X(attribution_cells) X(attribution_steps) X(attribution_targets) X(seed) X(device) X(out)        \
+                          X(save_model)
 // --overwrite is a decision for one invocation, never a stored setting.
 
 namespace {
@@ -115,6 +118,15 @@ void Config::validate() const {
     }
   if (!attribution_targets.empty() && attributions == 0) fail("--attribution-targets needs --attributions N (N > 0)");
   if (no_translation && no_classifier) fail("--no-translation and --no-classifier together leave nothing to train");
+  if (!save_model.empty() && !ablation.empty())
+    fail("--save-model: an --ablation run trains several variants and saves no model; expected a single run");
+  auto folder_of = [](std::string p) {
+    p = apps::absolute_path(p);
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    return p;
+  };
+  if (!save_model.empty() && folder_of(save_model) == folder_of(out))
+    fail("--save-model " + save_model + ": expected a folder other than --out (the run writes its own model/ there)");
 }
 
 CG_DEFINE_SETTINGS_JSON(Config, CG_MULTITASK_SETTINGS)
@@ -126,6 +138,7 @@ nlohmann::json resolved_json(const Config& c) {
     if (eq != std::string::npos) e = e.substr(0, eq + 1) + apps::absolute_path(e.substr(eq + 1));
   }
   r.out = apps::absolute_path(r.out);
+  r.save_model = apps::absolute_path(r.save_model);
   return to_json(r);
 }
 
@@ -140,6 +153,8 @@ void load_config_files(int argc, char** argv, Config& c) {
         if (eq != std::string::npos) e = e.substr(0, eq + 1) + apps::path_under(file.folder, e.substr(eq + 1));
       }
     if (file.settings.contains("out")) from_file.out = apps::path_under(file.folder, from_file.out);
+    if (file.settings.contains("save_model"))
+      from_file.save_model = apps::path_under(file.folder, from_file.save_model);
     c = from_file;
   }
 }
@@ -200,7 +215,10 @@ void add_flags(CLI::App& app, Config& c) {
   app.add_option("--seed", c.seed, "random seed (splits, initialisation, batches)");
   app.add_option("--device", c.device, "cpu, cuda or auto");
   app.add_option("--out", c.out, "output folder (refused if it holds a run, unless --overwrite)");
-  app.add_flag("--overwrite", c.overwrite, "replace an earlier run in --out");
+  app.add_option("--save-model", c.save_model,
+                 "also write the trained model (the first split's) as a folder here, for `train_multitask predict "
+                 "--model` (refused if it holds one, unless --overwrite)");
+  app.add_flag("--overwrite", c.overwrite, "replace an earlier run in --out (and an earlier model in --save-model)");
 }
 
 }  // namespace cg::multitask

@@ -72,6 +72,9 @@ struct Config {
   uint64_t seed = 0;
   std::string device = "auto";
   std::string out;
+  // Also write the model folder (of the first split) here, on its own, for `predict --model`;
+  // every single run writes its model(s) into <out>/model/ anyway.
+  std::string save_model;
   bool overwrite = false;
 
   void validate() const;  // throws cg::Error naming the setting

@@ -1,5 +1,6 @@
 #include "apps/train_multitask/evaluate.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -48,6 +49,30 @@ std::vector<int64_t> match_clusters(const std::vector<int64_t>& truth, const std
 }
 
 }  // namespace
+
+ClassOutputs classify_latents(UnitedNetModel& model, const Tensor& latent) {
+  NoGradGuard no_grad;
+  const Tensor logits = model.classify(model.project(latent));
+  ClassOutputs out;
+  for (int32_t c : max_rows(logits).indices.to_vector<int32_t>()) out.predicted.push_back(c);
+  out.probabilities = apps::to_matrix(softmax_rows(logits));
+  return out;
+}
+
+nlohmann::json translation_metrics(const omics::DenseMatrix& truth, const omics::DenseMatrix& predicted, bool bce,
+                                   const std::vector<std::string>& feature_names) {
+  nlohmann::json m;
+  m["r2"] = number(omics::r2_score(truth, predicted));
+  m["pearson"] = number(mean_feature_pearson(truth, predicted));
+  if (bce) m["auroc_per_cell"] = number(mean_auroc_per_cell(truth, predicted));
+  if (truth.cols() <= 200) {
+    const auto per = omics::r2_score_per_feature(truth, predicted);
+    nlohmann::json pf = nlohmann::json::object();
+    for (size_t f = 0; f < per.size(); ++f) pf[feature_names[f]] = number(per[f]);
+    m["r2_per_feature"] = pf;
+  }
+  return m;
+}
 
 double mean_auroc_per_cell(const omics::DenseMatrix& truth, const omics::DenseMatrix& scores) {
   double s = 0;
@@ -130,45 +155,50 @@ Evaluation evaluate_model(UnitedNetModel& model, const TrainData& d, const std::
   const size_t M = d.X.size();
   const int64_t N = d.X[0].rows(), chunk = 1024;
   ev.latent = omics::DenseMatrix(N, model.spec().latent);
-  std::vector<int64_t> classes(static_cast<size_t>(N), -1);
-  // Latents of every cell, in chunks (the test cells' translations come from the same pass).
-  std::vector<omics::DenseMatrix> z_all(M, omics::DenseMatrix(N, model.spec().latent));
+  if (classifier_trained) {
+    ev.classes.predicted.assign(static_cast<size_t>(N), -1);
+    ev.classes.probabilities = omics::DenseMatrix(N, model.spec().classes);
+  }
+  // Test row r is row test_index[r] of each direction's predictions.
+  std::vector<int64_t> test_index(static_cast<size_t>(N), -1);
+  for (size_t t = 0; t < split.test.size(); ++t)
+    test_index[static_cast<size_t>(split.test[t])] = static_cast<int64_t>(t);
+  for (size_t j = 0; j < M; ++j)
+    for (size_t i = 0; i < M; ++i)
+      if (i != j)
+        ev.directions.push_back({j, i, names[j] + "_to_" + names[i],
+                                 omics::DenseMatrix(static_cast<int64_t>(split.test.size()), d.X[i].cols())});
+  // Every cell in chunks: latents, classes, and translations decoded for every cell of a chunk
+  // and kept for the test cells. Decoding whole chunks costs more than decoding the test cells
+  // alone, but these are the batches `predict` forms from the same file, and BLAS results
+  // depend on a product's shape: so predict on a run's own cells reproduces it bit for bit.
   for (int64_t s = 0; s < N; s += chunk) {
     const int64_t n = std::min(chunk, N - s);
     std::vector<Tensor> x;
     for (size_t m = 0; m < M; ++m) x.push_back(apps::to_tensor(d.X[m].middleRows(s, n), device));
     auto enc = model.encode(x);
-    for (size_t m = 0; m < M; ++m) z_all[m].middleRows(s, n) = apps::to_matrix(enc.z[m]);
     Tensor fused = model.fuse(enc.z);
     ev.latent.middleRows(s, n) = apps::to_matrix(fused);
     if (classifier_trained) {
-      const auto idx = max_rows(model.classify(model.project(fused))).indices.to_vector<int32_t>();
-      for (int64_t i = 0; i < n; ++i) classes[static_cast<size_t>(s + i)] = idx[static_cast<size_t>(i)];
+      const ClassOutputs c = classify_latents(model, fused);
+      std::copy(c.predicted.begin(), c.predicted.end(), ev.classes.predicted.begin() + s);
+      ev.classes.probabilities.middleRows(s, n) = c.probabilities;
+    }
+    bool has_test = false;
+    for (int64_t r = s; r < s + n; ++r) has_test = has_test || test_index[static_cast<size_t>(r)] >= 0;
+    if (!has_test) continue;
+    const Tensor cond = d.condition.cols() > 0 ? apps::to_tensor(d.condition.middleRows(s, n), device) : Tensor();
+    for (auto& dir : ev.directions) {
+      const omics::DenseMatrix p = apps::to_matrix(model.predict(dir.target, enc.z[dir.source], cond));
+      for (int64_t r = s; r < s + n; ++r)
+        if (test_index[static_cast<size_t>(r)] >= 0)
+          dir.predicted.row(test_index[static_cast<size_t>(r)]) = p.row(r - s);
     }
   }
-  const Tensor cond =
-      d.condition.cols() > 0 ? apps::to_tensor(apps::take_rows(d.condition, split.test), device) : Tensor();
   nlohmann::json dirs = nlohmann::json::object();
-  for (size_t j = 0; j < M; ++j)
-    for (size_t i = 0; i < M; ++i) {
-      if (i == j) continue;
-      Direction dir{j, i, names[j] + "_to_" + names[i], {}};
-      const Tensor z = apps::to_tensor(apps::take_rows(z_all[j], split.test), device);
-      dir.predicted = apps::to_matrix(model.predict(i, z, cond));
-      const omics::DenseMatrix truth = apps::take_rows(d.X[i], split.test);
-      nlohmann::json m;
-      m["r2"] = number(omics::r2_score(truth, dir.predicted));
-      m["pearson"] = number(mean_feature_pearson(truth, dir.predicted));
-      if (d.bce[i]) m["auroc_per_cell"] = number(mean_auroc_per_cell(truth, dir.predicted));
-      if (truth.cols() <= 200) {
-        const auto per = omics::r2_score_per_feature(truth, dir.predicted);
-        nlohmann::json pf = nlohmann::json::object();
-        for (size_t f = 0; f < per.size(); ++f) pf[feature_names[i][f]] = number(per[f]);
-        m["r2_per_feature"] = pf;
-      }
-      dirs[dir.name] = m;
-      ev.directions.push_back(std::move(dir));
-    }
+  for (const auto& dir : ev.directions)
+    dirs[dir.name] = translation_metrics(apps::take_rows(d.X[dir.target], split.test), dir.predicted, d.bce[dir.target],
+                                         feature_names[dir.target]);
   ev.metrics["translation"] = dirs;
   ev.metrics["test_cells"] = split.test.size();
   ev.metrics["train_cells"] = split.train.size();
@@ -179,7 +209,7 @@ Evaluation evaluate_model(UnitedNetModel& model, const TrainData& d, const std::
     std::vector<int64_t> pred;
     nlohmann::json cm;
     if (classifier_trained) {
-      for (int64_t r : split.test) pred.push_back(classes[static_cast<size_t>(r)]);
+      for (int64_t r : split.test) pred.push_back(ev.classes.predicted[static_cast<size_t>(r)]);
       cm["method"] = "classifier";
       cm["accuracy"] = number(omics::accuracy(truth, pred));
     } else {

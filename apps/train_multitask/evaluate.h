@@ -19,12 +19,28 @@ struct Direction {
   omics::DenseMatrix predicted;  // test cells x target features
 };
 
+// The classifier's answer for every cell: the arg-max class and the softmax probabilities.
+struct ClassOutputs {
+  std::vector<int64_t> predicted;
+  omics::DenseMatrix probabilities;  // cells x classes
+};
+
 struct Evaluation {
   nlohmann::json metrics;
   std::vector<Direction> directions;
   omics::DenseMatrix latent;            // fused latent of every cell (cells x latent)
   std::vector<int64_t> test_predicted;  // class (or matched cluster) per test cell; empty without labels
+  ClassOutputs classes;                 // every cell, when a classifier was trained (else empty)
 };
+
+// The classifier on latents (cells x latent, on the model's device), in eval mode, no tape.
+ClassOutputs classify_latents(UnitedNetModel& model, const Tensor& latent);
+
+// One direction's held-out scores as a training run reports them: R^2 (sklearn's, averaged over
+// features), mean per-feature Pearson, per-cell AUROC for binary targets, and R^2 per feature
+// (by name) when the target has at most 200 features.
+nlohmann::json translation_metrics(const omics::DenseMatrix& truth, const omics::DenseMatrix& predicted, bool bce,
+                                   const std::vector<std::string>& feature_names);
 
 Evaluation evaluate_model(UnitedNetModel& model, const TrainData& d, const std::vector<std::string>& modality_names,
                           const std::vector<std::vector<std::string>>& feature_names, const Split& split,

@@ -5,17 +5,22 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include "apps/common/app_cli.h"
 #include "apps/common/app_main.h"
 #include "apps/common/run_folder.h"
+#include "apps/common/run_notes.h"
 #include "apps/train_multitask/ablation.h"
 #include "apps/train_multitask/attributions.h"
 #include "apps/train_multitask/config.h"
 #include "apps/train_multitask/data.h"
 #include "apps/train_multitask/evaluate.h"
 #include "apps/train_multitask/model.h"
+#include "apps/train_multitask/model_io.h"
 #include "apps/train_multitask/outputs.h"
+#include "apps/train_multitask/predict.h"
+#include "apps/train_multitask/predict_config.h"
 #include "apps/train_multitask/splits.h"
 #include "apps/train_multitask/trainer.h"
 #include "autograd/error.h"
@@ -31,9 +36,37 @@ std::string folder(const apps::RunFolder& run, const std::string& sub) {
   return std::filesystem::path(file).parent_path().string() + "/";
 }
 
-// Trains and evaluates one configuration on one split; writes everything into `dir`.
+// The folder a RunFolder stages into (where its files go before commit).
+std::string staging_dir(const apps::RunFolder& run) {
+  return std::filesystem::path(run.path("config.json")).parent_path().string();
+}
+
+// What model.json says about a model trained on `split`.
+SavedModel describe_model(const Config& c, const Dataset& data, const std::vector<PreparedModality>& prepared,
+                          const ModelSpec& spec, const Split& split, const TrainResult& tr, size_t splits_in_run) {
+  SavedModel s;
+  for (const auto& p : prepared) s.modalities.push_back(p.prep);
+  s.spec = spec;
+  s.label_key = c.label_key;
+  s.classes = data.label_names;
+  s.condition_key = c.condition_key;
+  s.conditions = data.condition_names;
+  s.seed = c.seed;
+  s.training = {{"split", split.name},
+                {"splits_in_run", splits_in_run},
+                {"train_cells", split.train.size()},
+                {"validation_cells", split.validation.size()},
+                {"test_cells", split.test.size()},
+                {"best_epoch", tr.best_epoch},
+                {"best_val_loss", tr.best_val}};
+  return s;
+}
+
+// Trains and evaluates one configuration on one split; writes everything into `dir` and the
+// trained model into every folder of `model_dirs`.
 nlohmann::json run_one(const Config& c, const Dataset& data, const Split& split, Device device, const std::string& dir,
-                       bool full_outputs, const std::string& label) {
+                       bool full_outputs, const std::string& label, const std::vector<std::string>& model_dirs = {},
+                       size_t splits_in_run = 1) {
   const auto prepared = prepare_modalities(data, split.train, c.zero_variance, full_outputs);
   TrainData td;
   ModelSpec spec;
@@ -70,6 +103,7 @@ nlohmann::json run_one(const Config& c, const Dataset& data, const Split& split,
   nlohmann::json features_used = nlohmann::json::object();
   for (const auto& p : prepared) features_used[p.name] = p.X.cols();
   ev.metrics["features"] = features_used;
+  ev.metrics["warnings"] = apps::run_notes();  // those of the run so far (loading included)
   write_metrics(dir, ev.metrics);
   write_loss_curves(dir + "loss_curves.svg", tr, label);
   write_latent(dir, ev, data, split, c.label_key);
@@ -79,6 +113,10 @@ nlohmann::json run_one(const Config& c, const Dataset& data, const Split& split,
     write_attributions(
         model, td, names, features, data.label_names, split, active.has("classification"), device,
         AttributionSettings{c.attributions, c.attribution_steps, c.attribution_cells, c.attribution_targets}, dir);
+  if (!model_dirs.empty()) {
+    const SavedModel saved = describe_model(c, data, prepared, spec, split, tr, splits_in_run);
+    for (const auto& md : model_dirs) write_model_folder(md, resolved_json(c), saved, model);
+  }
   return ev.metrics;
 }
 
@@ -106,21 +144,50 @@ void print_summary(const nlohmann::json& m, const std::string& title) {
 int run(int argc, char** argv) {
   Config c;
   CLI::App app{
-      "Train a multi-task cross-modal model (translation, classification, perturbation) on paired AnnData files"};
+      "Train a multi-task cross-modal model (translation, classification, perturbation) on paired AnnData files; "
+      "`train_multitask predict --help` applies a trained model to new cells"};
   std::string config_file;
   app.add_option("--config", config_file, "JSON file with settings (flags override it)");
   add_flags(app, c);
-  if (const auto done = apps::parse_command_line(app, argc, argv, [&] { load_config_files(argc, argv, c); }))
+  PredictConfig pc;
+  CLI::App* predict = app.add_subcommand(
+      "predict",
+      "Apply a trained model (a run's model/ folder or --save-model DIR) to new cells: translations into "
+      "every other modality, latents and cell-type predictions");
+  std::string predict_config_file;
+  predict->add_option("--config", predict_config_file, "JSON file with predict's settings (flags override it)");
+  add_predict_flags(*predict, pc);
+  // --config files hold the settings of the mode they are given for.
+  const bool predicting = argc > 1 && std::string(argv[1]) == "predict";
+  if (const auto done = apps::parse_command_line(app, argc, argv, [&] {
+        if (predicting) load_config_files(argc, argv, pc);
+        else load_config_files(argc, argv, c);
+      }))
     return *done;
+  if (*predict) {
+    if (!predicting)
+      throw Error("predict: expected the subcommand first (train_multitask predict --model DIR ...), found '" +
+                  std::string(argv[1]) + "' before it");
+    return run_predict(pc);
+  }
   c.validate();
+  // RunFolder would refuse it too, but naming --out; and before loading anything.
+  if (!c.save_model.empty() && !c.overwrite && std::filesystem::exists(c.save_model + "/config.json"))
+    throw Error("--save-model " + c.save_model +
+                ": already holds a model (config.json found); choose another folder or pass --overwrite");
   std::vector<std::string> variants = c.ablation;
   std::vector<Config> configs;
   for (const auto& v : variants) configs.push_back(apply_variant(c, v));  // unknown names fail before any work
   const Device device = apps::resolve_device(c.device);
   const Dataset data = load_dataset(c);
   const std::vector<Split> splits = make_splits(c, data);
-  apps::RunFolder run(c.out, c.overwrite);
+  std::vector<std::string> inputs;  // never inside a folder that is replaced
+  for (const auto& [name, file] : parse_assignments(c.modalities, "--modality")) inputs.push_back(file);
+  apps::RunFolder run(c.out, c.overwrite, inputs);
   apps::write_text_file(run.path("config.json"), resolved_json(c).dump(2) + "\n");
+  // Opened before training, so a --save-model folder that would be refused costs no training.
+  std::unique_ptr<apps::RunFolder> saved_model;
+  if (!c.save_model.empty()) saved_model = std::make_unique<apps::RunFolder>(c.save_model, c.overwrite, inputs);
 
   std::string shape;
   for (const auto& m : data.modalities) shape += " " + m.name + " " + std::to_string(m.X.cols());
@@ -131,9 +198,15 @@ int run(int argc, char** argv) {
   std::vector<VariantResult> results;
   if (variants.empty()) {
     VariantResult r{"multitask", {}};
-    for (const auto& s : splits) {
+    if (saved_model && splits.size() > 1)
+      apps::note("--save-model: saves the model trained on " + splits[0].name + " (the first of " +
+                 std::to_string(splits.size()) + " splits); every split's model is in model/<split>/ of the run");
+    for (size_t k = 0; k < splits.size(); ++k) {
+      const Split& s = splits[k];
       const std::string dir = folder(run, splits.size() > 1 ? s.name : "");
-      nlohmann::json m = run_one(c, data, s, device, dir, true, s.name);
+      std::vector<std::string> model_dirs = {folder(run, splits.size() > 1 ? "model/" + s.name : "model")};
+      if (k == 0 && saved_model) model_dirs.push_back(staging_dir(*saved_model));
+      nlohmann::json m = run_one(c, data, s, device, dir, true, s.name, model_dirs, splits.size());
       print_summary(m, "held-out results (" + s.name + ")");
       r.per_split.push_back(std::move(m));
     }
@@ -159,7 +232,14 @@ int run(int argc, char** argv) {
     apps::write_text_file(run.path("table.csv"), t.csv);
     std::cout << "\n" << t.markdown << std::flush;
   }
+  std::string notes;
+  for (const auto& line : apps::run_notes()) notes += line + "\n";
+  apps::write_text_file(run.path("warnings.txt"), notes);
   run.commit();
+  if (saved_model) {
+    saved_model->commit();
+    std::fprintf(stderr, "model in %s\n", c.save_model.c_str());
+  }
   std::fprintf(stderr, "results in %s\n", c.out.c_str());
   return 0;
 }

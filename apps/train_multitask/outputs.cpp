@@ -45,6 +45,7 @@ void write_translations(const std::string& dir, const Evaluation& ev, const Data
     a.var = prepared[dir_.target].var;
     a.uns["source_modality"] = omics::UnsValue::text(prepared[dir_.source].name);
     a.uns["target_modality"] = omics::UnsValue::text(prepared[dir_.target].name);
+    a.uns["scale"] = omics::UnsValue::text(model_scale_description(prepared[dir_.target].prep));
     omics::write_h5ad(dir + "translated_" + dir_.name + ".h5ad", a);
   }
 }
@@ -62,6 +63,7 @@ void write_latent(const std::string& dir, const Evaluation& ev, const Dataset& d
   const omics::PcaModel pca = omics::pca_fit(apps::take_rows(ev.latent, split.train), 2);
   const omics::DenseMatrixD scores = omics::pca_transform(pca, ev.latent);
   a.obsm["X_pca"] = scores.cast<float>();
+  if (!ev.classes.predicted.empty()) add_class_predictions(a, label_key, d.label_names, ev.classes);
   omics::write_h5ad(dir + "latent.h5ad", a);
 
   apps::CategoryScatter p;
@@ -82,6 +84,24 @@ void write_latent(const std::string& dir, const Evaluation& ev, const Dataset& d
   for (int64_t i = 0; i < n; ++i)
     csv << d.obs.index[static_cast<size_t>(i)] << "," << i << "," << splits[static_cast<size_t>(i)] << "\n";
   apps::write_text_file(dir + "split.csv", csv.str());
+}
+
+void add_class_predictions(omics::AnnData& a, const std::string& label_key, const std::vector<std::string>& classes,
+                           const ClassOutputs& c) {
+  std::vector<std::string> names;
+  std::vector<double> top;
+  for (size_t i = 0; i < c.predicted.size(); ++i) {
+    names.push_back(classes[static_cast<size_t>(c.predicted[i])]);
+    top.push_back(c.probabilities.row(static_cast<int64_t>(i)).maxCoeff());
+  }
+  a.obs.set("predicted_" + label_key, omics::Column::categorical(names, classes));
+  a.obs.set("predicted_" + label_key + "_probability", omics::Column::numeric(top));
+  a.obsm[label_key + "_probabilities"] = c.probabilities;
+  omics::UnsValue v;
+  v.type = omics::UnsValue::Type::String;
+  v.scalar = false;
+  v.strings = classes;
+  a.uns[label_key + "_classes"] = v;
 }
 
 void write_loss_curves(const std::string& path, const TrainResult& r, const std::string& title) {

@@ -13,13 +13,20 @@
 namespace cg::multitask {
 
 // <dir>translated_<source>_to_<target>.h5ad: held-out cells x target features (obs: the test
-// cells' obs rows; var: the target's kept features).
+// cells' obs rows; var: the target's kept features) on the model's scale (uns['scale'] says
+// which).
 void write_translations(const std::string& dir, const Evaluation& ev, const Dataset& d,
                         const std::vector<PreparedModality>& prepared, const Split& split);
-// latent.h5ad (every cell; obsm X_latent and X_pca; obs column "split"), latent_pca.svg
-// coloured by label (PCA fitted on the training cells), split.csv (cell, row, split).
+// latent.h5ad (every cell; obsm X_latent and X_pca; obs column "split"; the classifier's
+// answers as add_class_predictions writes them, when one was trained), latent_pca.svg coloured
+// by label (PCA fitted on the training cells), split.csv (cell, row, split).
 void write_latent(const std::string& dir, const Evaluation& ev, const Dataset& d, const Split& split,
                   const std::string& label_key);
+// Per-cell classifier outputs: obs['predicted_<label>'] (categorical over every class),
+// obs['predicted_<label>_probability'] (the highest probability), obsm['<label>_probabilities']
+// (cells x classes) and uns['<label>_classes'] (the class names, the obsm columns' order).
+void add_class_predictions(omics::AnnData& a, const std::string& label_key, const std::vector<std::string>& classes,
+                           const ClassOutputs& c);
 // One line per loss term (train_*, val_*) over epochs.
 void write_loss_curves(const std::string& path, const TrainResult& r, const std::string& title);
 // With a label key: classification_per_class.csv (class, support, precision, recall, f1 over the
