@@ -170,8 +170,8 @@ FitResult fit(const FitState& state, const std::function<std::vector<Phase*>(int
 
   FitResult result;
   result.terms = o.terms;
-  Progress progress(o.label, o.epochs);
-  const int report_every = o.report_every > 0 ? o.report_every : std::max(1, o.epochs / 15);
+  Progress progress(o.label, o.epochs, o.progress_prefix);
+  progress.set_every(o.report_every);
   Rows order = train;
 
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
@@ -212,7 +212,7 @@ FitResult fit(const FitState& state, const std::function<std::vector<Phase*>(int
         best_copy.take(model);
       }
     }
-    if (epoch % report_every == 0 || epoch == o.epochs || decision.stop || epoch == 1)
+    if (progress.due(epoch, /*last=*/epoch == o.epochs || decision.stop))
       progress.report(epoch, progress_detail(result.terms, row, decision.improved));
     if (decision.stop) break;
   }

@@ -61,7 +61,12 @@ struct FitOptions {
   int64_t min_batch = 2;  // smaller batches are skipped (batch norm needs two cells)
   uint64_t seed = 0;      // of the shuffling generator (stream 3)
   std::string label;      // progress prefix and error-message prefix
-  int report_every = 0;   // progress every N epochs (and the first, last, stopping one); 0: epochs / 15
+  // Progress every N epochs (and the first, last, stopping one); 0: as the verbosity says (see
+  // nn/progress.h: every epoch on a terminal, every ~10% in a log file).
+  int report_every = 0;
+  // Printed after the label on each progress line: where this fit sits in a sweep
+  // (SweepProgress::prefix(), e.g. "type 3/7, model 2/4"); empty: nothing.
+  std::string progress_prefix;
   // Logging order of the train_<term> columns and progress; empty: by name.
   std::vector<std::string> terms;
   // Checkpoints: best_checkpoint is written at every improvement and loaded at the end,

@@ -290,3 +290,74 @@ TEST_CASE("predict_perturbation: config paths are relative to the config file; c
   CHECK(v.code == 0);
   CHECK_MESSAGE(contains(v.output, "cellgrad "), v.output);
 }
+
+TEST_CASE("predict_perturbation: scaled X is refused with the way out; --use-raw reads .raw; --layer reads a layer") {
+  if (!have_binary()) return;
+  TempDir tmp;
+  // Written by scripts/make_raw_fixture.py with anndata: X scaled by pp.scale, log data in .raw.
+  const std::string scaled = fs::absolute("tests/reference/scaled_with_raw.h5ad").string();
+  REQUIRE_MESSAGE(fs::exists(scaled), scaled << " is missing (/usr/bin/python3 scripts/make_raw_fixture.py)");
+  const std::string out = tmp.file("run");
+  check_refused(run(tmp, base_args(scaled, out)), out, {"holds negative values", "looks scaled", "--use-raw"});
+  const Result raw = run(tmp, base_args(scaled, out) + " --use-raw");
+  REQUIRE_MESSAGE(raw.code == 0, raw.output);
+  const auto pred = cg::omics::read_h5ad(out + "/A/control/seed0/predicted.h5ad");  // the controls as read
+  CHECK(pred.var.index.size() == size_t(kGenes));
+  CHECK(pred.dense_X().minCoeff() >= 0.0f);  // log-scale values, not the scaled ones
+  // The same values from X of another file give the same table (to float precision).
+  write_data(tmp.file("plain.h5ad"), standard_cells());
+  const Result plain = run(tmp, base_args(tmp.file("plain.h5ad"), tmp.file("plain")));
+  REQUIRE_MESSAGE(plain.code == 0, plain.output);
+  nlohmann::json a, b;
+  std::ifstream(out + "/A/shift/seed0/metrics.json") >> a;
+  std::ifstream(tmp.file("plain") + "/A/shift/seed0/metrics.json") >> b;
+  CHECK(a["r2_all"].get<double>() == doctest::Approx(b["r2_all"].get<double>()).epsilon(1e-5));
+
+  // A layer: X holds junk, the layer the values.
+  cg::omics::AnnData layered = cg::omics::read_h5ad(tmp.file("plain.h5ad"));
+  layered.layers["lognorm"] = layered.X;
+  layered.X = cg::omics::Matrix::from(cg::omics::DenseMatrix::Constant(layered.n_obs(), kGenes, -3.0f));
+  cg::omics::write_h5ad(tmp.file("layered.h5ad"), layered);
+  check_refused(run(tmp, base_args(tmp.file("layered.h5ad"), tmp.file("l1")) + " --layer counts"), tmp.file("l1"),
+                {"--layer 'counts' does not exist; layers present: lognorm"});
+  const Result layer = run(tmp, base_args(tmp.file("layered.h5ad"), tmp.file("l2")) + " --layer lognorm");
+  REQUIRE_MESSAGE(layer.code == 0, layer.output);
+  CHECK(read_text(tmp.file("l2") + "/table.csv") == read_text(tmp.file("plain") + "/table.csv"));
+  check_refused(run(tmp, base_args(tmp.file("plain.h5ad"), tmp.file("l3")) + " --use-raw"), tmp.file("l3"),
+                {"raw", "--use-raw asks for .raw, which this file does not have"});
+}
+
+TEST_CASE(
+    "predict_perturbation: --quiet prints no progress or notes, --verbose every epoch; sweeps say where they are") {
+  if (!have_binary()) return;
+  TempDir tmp;
+  const std::string data = tmp.file("d.h5ad");
+  write_data(data, keep_only(standard_cells(), "A", "stim", 2));  // a group too small to split: a note
+  const std::string args = base_args(data, tmp.file("q"), "B", "scgen") + " --epochs 30 --patience 100";
+  const Result quiet = run(tmp, args + " --quiet");
+  REQUIRE_MESSAGE(quiet.code == 0, quiet.output);
+  CHECK_FALSE(contains(quiet.output, "[scgen"));
+  CHECK_FALSE(contains(quiet.output, "note:"));
+  CHECK(contains(read_text(tmp.file("q") + "/warnings.txt"), "too few to split"));  // still kept
+
+  const Result normal = run(tmp, base_args(data, tmp.file("n"), "all", "scgen") + " --epochs 30 --patience 100");
+  REQUIRE_MESSAGE(normal.code == 0, normal.output);
+  CHECK(contains(normal.output, "[benchmark] type 2/2, seed 1/1"));  // A is skipped: 2 stim cells
+  CHECK(contains(normal.output, "left)"));                           // the sweep's ETA
+  // Not a terminal: about every 10% of the epochs (first, every 3rd, last), not all 30.
+  size_t lines = 0;
+  for (size_t at = normal.output.find("[scgen B seed 0]"); at != std::string::npos;
+       at = normal.output.find("[scgen B seed 0]", at + 1))
+    ++lines;
+  CHECK(lines >= 8);
+  CHECK(lines <= 12);
+
+  const Result verbose =
+      run(tmp, base_args(data, tmp.file("v"), "B", "scgen") + " --epochs 30 --patience 100 --verbose");
+  REQUIRE_MESSAGE(verbose.code == 0, verbose.output);
+  size_t every = 0;
+  for (size_t at = verbose.output.find("[scgen B seed 0]"); at != std::string::npos;
+       at = verbose.output.find("[scgen B seed 0]", at + 1))
+    ++every;
+  CHECK(every == 30);
+}

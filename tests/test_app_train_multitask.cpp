@@ -333,3 +333,39 @@ TEST_CASE("train_multitask: --select-on decides which validation terms early sto
     }
   }
 }
+
+TEST_CASE("train_multitask: --layer NAME=LAYER reads a layer instead of X; a missing one lists those present") {
+  if (!have_binary()) return;
+  TempDir tmp;
+  write_modality(tmp.file("a.h5ad"), cell_names(40), 5, 2);
+  write_modality(tmp.file("b.h5ad"), cell_names(40), 4, 2);
+  // The same values as a's X, but in a layer, with junk in X.
+  cg::omics::AnnData layered = cg::omics::read_h5ad(tmp.file("a.h5ad"));
+  layered.layers["values"] = layered.X;
+  layered.X = cg::omics::Matrix::from(cg::omics::DenseMatrix::Constant(layered.n_obs(), 5, 99.0f));
+  cg::omics::write_h5ad(tmp.file("a_layered.h5ad"), layered);
+  const std::string common = " --modality B=" + tmp.file("b.h5ad") +
+                             " --label-key type --epochs 3 --batch-size 8 --device cpu --no-discriminator";
+  const Result plain = run(tmp, "--modality A=" + tmp.file("a.h5ad") + common + " --out " + tmp.file("plain"));
+  REQUIRE_MESSAGE(plain.code == 0, plain.output);
+  const Result layer = run(
+      tmp, "--modality A=" + tmp.file("a_layered.h5ad") + " --layer A=values" + common + " --out " + tmp.file("layer"));
+  REQUIRE_MESSAGE(layer.code == 0, layer.output);
+  auto metrics = [](const std::string& dir) {
+    nlohmann::json j;
+    std::ifstream(dir + "/metrics.json") >> j;
+    return j["translation"];
+  };
+  CHECK(metrics(tmp.file("plain")) == metrics(tmp.file("layer")));
+  const Result missing = run(tmp, "--modality A=" + tmp.file("a_layered.h5ad") + " --layer A=counts" + common +
+                                      " --out " + tmp.file("missing"));
+  CHECK(missing.code != 0);
+  CHECK_MESSAGE(missing.output.find("--layer 'counts' does not exist; layers present: values") != std::string::npos,
+                missing.output);
+  const Result unknown =
+      run(tmp, "--modality A=" + tmp.file("a.h5ad") + " --layer C=values" + common + " --out " + tmp.file("unknown"));
+  CHECK(unknown.code != 0);
+  CHECK_MESSAGE(unknown.output.find("--layer: 'C' is not a modality given with --modality") != std::string::npos,
+                unknown.output);
+  CHECK_FALSE(fs::exists(tmp.file("missing")));
+}

@@ -9,6 +9,7 @@
 
 #include "autograd/error.h"
 #include "base/version.h"
+#include "nn/progress.h"
 
 namespace cg::apps {
 
@@ -37,6 +38,17 @@ std::vector<ConfigFile> read_config_files(int argc, char** argv) {
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv,
                                       const std::function<void()>& load_config_files) {
   app.set_version_flag("--version", std::string("cellgrad ") + CELLGRAD_VERSION);
+  // Verbosity on the app and on every subcommand, so it may come anywhere on the line.
+  std::vector<CLI::App*> commands = app.get_subcommands([](CLI::App*) { return true; });
+  commands.insert(commands.begin(), &app);
+  for (CLI::App* command : commands) {
+    command->add_flag_callback(
+        "--quiet", [] { nn::set_verbosity(nn::Verbosity::Quiet); },
+        "print only warnings and errors (no progress lines or notes; they are still written to warnings.txt)");
+    command->add_flag_callback(
+        "--verbose", [] { nn::set_verbosity(nn::Verbosity::Verbose); },
+        "print every epoch (default: every epoch on a terminal, about every 10% in a log file)");
+  }
   load_config_files();
   try {
     app.parse(argc, argv);

@@ -36,24 +36,9 @@ omics::AnnData read_source(const std::string& path, const ExpressionOptions& o) 
     return omics::read_10x_h5(path);
   }
   omics::ReadOptions ro;
-  ro.use_raw = o.use_raw;
-  ro.load_layers = !o.layer.empty();
   ro.load_obsm = false;
   ro.load_uns = false;
-  omics::AnnData a = omics::read_h5ad(path, ro);
-  if (!o.layer.empty()) {
-    if (o.use_raw) throw Error("--layer and --use-raw both choose the matrix to read; give one of them");
-    const auto it = a.layers.find(o.layer);
-    if (it == a.layers.end()) {
-      std::vector<std::string> present;
-      for (const auto& [name, m] : a.layers) present.push_back(name);
-      throw Error(path + ": --layer '" + o.layer +
-                  "' does not exist; layers present: " + (present.empty() ? std::string("none") : join(present)));
-    }
-    a.X = std::move(it->second);
-  }
-  a.layers.clear();
-  return a;
+  return read_h5ad_source(path, ro, o.layer, o.use_raw);
 }
 
 std::string source_name(const std::string& path, const ExpressionOptions& o) {
@@ -61,6 +46,27 @@ std::string source_name(const std::string& path, const ExpressionOptions& o) {
 }
 
 }  // namespace
+
+omics::AnnData read_h5ad_source(const std::string& path, omics::ReadOptions ro, const std::string& layer,
+                                bool use_raw) {
+  if (!layer.empty() && use_raw)
+    throw Error(path + ": --layer and --use-raw both choose the matrix to read; give one of them");
+  ro.use_raw = use_raw;
+  ro.load_layers = !layer.empty();
+  omics::AnnData a = omics::read_h5ad(path, ro);
+  if (!layer.empty()) {
+    const auto it = a.layers.find(layer);
+    if (it == a.layers.end()) {
+      std::vector<std::string> present;
+      for (const auto& [name, m] : a.layers) present.push_back(name);
+      throw Error(path + ": --layer '" + layer +
+                  "' does not exist; layers present: " + (present.empty() ? std::string("none") : join(present)));
+    }
+    a.X = std::move(it->second);
+  }
+  a.layers.clear();
+  return a;
+}
 
 void check_preprocess_name(const std::string& preprocess) {
   if (preprocess != "none" && preprocess != "log1p")

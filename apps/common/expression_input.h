@@ -17,6 +17,12 @@ struct ExpressionOptions {
   bool allow_counts = false;        // accept integer counts where log data is expected (a warning)
 };
 
+// An .h5ad with X taken from `layer` (when not empty) or from .raw (use_raw; raw/var becomes var),
+// with the other read options as given. A missing layer is an error listing the layers present;
+// asking for both is an error.
+omics::AnnData read_h5ad_source(const std::string& path, omics::ReadOptions options, const std::string& layer,
+                                bool use_raw);
+
 // "none" or "log1p", or an error naming --preprocess.
 void check_preprocess_name(const std::string& preprocess);
 

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "apps/common/run_folder.h"
+#include "nn/progress.h"
 
 namespace cg::apps {
 namespace {
@@ -14,18 +15,19 @@ std::vector<std::string>& notes() {
   return kept;
 }
 
-void keep(const std::string& line) {
+void keep(const std::string& line, bool print) {
   std::lock_guard<std::mutex> lock(notes_mutex);
   for (const auto& kept : notes())
     if (kept == line) return;
-  std::fprintf(stderr, "%s\n", line.c_str());
+  if (print) std::fprintf(stderr, "%s\n", line.c_str());
   notes().push_back(line);
 }
 
 }  // namespace
 
-void warn(const std::string& text) { keep("warning: " + text); }
-void note(const std::string& text) { keep("note: " + text); }
+void warn(const std::string& text) { keep("warning: " + text, true); }
+// --quiet silences notes on the terminal; they are still kept for warnings.txt.
+void note(const std::string& text) { keep("note: " + text, nn::verbosity() != nn::Verbosity::Quiet); }
 const std::vector<std::string>& run_notes() { return notes(); }
 void clear_run_notes() {
   std::lock_guard<std::mutex> lock(notes_mutex);

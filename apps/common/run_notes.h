@@ -12,7 +12,7 @@ class RunFolder;
 // Prints "warning: <text>" to stderr and keeps it. A line already given is not repeated (a
 // sweep meets the same small group once per held-out type and seed).
 void warn(const std::string& text);
-// Prints "note: <text>" to stderr and keeps it.
+// Prints "note: <text>" to stderr (not under --quiet) and keeps it.
 void note(const std::string& text);
 // Everything kept since the start (or the last clear), as printed.
 const std::vector<std::string>& run_notes();

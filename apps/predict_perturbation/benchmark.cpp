@@ -20,6 +20,7 @@
 #include "apps/predict_perturbation/table.h"
 #include "apps/predict_perturbation/training_split.h"
 #include "autograd/error.h"
+#include "nn/progress.h"
 
 namespace cg::perturb {
 namespace {
@@ -79,8 +80,9 @@ void predict_and_score(const RunContext& r, const PerturbData& d, const PerturbM
   }
 }
 
-// Every seed and model for one held-out cell type.
-void run_held_out_type(const RunContext& r, const PerturbData& all_genes, const std::string& type) {
+// Every seed and model for one held-out cell type (the `t`-th of the sweep).
+void run_held_out_type(const RunContext& r, const PerturbData& all_genes, const std::string& type,
+                       nn::SweepProgress& sweep, int t) {
   const HeldOutTask task = make_task(all_genes, r.c.control, type);
   // --n-top-genes: the genes are chosen on this type's training cells only.
   const PerturbData d = with_genes(all_genes, highly_variable_columns(all_genes, task.train, r.c.n_top_genes));
@@ -88,15 +90,18 @@ void run_held_out_type(const RunContext& r, const PerturbData& all_genes, const 
   std::vector<EvalReference> refs;
   for (size_t p = 0; p < d.perturbed.size(); ++p)
     refs.push_back(make_reference(apps::take_rows(d.X, task.real[p]), apps::take_rows(d.X, task.controls), es));
-  for (uint64_t seed : r.c.seeds) {
+  for (size_t s = 0; s < r.c.seeds.size(); ++s) {
+    const uint64_t seed = r.c.seeds[s];
+    sweep.begin({t, static_cast<int>(s)});
     const TrainingSplit split = split_training_cells(d, task.train, r.c.validation_fraction, seed);
-    const auto networks =
-        train_networks(r.c, d, r.conditions, r.device, type + " seed " + std::to_string(seed), seed, split);
+    const auto networks = train_networks(r.c, d, r.conditions, r.device, type + " seed " + std::to_string(seed), seed,
+                                         split, sweep.prefix());
     for (const auto& name : r.c.models) {
       const PerturbModelEntry& model = perturb_model(name);
       const auto it = networks.find(model.network);
       predict_and_score(r, d, model, task, refs, seed, it == networks.end() ? nullptr : &it->second);
     }
+    sweep.finish();
   }
 }
 
@@ -117,7 +122,9 @@ int run_benchmark(Config& c) {
   std::fprintf(stderr, "predict_perturbation benchmark: %lld cells x %lld genes, %zu cell types, device %s\n",
                static_cast<long long>(d.X.rows()), static_cast<long long>(d.X.cols()), d.types.size(),
                device_name(device));
-  for (const auto& type : held_out) run_held_out_type(ctx, d, type);
+  nn::SweepProgress sweep({{"type", static_cast<int>(held_out.size())}, {"seed", static_cast<int>(c.seeds.size())}},
+                          "benchmark");
+  for (size_t t = 0; t < held_out.size(); ++t) run_held_out_type(ctx, d, held_out[t], sweep, static_cast<int>(t));
   apps::write_text_file(run.path("results.jsonl"), jsonl);
   const SummaryTable table = summarize(results, d.perturbed.size() > 1);
   apps::write_text_file(run.path("table.md"), table.markdown);

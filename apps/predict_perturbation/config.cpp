@@ -57,21 +57,23 @@ void PredictConfig::validate() const {
 
 // One list of every stored setting keeps to_json, merge_json and config.json from drifting
 // apart; --overwrite is a decision for one invocation, never a stored setting.
-#define CG_PERTURB_SETTINGS(X)                                                                                      \
-  X(data)                                                                                                           \
-  X(layer)                                                                                                          \
-  X(use_raw) X(preprocess) X(allow_counts) X(n_top_genes) X(condition_key) X(control) X(perturbed) X(cell_type_key) \
-      X(held_out) X(models) X(seeds) X(epochs) X(patience) X(batch_size) X(lr) X(validation_fraction) X(alpha)      \
-          X(dropout) X(latent) X(adversarial) X(top_degs) X(bootstrap) X(pca_components) X(min_cells) X(save_model) \
-              X(device) X(out)
+#define CG_PERTURB_SETTINGS(X)                                                                                   \
+  X(data)                                                                                                        \
+  X(layer)                                                                                                       \
+  X(use_raw)                                                                                                     \
+  X(preprocess)                                                                                                  \
+  X(allow_counts) X(n_top_genes) X(condition_key) X(control) X(perturbed) X(cell_type_key) X(held_out) X(models) \
+      X(seeds) X(epochs) X(patience) X(batch_size) X(lr) X(validation_fraction) X(alpha) X(dropout) X(latent)    \
+          X(adversarial) X(top_degs) X(bootstrap) X(pca_components) X(min_cells) X(save_model) X(device) X(out)
 
 CG_DEFINE_SETTINGS_JSON(Config, CG_PERTURB_SETTINGS)
 
-#define CG_PREDICT_SETTINGS(X)                                                                            \
-  X(model)                                                                                                \
-  X(data)                                                                                                 \
-  X(cell_types) X(to) X(cell_type_key) X(condition_key) X(layer) X(use_raw) X(preprocess) X(allow_counts) \
-      X(fill_missing) X(device) X(out)
+#define CG_PREDICT_SETTINGS(X) \
+  X(model)                     \
+  X(data)                      \
+  X(cell_types)                \
+  X(to)                        \
+  X(cell_type_key) X(condition_key) X(layer) X(use_raw) X(preprocess) X(allow_counts) X(fill_missing) X(device) X(out)
 
 CG_DEFINE_SETTINGS_JSON(PredictConfig, CG_PREDICT_SETTINGS)
 

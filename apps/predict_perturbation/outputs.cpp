@@ -89,6 +89,7 @@ void write_history(const std::string& csv_path, const std::string& svg_path, con
   apps::write_text_file(csv_path, csv.str());
   apps::LinePlot plot;
   plot.title = title + " (best epoch " + std::to_string(h.best_epoch) + ")";
+  plot.marked_x = h.best_epoch;
   plot.x_label = "epoch";
   plot.y_label = "loss";
   plot.log_y = true;

@@ -66,7 +66,7 @@ TrainHistory train_model(PerturbModel& model, const omics::DenseMatrix& X, const
   o.batch_size = s.batch_size;
   o.seed = s.seed;
   o.label = s.label;
-  o.report_every = 1;
+  o.progress_prefix = s.progress_prefix;
   return nn::fit(
       {&model, {}, {}}, [&](int) { return std::vector<nn::Phase*>{&main}; }, train, hooks, o);
 }

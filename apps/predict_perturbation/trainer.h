@@ -17,7 +17,8 @@ struct TrainSettings {
   double lr = 1e-3;
   uint64_t seed = 0;
   Device device = Device::CPU;
-  std::string label;  // progress prefix
+  std::string label;            // progress label and error-message prefix
+  std::string progress_prefix;  // where a sweep is ("type 3/7, seed 1/3")
 };
 
 // history: per epoch "train_<term>" (terms by name) and "val_loss".

@@ -1,11 +1,21 @@
 #include "apps/predict_perturbation/training_split.h"
 
 #include <algorithm>
+#include <sstream>
 
 #include "apps/common/run_notes.h"
 #include "omics/splits.h"
 
 namespace cg::perturb {
+namespace {
+
+std::string format_number(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+}  // namespace
 
 TrainingSplit split_training_cells(const PerturbData& d, const std::vector<int64_t>& rows, double validation_fraction,
                                    uint64_t seed) {
@@ -16,7 +26,7 @@ TrainingSplit split_training_cells(const PerturbData& d, const std::vector<int64
   }
   const omics::TrainValSplit split = omics::stratified_train_val(types, conds, validation_fraction, seed);
   for (const auto& group : split.whole_in_train)
-    apps::note(group + ": too few to split at --validation-fraction " + std::to_string(validation_fraction) +
+    apps::note(group + ": too few to split at --validation-fraction " + format_number(validation_fraction) +
                "; all of them are training cells");
   TrainingSplit out;
   for (int64_t i : split.train) out.train.push_back(rows[i]);
@@ -27,7 +37,7 @@ TrainingSplit split_training_cells(const PerturbData& d, const std::vector<int64
 std::map<std::string, TrainedNetwork> train_networks(const Config& c, const PerturbData& d,
                                                      const omics::DenseMatrix& conditions, Device device,
                                                      const std::string& label, uint64_t seed,
-                                                     const TrainingSplit& split) {
+                                                     const TrainingSplit& split, const std::string& progress_prefix) {
   std::map<std::string, TrainedNetwork> out;
   for (const NetworkEntry& net : perturb_networks()) {
     const bool needed = std::any_of(c.models.begin(), c.models.end(),
@@ -35,7 +45,8 @@ std::map<std::string, TrainedNetwork> train_networks(const Config& c, const Pert
     if (!needed) continue;
     TrainedNetwork t;
     t.model = net.make(d.X.cols(), conditions.cols(), c, seed);
-    const TrainSettings ts{c.epochs, c.patience, c.batch_size, c.lr, seed, device, net.name + " " + label};
+    const TrainSettings ts{c.epochs, c.patience, c.batch_size,           c.lr,
+                           seed,     device,     net.name + " " + label, progress_prefix};
     t.history = train_model(*t.model, d.X, conditions, split.train, split.validation, ts);
     out.emplace(net.name, std::move(t));
   }

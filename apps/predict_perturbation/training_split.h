@@ -22,6 +22,7 @@ TrainingSplit split_training_cells(const PerturbData& d, const std::vector<int64
 std::map<std::string, TrainedNetwork> train_networks(const Config& c, const PerturbData& d,
                                                      const omics::DenseMatrix& conditions, Device device,
                                                      const std::string& label, uint64_t seed,
-                                                     const TrainingSplit& split);
+                                                     const TrainingSplit& split,
+                                                     const std::string& progress_prefix = "");
 
 }  // namespace cg::perturb

@@ -23,14 +23,16 @@ namespace cg::multitask {
   X(preprocess)                                                                                                        \
   X(distance)                                                                                                          \
   X(top_features)                                                                                                      \
+  X(layer)                                                                                                             \
+  X(use_raw)                                                                                                           \
   X(label_key)                                                                                                         \
-  X(condition_key) X(zero_variance) X(test_fraction) X(folds) X(fold) X(validation_fraction) X(hidden) X(latent)       \
-      X(projector) X(vae) X(kl_warmup) X(temperature) X(no_classifier) X(no_translation) X(no_reconstruction)          \
-          X(no_discriminator) X(no_contrastive) X(weight_reconstruction) X(weight_translation) X(weight_discriminator) \
-              X(weight_generator) X(weight_classification) X(weight_contrastive) X(weight_kl) X(schedule) X(weighting) \
-                  X(epochs) X(patience) X(select_on) X(batch_size) X(lr) X(ablation) X(attributions)                   \
-                      X(attribution_cells) X(attribution_steps) X(attribution_targets) X(seed) X(device) X(out)        \
-                          X(save_model)
+  X(condition_key)                                                                                                     \
+  X(zero_variance) X(test_fraction) X(folds) X(fold) X(validation_fraction) X(hidden) X(latent) X(projector) X(vae)    \
+      X(kl_warmup) X(temperature) X(no_classifier) X(no_translation) X(no_reconstruction) X(no_discriminator)          \
+          X(no_contrastive) X(weight_reconstruction) X(weight_translation) X(weight_discriminator) X(weight_generator) \
+              X(weight_classification) X(weight_contrastive) X(weight_kl) X(schedule) X(weighting) X(epochs)           \
+                  X(patience) X(select_on) X(batch_size) X(lr) X(ablation) X(attributions) X(attribution_cells)        \
+                      X(attribution_steps) X(attribution_targets) X(seed) X(device) X(out) X(save_model)
 // --overwrite is a decision for one invocation, never a stored setting.
 
 namespace {
@@ -49,6 +51,26 @@ std::map<std::string, std::string> parse_assignments(const std::vector<std::stri
   return out;
 }
 
+MatrixSource matrix_source(const std::vector<std::string>& layer, const std::vector<std::string>& use_raw,
+                           const std::string& modality) {
+  MatrixSource s;
+  const auto layers = parse_assignments(layer, "--layer");
+  if (layers.count(modality)) s.layer = layers.at(modality);
+  s.use_raw = std::find(use_raw.begin(), use_raw.end(), modality) != use_raw.end();
+  return s;
+}
+
+void check_matrix_sources(const std::vector<std::string>& layer, const std::vector<std::string>& use_raw,
+                          const std::map<std::string, std::string>& modalities) {
+  const auto layers = parse_assignments(layer, "--layer");
+  for (const auto& [name, value] : layers)
+    if (!modalities.count(name)) fail("--layer: '" + name + "' is not a modality given with --modality");
+  for (const auto& name : use_raw) {
+    if (!modalities.count(name)) fail("--use-raw: '" + name + "' is not a modality given with --modality");
+    if (layers.count(name)) fail("--layer and --use-raw both choose the matrix of '" + name + "'; give one of them");
+  }
+}
+
 void Config::validate() const {
   if (out.empty()) fail("--out: an output folder is required");
   const auto mods = parse_assignments(modalities, "--modality");
@@ -65,6 +87,7 @@ void Config::validate() const {
   check_names(preprocess, "--preprocess", {"none", "log1p", "clr", "tfidf", "standardize"});
   check_names(distance, "--distance", {"mse", "bce"});
   check_names(top_features, "--top-features", {});
+  check_matrix_sources(layer, use_raw, mods);
   for (const auto& [name, value] : parse_assignments(top_features, "--top-features")) {
     char* end = nullptr;
     const long long n = std::strtoll(value.c_str(), &end, 10);
@@ -165,6 +188,9 @@ void add_flags(CLI::App& app, Config& c) {
   app.add_option("--distance", c.distance,
                  "NAME=mse|bce (bce binarizes the data and gives the decoder a sigmoid output)");
   app.add_option("--top-features", c.top_features, "NAME=N: keep the N most variable features (on training cells)");
+  app.add_option("--layer", c.layer, "NAME=LAYER: read that layer of the modality's file instead of X");
+  app.add_option("--use-raw", c.use_raw, "NAME[,NAME]: read the modality's .raw (scanpy's data before scaling)")
+      ->delimiter(',');
   app.add_option("--label-key", c.label_key, "obs column with cell labels (turns on classification)");
   app.add_option("--condition-key", c.condition_key, "obs column with the condition (FiLM-conditioned decoders)");
   app.add_option("--zero-variance", c.zero_variance,

@@ -22,6 +22,8 @@ struct Config {
   std::vector<std::string> preprocess;    // "NAME=none|log1p|clr|tfidf|standardize" (default none)
   std::vector<std::string> distance;      // "NAME=mse|bce" (default mse)
   std::vector<std::string> top_features;  // "NAME=N": keep the N most variable features (training cells)
+  std::vector<std::string> layer;         // "NAME=LAYER": read that layer of the modality's file instead of X
+  std::vector<std::string> use_raw;       // NAMEs whose .raw (raw/X, raw/var) is read instead of X
   std::string label_key;                  // obs column: classification task (optional)
   std::string condition_key;              // obs column: FiLM-conditioned decoders (optional)
   std::string zero_variance = "drop";     // features constant on the training cells: drop | error
@@ -84,6 +86,17 @@ struct Config {
 CG_DECLARE_SETTINGS_FUNCTIONS(Config)
 // Registers every setting as a --kebab-case flag on `app` (bound to `c`).
 void add_flags(CLI::App& app, Config& c);
+
+// Where a modality's matrix comes from: X, a layer (--layer NAME=LAYER) or .raw (--use-raw NAME).
+struct MatrixSource {
+  std::string layer;
+  bool use_raw = false;
+};
+MatrixSource matrix_source(const std::vector<std::string>& layer, const std::vector<std::string>& use_raw,
+                           const std::string& modality);
+// Every --layer and --use-raw entry names a given modality, and none is in both.
+void check_matrix_sources(const std::vector<std::string>& layer, const std::vector<std::string>& use_raw,
+                          const std::map<std::string, std::string>& modalities);
 
 // "NAME=VALUE" entries as a map; throws naming the flag on a malformed or repeated entry.
 std::map<std::string, std::string> parse_assignments(const std::vector<std::string>& entries, const std::string& flag);

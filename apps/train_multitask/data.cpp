@@ -5,6 +5,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "apps/common/expression_input.h"
 #include "autograd/error.h"
 
 namespace cg::multitask {
@@ -106,7 +107,8 @@ RawModality read_modality(const Config& c, const ModalityFiles& files, size_t m,
   ro.load_layers = false;
   ro.load_obsm = false;
   ro.load_uns = false;
-  omics::AnnData a = omics::read_h5ad(files[m].second, ro);
+  const MatrixSource source = matrix_source(c.layer, c.use_raw, files[m].first);
+  omics::AnnData a = apps::read_h5ad_source(files[m].second, ro, source.layer, source.use_raw);
   RawModality r;
   r.name = files[m].first;
   r.file = files[m].second;

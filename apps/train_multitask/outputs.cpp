@@ -107,6 +107,7 @@ void add_class_predictions(omics::AnnData& a, const std::string& label_key, cons
 void write_loss_curves(const std::string& path, const TrainResult& r, const std::string& title) {
   apps::LinePlot plot;
   plot.title = title + " (best epoch " + std::to_string(r.best_epoch) + ")";
+  plot.marked_x = r.best_epoch;
   plot.x_label = "epoch";
   plot.y_label = "loss (unweighted)";
   plot.log_y = true;

@@ -64,7 +64,8 @@ Inputs read_inputs(const PredictConfig& c, const SavedModel& m) {
     ro.load_layers = false;
     ro.load_obsm = false;
     ro.load_uns = false;
-    omics::AnnData a = omics::read_h5ad(file, ro);
+    const MatrixSource source = matrix_source(c.layer, c.use_raw, name);
+    omics::AnnData a = apps::read_h5ad_source(file, ro, source.layer, source.use_raw);
     if (prep.preprocess == "log1p" && !prep.bce)
       warn_if_already_logarithmic(
           a.X, what + " (the model applies log1p to " + name + ")",

@@ -8,7 +8,7 @@
 
 namespace cg::multitask {
 
-#define CG_PREDICT_SETTINGS(X) X(model) X(modalities) X(fill_missing) X(device) X(out)
+#define CG_PREDICT_SETTINGS(X) X(model) X(modalities) X(layer) X(use_raw) X(fill_missing) X(device) X(out)
 // --overwrite is a decision for one invocation, never a stored setting.
 
 void PredictConfig::validate() const {
@@ -16,6 +16,7 @@ void PredictConfig::validate() const {
   if (out.empty()) throw Error("--out: an output folder is required");
   const auto mods = parse_assignments(modalities, "--modality");
   if (mods.empty()) throw Error("--modality: at least one NAME=FILE.h5ad is required, found none");
+  check_matrix_sources(layer, use_raw, mods);
   if (fill_missing != "error" && fill_missing != "zeros")
     throw Error("--fill-missing: expected error or zeros, found '" + fill_missing + "'");
   if (device != "auto" && device != "cpu" && device != "cuda")
@@ -57,6 +58,8 @@ void add_predict_flags(CLI::App& app, PredictConfig& c) {
   app.add_option("--modality", c.modalities,
                  "NAME=FILE.h5ad, repeated: new cells of the model's modality NAME (features matched by name; cells "
                  "of several files paired by obs index)");
+  app.add_option("--layer", c.layer, "NAME=LAYER: read that layer of the modality's file instead of X");
+  app.add_option("--use-raw", c.use_raw, "NAME[,NAME]: read the modality's .raw instead of X")->delimiter(',');
   app.add_option("--fill-missing", c.fill_missing,
                  "model features a file lacks: error (default) or zeros (set to 0, with a note)");
   app.add_option("--device", c.device, "cpu, cuda or auto");

@@ -17,6 +17,8 @@ namespace cg::multitask {
 struct PredictConfig {
   std::string model;                    // a model folder (a run's model/ or --save-model DIR)
   std::vector<std::string> modalities;  // "NAME=FILE.h5ad", at least one; NAME one of the model's
+  std::vector<std::string> layer;       // "NAME=LAYER": read that layer instead of X
+  std::vector<std::string> use_raw;     // NAMEs whose .raw is read instead of X
   std::string fill_missing = "error";   // model features a file lacks: error | zeros
   std::string device = "auto";
   std::string out;
