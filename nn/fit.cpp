@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -139,6 +142,22 @@ TrainingState last_state_of(const FitState& state, const std::vector<Phase*>& ph
   return s;
 }
 
+// Every phase of every epoch, once each, in first-use order: what a resume checkpoint holds.
+std::vector<Phase*> phases_of_all_epochs(const std::function<std::vector<Phase*>(int epoch)>& phases, int epochs) {
+  std::vector<Phase*> all;
+  for (int e = 1; e <= epochs; ++e)
+    for (Phase* p : phases(e))
+      if (std::find(all.begin(), all.end(), p) == all.end()) all.push_back(p);
+  return all;
+}
+
+// Test hook: CELLGRAD_TEST_KILL_AFTER_EPOCH=N ends the process right after epoch N's resume
+// checkpoint, as a kill would (no cleanup, no exit handlers), so tests can resume from it.
+void maybe_die_for_test(int epoch) {
+  const char* at = std::getenv("CELLGRAD_TEST_KILL_AFTER_EPOCH");
+  if (at && std::atoi(at) == epoch) std::_Exit(137);
+}
+
 std::string progress_detail(const std::vector<std::string>& terms, const EpochRow& row, bool improved) {
   std::ostringstream detail;
   detail.precision(4);
@@ -174,7 +193,59 @@ FitResult fit(const FitState& state, const std::function<std::vector<Phase*>(int
   progress.set_every(o.report_every);
   Rows order = train;
 
-  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+  // Resumable: the state that a checkpoint holds, and the epoch to start from.
+  const bool resumable = !o.resume_checkpoint.empty();
+  CG_CHECK(!resumable || to_files, o.label << ": resumable training needs a best checkpoint file");
+  const std::vector<Phase*> every_phase = resumable ? phases_of_all_epochs(phases, o.epochs) : std::vector<Phase*>{};
+  auto save_resume = [&](int epoch, bool finished) {
+    TrainingState s = last_state_of(state, every_phase, &shuffle);
+    s.epoch = epoch;
+    s.scalars = stopper.state();
+    s.scalars["best_epoch"] = result.best_epoch;
+    s.scalars["best_val"] = result.best_val;
+    s.scalars["finished"] = finished ? 1 : 0;
+    // JSON has no NaN (a term not logged in an epoch): it is written as null and read back as NaN.
+    nlohmann::json history = nlohmann::json::array();
+    for (const EpochRow& row : result.history) {
+      nlohmann::json r = nlohmann::json::object();
+      for (const auto& [k, v] : row) r[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+      history.push_back(r);
+    }
+    nlohmann::json meta = {{"order", order}, {"terms", result.terms}, {"history", history}};
+    s.metadata = meta.dump();
+    save_checkpoint(o.resume_checkpoint, s);
+  };
+  int first_epoch = 1;
+  bool finished = false;
+  if (resumable && o.resume && std::ifstream(o.resume_checkpoint).good()) {
+    TrainingState s = last_state_of(state, every_phase, &shuffle);
+    load_checkpoint(o.resume_checkpoint, s);
+    const nlohmann::json meta = nlohmann::json::parse(s.metadata);
+    order = meta.at("order").get<Rows>();
+    result.terms = meta.at("terms").get<std::vector<std::string>>();
+    for (const auto& r : meta.at("history")) {
+      EpochRow row;
+      for (auto it = r.begin(); it != r.end(); ++it)
+        row[it.key()] = it.value().is_null() ? NAN : it.value().get<double>();
+      result.history.push_back(row);
+    }
+    stopper.load_state(s.scalars);
+    result.best_epoch = static_cast<int>(s.scalars.at("best_epoch"));
+    result.best_val = s.scalars.at("best_val");
+    finished = s.scalars.at("finished") != 0;
+    first_epoch = static_cast<int>(s.epoch) + 1;
+    for (const EpochRow& row : result.history)
+      if (logger) {
+        MetricsLogger::Row r;
+        r.set("epoch", static_cast<int64_t>(row.at("epoch")));
+        for (const auto& [k, v] : row)
+          if (k != "epoch") r.set(k, v);
+        logger->log(r);
+      }
+    model.train();
+  }
+
+  for (int epoch = first_epoch; epoch <= o.epochs && !finished; ++epoch) {
     if (hooks.begin_epoch) hooks.begin_epoch(epoch);
     TermMeans means(o.label, epoch);
     for (Phase* phase : phases(epoch)) {
@@ -214,11 +285,16 @@ FitResult fit(const FitState& state, const std::function<std::vector<Phase*>(int
     }
     if (progress.due(epoch, /*last=*/epoch == o.epochs || decision.stop))
       progress.report(epoch, progress_detail(result.terms, row, decision.improved));
+    const bool last_epoch = decision.stop || epoch == o.epochs;
+    if (resumable && (last_epoch || (o.checkpoint_every > 0 && epoch % o.checkpoint_every == 0))) {
+      save_resume(epoch, last_epoch);
+      maybe_die_for_test(epoch);
+    }
     if (decision.stop) break;
   }
   result.seconds = progress.elapsed_seconds();
   if (!o.last_checkpoint.empty()) {
-    TrainingState last = last_state_of(state, all_phases, &shuffle);
+    TrainingState last = last_state_of(state, resumable ? every_phase : all_phases, &shuffle);
     last.epoch = static_cast<int64_t>(result.history.size());
     last.scalars = {{"best_epoch", result.best_epoch}, {"best_val_loss", result.best_val}};
     save_checkpoint(o.last_checkpoint, last);

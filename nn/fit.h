@@ -72,6 +72,16 @@ struct FitOptions {
   // Checkpoints: best_checkpoint is written at every improvement and loaded at the end,
   // last_checkpoint at the end; both empty: the best parameters are kept in memory instead.
   std::string best_checkpoint, last_checkpoint;
+  // Resumable training. Every checkpoint_every epochs (and when training ends) the whole state
+  // is written atomically to resume_checkpoint: the model, every optimizer, weighting and
+  // generator (the shuffling one included), the shuffled order, early stopping and the history.
+  // With resume, fit() starts from that file (when it exists) and runs only the epochs after
+  // the saved one, reaching bit for bit what an uninterrupted fit reaches on the CPU; a file of
+  // a finished fit only restores the best state. Needs best_checkpoint, since the best weights
+  // must outlive the process too.
+  std::string resume_checkpoint;
+  int checkpoint_every = 0;
+  bool resume = false;
   // Metrics log (one row per epoch); empty paths: none.
   std::string history_csv, history_jsonl;
   // All four files in `folder` (a path ending in '/'): best.h5, last.h5, history.csv and

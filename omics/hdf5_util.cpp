@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -535,6 +536,42 @@ CG_INSTANTIATE(int32_t)
 CG_INSTANTIATE(int64_t)
 #undef CG_INSTANTIATE
 
+size_t first_invalid_utf8(const std::string& s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    size_t len = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return i;
+    }
+    if (i + len > n) return i;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8 either.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return i;
+    i += len;
+  }
+  return std::string::npos;
+}
+
 std::vector<std::string> read_strings(hid_t dset, const std::string& file, const std::string& key) {
   Hid type(H5Dget_type(dset)), space(H5Dget_space(dset));
   if (!type.valid() || !space.valid()) fail(file, key, "cannot read dataset type or shape", true);
@@ -557,9 +594,21 @@ std::vector<std::string> read_strings(hid_t dset, const std::string& file, const
     else if (bytes > (1ull << 32))
       fail(file, key, "strings would take " + std::to_string(bytes) + " bytes: corrupt file");
   }
-  return read_string_elements(
+  std::vector<std::string> values = read_string_elements(
       type, space, [&](hid_t mt, void* buf) { return H5Dread(dset, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf); }, file,
       key);
+  // Names that are not valid UTF-8 would be copied into every .h5ad we write, which anndata then
+  // cannot read: refuse them here, where the file and the entry can be named.
+  for (size_t i = 0; i < values.size(); ++i) {
+    const size_t bad = first_invalid_utf8(values[i]);
+    if (bad == std::string::npos) continue;
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(values[i][bad]));
+    fail(file, key,
+         "entry " + std::to_string(i) + " is not valid UTF-8 (byte " + byte + " at position " + std::to_string(bad) +
+             "); expected UTF-8 text, as anndata writes");
+  }
+  return values;
 }
 
 // ---- writes -------------------------------------------------------------------------------------

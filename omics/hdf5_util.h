@@ -120,7 +120,11 @@ template <class T>
 std::vector<T> read_all(hid_t loc, const std::string& file, const std::string& path, const std::string& key_for_errors);
 
 // Strings of a string dataset (variable or fixed length, ASCII or UTF-8), flattened.
+// Strings of a dataset; an entry that is not valid UTF-8 is a DataError naming it.
 std::vector<std::string> read_strings(hid_t dset, const std::string& file, const std::string& key);
+// Byte position of the first invalid UTF-8 sequence in `s` (overlong forms and surrogates
+// included), or std::string::npos.
+size_t first_invalid_utf8(const std::string& s);
 
 // ---- writes -------------------------------------------------------------------------------------
 // Creates a dataset of the given dims holding `data` (row-major), stored as `file_type`, chunked and

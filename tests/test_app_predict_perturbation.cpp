@@ -215,6 +215,18 @@ TEST_CASE("predict_perturbation: --config and settings errors are one clear line
   SUBCASE("--lr 0") {
     check_refused(run(tmp, base_args(data, out) + " --lr 0"), out, {"--lr: expected a positive learning rate"});
   }
+  SUBCASE("numbers out of an integer setting's range, or not whole, name the value as given") {
+    check_refused(with_config("{\"epochs\": 1e30}"), out,
+                  {"cfg.json: setting 'epochs' expects a whole number from -2147483648 to 2147483647, found 1e+30"});
+    check_refused(with_config("{\"epochs\": 2.5}"), out, {"setting 'epochs' expects a whole number", "found 2.5"});
+    check_refused(with_config("{\"seeds\": [0, -1]}"), out,
+                  {"setting 'seeds[1]' expects a whole number from 0 to 18446744073709551615, found -1"});
+  }
+  SUBCASE("a command-line mistake is one line with the app's name and exit status 2") {
+    const Result r = run(tmp, base_args(data, out) + " --epochz 3");
+    check_refused(r, out, {"--epochz", "(see --help)"});
+    CHECK(r.code == 2);
+  }
 }
 
 TEST_CASE("predict_perturbation: a short baseline run resolves its config and writes readable outputs") {

@@ -89,6 +89,14 @@ TEST_CASE("train_multitask: bad settings and labels are refused with one clear l
   const std::string base =
       "--modality A=" + tmp.file("a.h5ad") + " --modality B=" + tmp.file("b.h5ad") + " --epochs 2 --device cpu";
 
+  SUBCASE("a feature count too large for any integer") {
+    const Result r = run(tmp, base + " --top-features A=99999999999999999999 --out " + tmp.file("big"));
+    CHECK(r.code != 0);
+    CHECK_MESSAGE(r.output.find("--top-features A: expected a positive integer (a feature count), found "
+                                "'99999999999999999999'") != std::string::npos,
+                  r.output);
+    CHECK_FALSE(fs::exists(tmp.file("big")));
+  }
   SUBCASE("a negative loss weight") {
     const Result r = run(tmp, base + " --weight-translation -0.5 --out " + tmp.file("neg"));
     CHECK(r.code != 0);

@@ -355,3 +355,23 @@ TEST_CASE("hard links cannot make the reader loop or expand a small file without
   CHECK(contains(msg, "obs/b"));
   CHECK(contains(msg, "corrupt"));
 }
+
+TEST_CASE("h5ad reader: names that are not valid UTF-8 are refused, naming the entry and the byte") {
+  CHECK(h5::first_invalid_utf8("plain") == std::string::npos);
+  CHECK(h5::first_invalid_utf8("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\xa7\xac") == std::string::npos);
+  CHECK(h5::first_invalid_utf8("c\xff") == 1);
+  CHECK(h5::first_invalid_utf8("ab\xc0\xaf") == 2);        // overlong '/'
+  CHECK(h5::first_invalid_utf8("\xed\xa0\x80") == 0);      // a UTF-16 surrogate
+  CHECK(h5::first_invalid_utf8("x\xe2\x82") == 1);         // truncated
+  CHECK(h5::first_invalid_utf8("\xf4\x90\x80\x80") == 0);  // past U+10FFFF
+  cg::test::TempDir tmp;
+  AnnData a = small();
+  a.obs.index[2] =
+      "c\xff"
+      "2";
+  const std::string path = tmp.file("bad_names.h5ad");
+  write_h5ad(path, a);
+  const std::string e = data_error_of([&] { read_h5ad(path); });
+  CHECK_MESSAGE(contains(e, "obs"), e);
+  CHECK_MESSAGE(contains(e, "entry 2 is not valid UTF-8 (byte 0xFF at position 1)"), e);
+}

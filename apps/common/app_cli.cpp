@@ -57,7 +57,7 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv,
     // One line in the same form as every other error, naming the app.
     const std::string name = std::filesystem::path(argc > 0 ? argv[0] : "cellgrad").filename().string();
     std::fprintf(stderr, "%s: error: %s (see --help)\n", name.c_str(), e.what());
-    return e.get_exit_code();
+    return 2;  // the usual exit status of a command-line mistake
   }
   return std::nullopt;
 }

@@ -12,6 +12,11 @@ void check_settings(const nlohmann::json& j, const nlohmann::json& defaults, con
     if (!defaults.contains(it.key())) throw Error(source + ": unknown setting '" + it.key() + "'");
 }
 
+void setting_out_of_range(const std::string& source, const std::string& setting, const std::string& found,
+                          const std::string& expected) {
+  throw Error(source + ": setting '" + setting + "' expects " + expected + ", found " + found);
+}
+
 void wrong_setting_type(const std::string& source, const std::string& setting, const std::exception& e) {
   throw Error(source + ": setting '" + setting + "' has the wrong type (" + e.what() + ")");
 }

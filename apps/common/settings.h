@@ -4,14 +4,18 @@
 // config.h says CG_DECLARE_SETTINGS_FUNCTIONS(Config); its config.cpp defines the list and says
 // CG_DEFINE_SETTINGS_JSON(Config, LIST), then writes resolved_json and load_config_files (which
 // know the app's path settings).
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #define CG_SETTING_TO_JSON(f) j[#f] = c.f;
-#define CG_SETTING_FROM_JSON(f) \
-  if (j.contains(#f)) {         \
-    current = #f;               \
-    j.at(#f).get_to(c.f);       \
+#define CG_SETTING_FROM_JSON(f)                    \
+  if (j.contains(#f)) {                            \
+    current = #f;                                  \
+    apps::read_setting(j.at(#f), c.f, source, #f); \
   }
 
 // Declares, in an app's namespace, the settings functions every app has (defined by
@@ -44,6 +48,50 @@
   }
 
 namespace cg::apps {
+
+[[noreturn]] void setting_out_of_range(const std::string& source, const std::string& setting, const std::string& found,
+                                       const std::string& expected);
+
+template <class T> struct is_vector : std::false_type {};
+template <class T> struct is_vector<std::vector<T>> : std::true_type {};
+
+// One setting from JSON. An integer setting takes only a whole number within its type's range
+// (1e30 or 2.5 for "epochs" is an error naming the value, not a wrapped-around number); other
+// types as nlohmann reads them (a wrong type throws nlohmann's exception, reported by the caller).
+template <class T>
+void read_setting(const nlohmann::json& v, T& out, const std::string& source, const std::string& setting) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (v.is_number()) {
+      const double d = v.get<double>();
+      const double lo = static_cast<double>(std::numeric_limits<T>::min());
+      const double hi = static_cast<double>(std::numeric_limits<T>::max());
+      const bool whole = v.is_number_integer() || d == std::floor(d);
+      const bool in_range = v.is_number_unsigned()  ? v.get<uint64_t>() <= std::numeric_limits<T>::max()
+                            : v.is_number_integer() ? (std::is_signed_v<T> || v.get<int64_t>() >= 0) &&
+                                                          static_cast<double>(v.get<int64_t>()) <= hi &&
+                                                          static_cast<double>(v.get<int64_t>()) >= lo
+                                                    : d >= lo && d <= hi;
+      if (!whole || !in_range)
+        setting_out_of_range(source, setting, v.dump(),
+                             "a whole number from " + std::to_string(std::numeric_limits<T>::min()) + " to " +
+                                 std::to_string(std::numeric_limits<T>::max()));
+      out = v.is_number_float() ? static_cast<T>(d) : v.get<T>();
+      return;
+    }
+  } else if constexpr (is_vector<T>::value) {
+    if (v.is_array()) {
+      T values;
+      for (size_t i = 0; i < v.size(); ++i) {
+        typename T::value_type x{};
+        read_setting(v[i], x, source, setting + "[" + std::to_string(i) + "]");
+        values.push_back(x);
+      }
+      out = std::move(values);
+      return;
+    }
+  }
+  v.get_to(out);
+}
 
 // `j` must be an object whose keys are all settings (the keys of `defaults`); errors name `source`.
 void check_settings(const nlohmann::json& j, const nlohmann::json& defaults, const std::string& source);

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <set>
 
@@ -18,21 +19,24 @@
 namespace cg::multitask {
 
 // One list of every setting keeps to_json, merge_json and the flags from drifting apart.
-#define CG_MULTITASK_SETTINGS(X)                                                                                       \
-  X(modalities)                                                                                                        \
-  X(preprocess)                                                                                                        \
-  X(distance)                                                                                                          \
-  X(top_features)                                                                                                      \
-  X(layer)                                                                                                             \
-  X(use_raw)                                                                                                           \
-  X(label_key)                                                                                                         \
-  X(condition_key)                                                                                                     \
-  X(zero_variance) X(test_fraction) X(folds) X(fold) X(validation_fraction) X(hidden) X(latent) X(projector) X(vae)    \
-      X(kl_warmup) X(temperature) X(no_classifier) X(no_translation) X(no_reconstruction) X(no_discriminator)          \
-          X(no_contrastive) X(weight_reconstruction) X(weight_translation) X(weight_discriminator) X(weight_generator) \
-              X(weight_classification) X(weight_contrastive) X(weight_kl) X(schedule) X(weighting) X(epochs)           \
-                  X(patience) X(select_on) X(batch_size) X(lr) X(ablation) X(attributions) X(attribution_cells)        \
-                      X(attribution_steps) X(attribution_targets) X(seed) X(device) X(out) X(save_model)
+#define CG_MULTITASK_SETTINGS(X)                                                                                \
+  X(modalities)                                                                                                 \
+  X(preprocess)                                                                                                 \
+  X(distance)                                                                                                   \
+  X(top_features)                                                                                               \
+  X(layer)                                                                                                      \
+  X(use_raw)                                                                                                    \
+  X(label_key)                                                                                                  \
+  X(condition_key)                                                                                              \
+  X(zero_variance)                                                                                              \
+  X(test_fraction)                                                                                              \
+  X(folds) X(fold) X(validation_fraction) X(hidden) X(latent) X(projector) X(vae) X(kl_warmup) X(temperature)   \
+      X(no_classifier) X(no_translation) X(no_reconstruction) X(no_discriminator) X(no_contrastive)             \
+          X(weight_reconstruction) X(weight_translation) X(weight_discriminator) X(weight_generator)            \
+              X(weight_classification) X(weight_contrastive) X(weight_kl) X(schedule) X(weighting) X(epochs)    \
+                  X(patience) X(select_on) X(batch_size) X(lr) X(ablation) X(attributions) X(attribution_cells) \
+                      X(attribution_steps) X(attribution_targets) X(seed) X(checkpoint_every) X(device) X(out)  \
+                          X(save_model)
 // --overwrite is a decision for one invocation, never a stored setting.
 
 namespace {
@@ -72,6 +76,9 @@ void check_matrix_sources(const std::vector<std::string>& layer, const std::vect
 }
 
 void Config::validate() const {
+  if (checkpoint_every < 0)
+    fail("--checkpoint-every: expected 0 (no checkpoints) or a number of epochs, found " +
+         std::to_string(checkpoint_every));
   if (out.empty()) fail("--out: an output folder is required");
   const auto mods = parse_assignments(modalities, "--modality");
   if (mods.size() < 2)
@@ -90,8 +97,10 @@ void Config::validate() const {
   check_matrix_sources(layer, use_raw, mods);
   for (const auto& [name, value] : parse_assignments(top_features, "--top-features")) {
     char* end = nullptr;
+    errno = 0;
     const long long n = std::strtoll(value.c_str(), &end, 10);
-    if (*end != '\0' || n < 1) fail("--top-features " + name + ": expected a positive integer, found '" + value + "'");
+    if (value.empty() || *end != '\0' || n < 1 || errno == ERANGE)
+      fail("--top-features " + name + ": expected a positive integer (a feature count), found '" + value + "'");
   }
   if (zero_variance != "drop" && zero_variance != "error")
     fail("--zero-variance: expected drop or error, found '" + zero_variance + "'");
@@ -187,6 +196,9 @@ void add_flags(CLI::App& app, Config& c) {
   app.add_option("--preprocess", c.preprocess, "NAME=none|log1p|clr|tfidf|standardize (per modality; default none)");
   app.add_option("--distance", c.distance,
                  "NAME=mse|bce (bce binarizes the data and gives the decoder a sigmoid output)");
+  app.add_option("--checkpoint-every", c.checkpoint_every,
+                 "save the whole training state every N epochs into OUT.checkpoints/ (resume with --resume OUT)");
+  app.add_option("--resume", c.resume, "continue the interrupted run into this --out folder from its checkpoints");
   app.add_option("--top-features", c.top_features, "NAME=N: keep the N most variable features (on training cells)");
   app.add_option("--layer", c.layer, "NAME=LAYER: read that layer of the modality's file instead of X");
   app.add_option("--use-raw", c.use_raw, "NAME[,NAME]: read the modality's .raw (scanpy's data before scaling)")

@@ -72,6 +72,12 @@ struct Config {
   std::vector<std::string> attribution_targets;
 
   uint64_t seed = 0;
+  // > 0: the whole training state is saved every N epochs into "<out>.checkpoints/", so an
+  // interrupted run continues with --resume OUT (bit for bit on the CPU).
+  int checkpoint_every = 0;
+  // Not stored settings: decisions of one invocation.
+  std::string resume;             // --resume OUT: continue the interrupted run into OUT
+  std::string checkpoint_folder;  // set by the app: "<out>.checkpoints" when checkpointing
   std::string device = "auto";
   std::string out;
   // Also write the model folder (of the first split) here, on its own, for `predict --model`;

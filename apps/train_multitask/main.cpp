@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -141,6 +142,48 @@ void print_summary(const nlohmann::json& m, const std::string& title) {
   std::fflush(stdout);
 }
 
+// --resume OUT: the interrupted run's own settings, from OUT.checkpoints/config.json.
+Config resumed_config(const CLI::App& app, const Config& given) {
+  for (const CLI::Option* o : app.get_options())
+    if (o->count() > 0 && o->get_name() != "--resume" && o->get_name() != "--device")
+      throw Error(o->get_name() + ": --resume continues with the interrupted run's own settings; give only --resume " +
+                  "OUT (and --device)");
+  std::string out = given.resume;
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  const std::string file = out + ".checkpoints/config.json";
+  std::ifstream f(file);
+  if (!f)
+    throw Error("--resume " + given.resume + ": no checkpoints of an interrupted run (expected " + file +
+                ", written by a run with --checkpoint-every)");
+  nlohmann::json j;
+  try {
+    f >> j;
+  } catch (const nlohmann::json::exception&) {
+    throw Error("--resume " + given.resume + ": " + file + " is not valid JSON");
+  }
+  Config c;
+  merge_json(c, j, file);
+  c.resume = out;
+  c.out = out;
+  if (app.get_option("--device")->count() > 0) c.device = given.device;
+  return c;
+}
+
+// With --checkpoint-every, "<out>.checkpoints/" holds the settings and each split's training
+// state until the run is committed. A fresh run refuses to start over an interrupted one's.
+void start_checkpoints(Config& c) {
+  if (c.checkpoint_every <= 0) return;
+  std::string out = c.out;
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  c.checkpoint_folder = out + ".checkpoints";
+  if (!c.resume.empty()) return;
+  if (std::filesystem::exists(c.checkpoint_folder))
+    throw Error("--out " + c.out + ": " + c.checkpoint_folder + " holds the checkpoints of an interrupted run; " +
+                "continue it with --resume " + c.out + ", or remove that folder to start again");
+  std::filesystem::create_directories(c.checkpoint_folder);
+  apps::write_text_file(c.checkpoint_folder + "/config.json", resolved_json(c).dump(2) + "\n");
+}
+
 int run(int argc, char** argv) {
   Config c;
   CLI::App app{
@@ -170,7 +213,10 @@ int run(int argc, char** argv) {
                   std::string(argv[1]) + "' before it");
     return run_predict(pc);
   }
+  if (!c.resume.empty()) c = resumed_config(app, c);
   c.validate();
+  if (c.checkpoint_every > 0 && !c.ablation.empty())
+    throw Error("--checkpoint-every: applies to single runs, not to --ablation");
   // RunFolder would refuse it too, but naming --out; and before loading anything.
   if (!c.save_model.empty() && !c.overwrite && std::filesystem::exists(c.save_model + "/config.json"))
     throw Error("--save-model " + c.save_model +
@@ -185,6 +231,7 @@ int run(int argc, char** argv) {
   for (const auto& [name, file] : parse_assignments(c.modalities, "--modality")) inputs.push_back(file);
   apps::RunFolder run(c.out, c.overwrite, inputs);
   apps::write_text_file(run.path("config.json"), resolved_json(c).dump(2) + "\n");
+  start_checkpoints(c);
   // Opened before training, so a --save-model folder that would be refused costs no training.
   std::unique_ptr<apps::RunFolder> saved_model;
   if (!c.save_model.empty()) saved_model = std::make_unique<apps::RunFolder>(c.save_model, c.overwrite, inputs);
@@ -236,6 +283,7 @@ int run(int argc, char** argv) {
   for (const auto& line : apps::run_notes()) notes += line + "\n";
   apps::write_text_file(run.path("warnings.txt"), notes);
   run.commit();
+  if (!c.checkpoint_folder.empty()) std::filesystem::remove_all(c.checkpoint_folder);  // the run is safe now
   if (saved_model) {
     saved_model->commit();
     std::fprintf(stderr, "model in %s\n", c.save_model.c_str());

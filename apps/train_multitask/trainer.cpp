@@ -1,6 +1,7 @@
 #include "apps/train_multitask/trainer.h"
 
 #include <cmath>
+#include <filesystem>
 #include <memory>
 
 #include "apps/train_multitask/loss_terms.h"
@@ -57,11 +58,26 @@ class MultitaskTraining {
     if (!sched_.joint && classify_) o.terms.push_back("classification");
     if (opt_disc_) o.terms.push_back("discriminator");
     o.write_into(folder);
+    // Checkpointing: the best weights and the resume state live outside the staging folder
+    // (which an interrupted run loses); the best weights are copied into the run at the end.
+    std::string durable;
+    if (!c_.checkpoint_folder.empty()) {
+      durable = c_.checkpoint_folder + "/" + split_.name + "/";
+      std::filesystem::create_directories(durable);
+      o.best_checkpoint = durable + "best.h5";
+      o.resume_checkpoint = durable + "resume.h5";
+      o.checkpoint_every = c_.checkpoint_every;
+      o.resume = !c_.resume.empty();
+    }
     nn::FitState state{
         &model_, {}, {{"noise", &model_.noise_generator()}, {"contrastive", &step_.contrastive_generator()}}};
     if (opt_disc_) state.extra_optimizers.push_back({"discriminator", opt_disc_.get()});
-    return nn::fit(
+    TrainResult result = nn::fit(
         state, [&](int) { return phases_; }, split_.train, hooks(o.terms), o);
+    if (!durable.empty() && !folder.empty())
+      std::filesystem::copy_file(durable + "best.h5", folder + "best.h5",
+                                 std::filesystem::copy_options::overwrite_existing);
+    return result;
   }
 
  private:
