@@ -210,3 +210,33 @@ TEST_CASE("predict_perturbation predict: broken model folders and bad inputs are
     CHECK_NOTHROW(cg::apps::open_model_folder(model, "predict_perturbation"));
   }
 }
+
+TEST_CASE("predict_perturbation train --resume: an scGen run killed at epoch 30 ends exactly as one left alone") {
+  if (!have_binary()) return;
+  TempDir tmp;
+  const std::string data = tmp.file("d.h5ad");
+  write_data(data, standard_cells());
+  const std::string args = "train --data " + data + " --model scgen --epochs 45 --patience 100 --latent 4" + kCheap +
+                           " --checkpoint-every 10";
+  const Result alone = run(tmp, args + " --out " + tmp.file("alone"));
+  REQUIRE_MESSAGE(alone.code == 0, alone.output);
+  CHECK_FALSE(fs::exists(tmp.file("alone.checkpoints")));
+
+  ::setenv("CELLGRAD_TEST_KILL_AFTER_EPOCH", "30", 1);
+  const Result killed = run(tmp, args + " --out " + tmp.file("run"));
+  ::unsetenv("CELLGRAD_TEST_KILL_AFTER_EPOCH");
+  REQUIRE_MESSAGE(killed.code == 137, killed.output);
+  CHECK_FALSE(fs::exists(tmp.file("run")));
+  check_refused(run(tmp, args + " --out " + tmp.file("run")), tmp.file("run"),
+                {"holds the checkpoints of an interrupted run; continue it with --resume"});
+  const Result resumed = run(tmp, "train --resume " + tmp.file("run"));
+  REQUIRE_MESSAGE(resumed.code == 0, resumed.output);
+  CHECK_FALSE(fs::exists(tmp.file("run.checkpoints")));
+  // The fitted response (scGen's latent shift, from the final weights) and the whole history.
+  auto model = [&](const std::string& dir) { return read_json(dir + "/model/model.json"); };
+  CHECK(model(tmp.file("alone"))["responses"] == model(tmp.file("run"))["responses"]);
+  CHECK(model(tmp.file("alone"))["training"]["best_epoch"] == model(tmp.file("run"))["training"]["best_epoch"]);
+  // history.csv: epoch, train_<term>..., val_loss (no wall-clock column), so it compares whole.
+  CHECK(read_text(tmp.file("alone") + "/history.csv") == read_text(tmp.file("run") + "/history.csv"));
+  CHECK(read_text(tmp.file("run") + "/history.csv").find("\n45,") != std::string::npos);
+}

@@ -24,6 +24,10 @@ class PerturbModel : public nn::Module {
   virtual LossTerms adversary_step(const Tensor& x, const Tensor& condition) { return {}; }
   // Parameters updated by the main optimizer (the adversary's are left out).
   virtual std::vector<Tensor> main_parameters() const { return parameters(); }
+  // What a resumable fit must save besides parameters and buffers: the model's own noise
+  // generators (dropout, sampling) and an adversary's optimizer.
+  virtual std::vector<std::pair<std::string, Generator*>> generators() { return {}; }
+  virtual std::vector<std::pair<std::string, Optimizer*>> internal_optimizers() { return {}; }
 };
 
 // scGen: VAE G -> 800 -> 800 -> (mu, logvar) 100, decoder 100 -> 800 -> 800 -> G; blocks
@@ -34,6 +38,7 @@ class ScGenVAE : public PerturbModel {
   LossTerms losses(const Tensor& x, const Tensor& condition) override;
   Tensor encode_mean(const Tensor& x);  // posterior means (call in eval mode)
   Tensor decode(const Tensor& z);
+  std::vector<std::pair<std::string, Generator*>> generators() override { return {{"noise", gen_.get()}}; }
 
  private:
   std::shared_ptr<Generator> gen_;
@@ -52,6 +57,11 @@ class MultiTaskAE : public PerturbModel {
   LossTerms losses(const Tensor& x, const Tensor& condition) override;
   LossTerms adversary_step(const Tensor& x, const Tensor& condition) override;
   std::vector<Tensor> main_parameters() const override;
+  std::vector<std::pair<std::string, Generator*>> generators() override { return {{"noise", gen_.get()}}; }
+  std::vector<std::pair<std::string, Optimizer*>> internal_optimizers() override {
+    if (!disc_optimizer_) return {};
+    return {{"discriminator", disc_optimizer_.get()}};
+  }
   Tensor encode(const Tensor& x);
   Tensor decode(const Tensor& z, const Tensor& condition);
 

@@ -1,6 +1,8 @@
 // benchmark: the leave-one-cell-type-out evaluation. For every held-out type and seed, each
 // chosen network is trained on all other cells, every model predicts the type's perturbed
-// cells from its controls, and the predictions are scored against the real ones.
+// cells from its controls, and the predictions are scored against the real ones. A technical
+// duplicate (half of the real perturbed cells predicting the other half) is scored beside them,
+// as the ceiling any prediction can reach on these cells.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -20,7 +22,10 @@
 #include "apps/predict_perturbation/table.h"
 #include "apps/predict_perturbation/training_split.h"
 #include "autograd/error.h"
+#include "autograd/rng.h"
+#include "base/text.h"
 #include "nn/progress.h"
+#include "omics/gene_stats.h"
 
 namespace cg::perturb {
 namespace {
@@ -38,8 +43,14 @@ struct RunContext {
   Device device;
   apps::RunFolder& run;
   std::vector<ResultRow>& results;
-  std::string& jsonl;
+  Decode decode;
 };
+
+void print_scores(const std::string& model, const std::string& type, const nlohmann::json& m) {
+  auto value = [&](const char* key) { return m[key].is_null() ? NAN : m[key].get<double>(); };
+  std::fprintf(stderr, "  %-9s %-14s R2 all %.3f  R2 top %.3f  common DEGs %d  logFC r top %.3f\n", model.c_str(),
+               type.c_str(), value("r2_all"), value("r2_top"), m["common_degs"].get<int>(), value("logfc_pearson_top"));
+}
 
 // One model's predictions for every perturbed value, scored, written and collected.
 void predict_and_score(const RunContext& r, const PerturbData& d, const PerturbModelEntry& model,
@@ -56,8 +67,10 @@ void predict_and_score(const RunContext& r, const PerturbData& d, const PerturbM
   for (size_t p = 0; p < d.perturbed.size(); ++p) {
     const std::string& value = d.perturbed[p];
     const Response response = model.fit(FitContext{cells, r.c, d.perturbed, value, seed, r.device, network});
-    const omics::DenseMatrix pred =
-        model.apply(ApplyContext{controls, response, static_cast<int>(p), r.conditions.cols(), r.device, network}).X;
+    const omics::DenseMatrix pred = model
+                                        .apply(ApplyContext{controls, response, static_cast<int>(p),
+                                                            r.conditions.cols(), r.device, network, r.decode})
+                                        .X;
     nlohmann::json m = evaluate_prediction(pred, refs[p], es);
     m["train_seconds"] = net ? net->history.seconds : 0.0;
     if (net) m["best_epoch"] = net->history.best_epoch;
@@ -68,15 +81,42 @@ void predict_and_score(const RunContext& r, const PerturbData& d, const PerturbM
     write_mean_scatter(r.run.path(dir + "mean_scatter" + suffix + ".svg"), pred, refs[p], d,
                        model.name + ": held-out " + task.type + " (" + value + ")", r2_all);
     apps::write_text_file(r.run.path(dir + "metrics" + suffix + ".json"), m.dump(2) + "\n");
-    r.jsonl +=
-        nlohmann::json{
-            {"model", model.name}, {"cell_type", task.type}, {"perturbed", value}, {"seed", seed}, {"metrics", m}}
-            .dump() +
-        "\n";
-    std::fprintf(stderr, "  %-8s %-14s R2 all %.3f  R2 top %.3f  common DEGs %d\n", model.name.c_str(),
-                 task.type.c_str(), r2_all, m["r2_top"].is_null() ? NAN : m["r2_top"].get<double>(),
-                 m["common_degs"].get<int>());
-    r.results.push_back(ResultRow{model.name, task.type, value, seed, m});
+    print_scores(model.name, task.type, m);
+    r.results.push_back(ResultRow{model.name, task.type, value, seed, m, model.network.empty() ? "" : r.c.decode,
+                                  omics::column_means(pred), refs[p].real_mean});
+  }
+}
+
+// The technical duplicate: the real perturbed cells of the type split in two random halves
+// (seeded), one half scored as the prediction of the other against the same controls. It
+// needs no training and shows how well the truth predicts itself with these many cells.
+void score_duplicate(const RunContext& r, const PerturbData& d, const HeldOutTask& task, uint64_t seed) {
+  const std::string dir = safe_name(task.type) + "/duplicate/seed" + std::to_string(seed) + "/";
+  const omics::DenseMatrix controls = apps::take_rows(d.X, task.controls);
+  const EvalSettings es{r.c.top_degs, r.c.bootstrap, r.c.pca_components, seed};
+  for (size_t p = 0; p < d.perturbed.size(); ++p) {
+    const std::string& value = d.perturbed[p];
+    std::vector<int64_t> real = task.real[p];
+    if (real.size() < 4) {  // each half is scored as a group of at least two cells
+      apps::note(task.type + " (" + value + "): no duplicate row: " + std::to_string(real.size()) +
+                 " real perturbed cells, expected at least 4 to split into two halves of 2 or more");
+      continue;
+    }
+    Generator gen(seed, 6);
+    for (size_t i = real.size() - 1; i > 0; --i) std::swap(real[i], real[gen.next_below(static_cast<uint32_t>(i + 1))]);
+    const auto middle = real.begin() + static_cast<std::ptrdiff_t>(real.size() / 2);
+    std::vector<int64_t> half_pred(real.begin(), middle), half_real(middle, real.end());
+    std::sort(half_pred.begin(), half_pred.end());
+    std::sort(half_real.begin(), half_real.end());
+    const omics::DenseMatrix pred = apps::take_rows(d.X, half_pred);
+    const EvalReference ref = make_reference(apps::take_rows(d.X, half_real), controls, es);
+    nlohmann::json m = evaluate_prediction(pred, ref, es);
+    m["train_seconds"] = 0.0;
+    const std::string suffix = d.perturbed.size() > 1 ? "_" + safe_name(value) : "";
+    apps::write_text_file(r.run.path(dir + "metrics" + suffix + ".json"), m.dump(2) + "\n");
+    print_scores("duplicate", task.type, m);
+    r.results.push_back(
+        ResultRow{"duplicate", task.type, value, seed, m, "", omics::column_means(pred), ref.real_mean});
   }
 }
 
@@ -101,14 +141,35 @@ void run_held_out_type(const RunContext& r, const PerturbData& all_genes, const 
       const auto it = networks.find(model.network);
       predict_and_score(r, d, model, task, refs, seed, it == networks.end() ? nullptr : &it->second);
     }
+    score_duplicate(r, d, task, seed);
     sweep.finish();
   }
+}
+
+// What the reader of table.md needs to know to read it: how the latent models decoded, what the
+// duplicate row is, where the type rank is missing.
+std::string table_preface(const Config& c) {
+  std::vector<std::string> latent;
+  for (const auto& name : c.models)
+    if (!perturb_model(name).network.empty()) latent.push_back(name);
+  std::string s;
+  if (!latent.empty())
+    s += "Decoding (" + join(latent) + "): " + c.decode +
+         (c.decode == "residual" ? ", x_ctrl + Dec(z + delta) - Dec(z) (mtae: Dec(z, c_target) - Dec(z, c_control))"
+                                 : ", Dec(z + delta) (mtae: Dec(z, c_target))") +
+         ". ";
+  s += "duplicate: half of the real perturbed cells predicting the other half (the ceiling). "
+       "logFC: mean(pred) - mean(ctrl) vs mean(real) - mean(ctrl). "
+       "type rank: where the type's own prediction ranks among the sweep's predicted means by distance to its real "
+       "mean (0 best; needs two or more held-out types).\n\n";
+  return s;
 }
 
 }  // namespace
 
 int run_benchmark(Config& c) {
   c.validate();
+  if (c.checkpoint_every > 0) throw Error("--checkpoint-every: applies to train, not to benchmark");
   const Device device = apps::resolve_device(c.device);
   PerturbData d = load_perturb_data(c);
   const std::vector<std::string> held_out = held_out_types_to_run(d, c);
@@ -117,16 +178,24 @@ int run_benchmark(Config& c) {
 
   const omics::DenseMatrix conditions = condition_one_hot(d, c.control);
   std::vector<ResultRow> results;
-  std::string jsonl;
-  const RunContext ctx{c, conditions, device, run, results, jsonl};
+  const RunContext ctx{c, conditions, device, run, results, decode_named(c.decode, "--decode")};
   std::fprintf(stderr, "predict_perturbation benchmark: %lld cells x %lld genes, %zu cell types, device %s\n",
                static_cast<long long>(d.X.rows()), static_cast<long long>(d.X.cols()), d.types.size(),
                device_name(device));
   nn::SweepProgress sweep({{"type", static_cast<int>(held_out.size())}, {"seed", static_cast<int>(c.seeds.size())}},
                           "benchmark");
   for (size_t t = 0; t < held_out.size(); ++t) run_held_out_type(ctx, d, held_out[t], sweep, static_cast<int>(t));
+  add_type_ranks(results);  // needs every type of the sweep
+  std::string jsonl;
+  for (const auto& row : results) {
+    nlohmann::json line = {
+        {"model", row.model}, {"cell_type", row.cell_type}, {"perturbed", row.perturbed}, {"seed", row.seed}};
+    if (!row.decode.empty()) line["decode"] = row.decode;
+    line["metrics"] = row.metrics;
+    jsonl += line.dump() + "\n";
+  }
   apps::write_text_file(run.path("results.jsonl"), jsonl);
-  const SummaryTable table = summarize(results, d.perturbed.size() > 1);
+  const SummaryTable table = summarize(results, d.perturbed.size() > 1, table_preface(c));
   apps::write_text_file(run.path("table.md"), table.markdown);
   apps::write_text_file(run.path("table.csv"), table.csv);
   write_run_notes(run);

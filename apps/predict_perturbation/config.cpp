@@ -33,10 +33,14 @@ void Config::validate() const {
     fail("--device: expected cpu, cuda or auto, found '" + device + "'");
   if (top_degs < 1 || bootstrap < 1 || pca_components < 2 || latent < 1)
     fail("--top-degs, --bootstrap, --latent must be positive and --pca-components at least 2");
+  decode_named(decode, "--decode");
   apps::check_preprocess_name(preprocess);
   if (!layer.empty() && use_raw) fail("--layer and --use-raw both choose the matrix to read; give one of them");
   if (n_top_genes < 0)
     fail("--n-top-genes: expected 0 (every gene) or a positive count, found " + std::to_string(n_top_genes));
+  if (checkpoint_every < 0)
+    fail("--checkpoint-every: expected 0 (no checkpoints) or a number of epochs, found " +
+         std::to_string(checkpoint_every));
   if (min_cells < 2)
     fail("--min-cells: expected at least 2 (the evaluation compares two groups of cells), found " +
          std::to_string(min_cells));
@@ -57,14 +61,17 @@ void PredictConfig::validate() const {
 
 // One list of every stored setting keeps to_json, merge_json and config.json from drifting
 // apart; --overwrite is a decision for one invocation, never a stored setting.
-#define CG_PERTURB_SETTINGS(X)                                                                                   \
-  X(data)                                                                                                        \
-  X(layer)                                                                                                       \
-  X(use_raw)                                                                                                     \
-  X(preprocess)                                                                                                  \
-  X(allow_counts) X(n_top_genes) X(condition_key) X(control) X(perturbed) X(cell_type_key) X(held_out) X(models) \
-      X(seeds) X(epochs) X(patience) X(batch_size) X(lr) X(validation_fraction) X(alpha) X(dropout) X(latent)    \
-          X(adversarial) X(top_degs) X(bootstrap) X(pca_components) X(min_cells) X(save_model) X(device) X(out)
+#define CG_PERTURB_SETTINGS(X)                                                                                       \
+  X(data)                                                                                                            \
+  X(layer)                                                                                                           \
+  X(use_raw)                                                                                                         \
+  X(preprocess)                                                                                                      \
+  X(allow_counts)                                                                                                    \
+  X(n_top_genes)                                                                                                     \
+  X(condition_key)                                                                                                   \
+  X(control) X(perturbed) X(cell_type_key) X(held_out) X(models) X(seeds) X(epochs) X(patience) X(batch_size) X(lr)  \
+      X(validation_fraction) X(alpha) X(dropout) X(latent) X(adversarial) X(top_degs) X(bootstrap) X(pca_components) \
+          X(min_cells) X(save_model) X(checkpoint_every) X(device) X(out) X(decode)
 
 CG_DEFINE_SETTINGS_JSON(Config, CG_PERTURB_SETTINGS)
 

@@ -35,12 +35,20 @@ struct Config {
   double dropout = 0.2;
   int latent = 100;          // scGen latent size (MTAe uses 128)
   bool adversarial = false;  // MTAe latent discriminator
+  // Latent models (scgen, vidr, mtae): "direct" predicts Dec(z + delta); "residual" predicts
+  // x_ctrl + Dec(z + delta) - Dec(z), so the autoencoder's reconstruction error of the controls is
+  // not counted as a predicted change. Stored with a saved model, which predicts the same way.
+  std::string decode = "direct";
   int top_degs = 100;
   int bootstrap = 100;
   int pca_components = 50;
   // benchmark: held-out types with fewer control or perturbed cells are skipped with a note.
   int min_cells = 10;
   std::string save_model;  // train: also write the model folder here
+  // train: > 0 saves the whole training state every N epochs into "<out>.checkpoints/", so an
+  // interrupted run continues with `train --resume OUT` (bit for bit on the CPU).
+  int checkpoint_every = 0;
+  std::string resume;  // not stored: train --resume OUT
   std::string device = "auto";
   std::string out;
   bool overwrite = false;

@@ -4,7 +4,11 @@
 #include <cmath>
 
 #include "apps/common/matrix_bridge.h"
+#include "autograd/error.h"
 #include "omics/bootstrap.h"
+#include "omics/correlation.h"
+#include "omics/error.h"
+#include "omics/gene_stats.h"
 #include "omics/metrics_deg.h"
 #include "omics/metrics_distance.h"
 #include "omics/metrics_regression.h"
@@ -12,6 +16,30 @@
 namespace cg::perturb {
 
 using omics::DenseMatrix;
+
+namespace {
+
+// NaN when either vector is zero (the `control` baseline predicts no change: no direction).
+double cosine(const std::vector<double>& a, const std::vector<double>& b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < a.size(); ++i) ab += a[i] * b[i], aa += a[i] * a[i], bb += b[i] * b[i];
+  if (aa == 0 || bb == 0) return NAN;
+  return std::clamp(ab / std::sqrt(aa * bb), -1.0, 1.0);
+}
+
+std::vector<double> minus(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<double> d(a.size());
+  for (size_t g = 0; g < a.size(); ++g) d[g] = a[g] - b[g];
+  return d;
+}
+
+std::vector<double> pick(const std::vector<double>& v, const std::vector<int64_t>& genes) {
+  std::vector<double> out;
+  for (int64_t g : genes) out.push_back(v.at(static_cast<size_t>(g)));
+  return out;
+}
+
+}  // namespace
 
 EvalReference make_reference(DenseMatrix real, DenseMatrix ctrl, const EvalSettings& s) {
   EvalReference r;
@@ -23,9 +51,18 @@ EvalReference make_reference(DenseMatrix real, DenseMatrix ctrl, const EvalSetti
   DenseMatrix both(r.real.rows() + r.ctrl.rows(), r.real.cols());
   both << r.ctrl, r.real;
   const int k = static_cast<int>(std::min<int64_t>({s.pca_components, both.rows() - 1, both.cols()}));
-  r.pca = omics::pca_fit(both, k);
+  try {
+    r.pca = omics::pca_fit(both, k);
+  } catch (const omics::DataError& e) {
+    std::string why = e.what();
+    if (why.rfind("pca_fit: ", 0) == 0) why = why.substr(9);
+    throw Error("--pca-components " + std::to_string(s.pca_components) + ": the held-out type's real and control " +
+                "cells do not span " + std::to_string(k) + " dimensions (" + why + "); lower --pca-components");
+  }
   r.real_pcs = omics::pca_transform(r.pca, r.real);
   r.ctrl_pcs = omics::pca_transform(r.pca, r.ctrl);
+  r.real_mean = omics::column_means(r.real);
+  r.ctrl_mean = omics::column_means(r.ctrl);
   return r;
 }
 
@@ -61,6 +98,18 @@ nlohmann::json evaluate_prediction(const DenseMatrix& pred, const EvalReference&
   m["common_degs"] =
       omics::common_top_k(omics::rank_genes_groups(ref.real, ref.ctrl).ranking, pred_degs.ranking, s.top_degs);
   m["pearson_delta"] = omics::pearson_of_deltas(pred, ref.real, ref.ctrl);
+
+  // Whether the predicted change points the right way, whatever the baseline both share (which
+  // dominates R^2 of means): PerturBench's and Ahlmann-Eltze et al.'s recommended measure.
+  if (pred.cols() != static_cast<int64_t>(ref.real_mean.size()))
+    throw Error("evaluate_prediction: the prediction has " + std::to_string(pred.cols()) + " genes, the real cells " +
+                std::to_string(ref.real_mean.size()));
+  const std::vector<double> lfc_pred = minus(omics::column_means(pred), ref.ctrl_mean),
+                            lfc_real = minus(ref.real_mean, ref.ctrl_mean);
+  m["logfc_pearson_all"] = omics::pearson(lfc_pred, lfc_real);
+  m["logfc_cosine_all"] = cosine(lfc_pred, lfc_real);
+  m["logfc_pearson_top"] = omics::pearson(pick(lfc_pred, ref.top_degs), pick(lfc_real, ref.top_degs));
+  m["logfc_cosine_top"] = cosine(pick(lfc_pred, ref.top_degs), pick(lfc_real, ref.top_degs));
 
   // Distances in the PCA space of the real cells: below 1 means closer to the truth than to "no change".
   const omics::DenseMatrixD pred_pcs = omics::pca_transform(ref.pca, pred);

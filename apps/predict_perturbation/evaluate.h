@@ -17,6 +17,7 @@ struct EvalReference {
   std::vector<double> deg_scores;
   omics::PcaModel pca;  // fitted on the real cells (controls + perturbed) of the type
   omics::DenseMatrixD real_pcs, ctrl_pcs;
+  std::vector<double> real_mean, ctrl_mean;  // per gene
 };
 
 struct EvalSettings {
@@ -27,7 +28,11 @@ struct EvalSettings {
 EvalReference make_reference(omics::DenseMatrix real, omics::DenseMatrix ctrl, const EvalSettings& s);
 
 // Metrics: r2_all, r2_top (with bootstrap mean/std), common_degs, e_distance_ratio,
-// mmd_linear_ratio, mmd_rbf (pred vs real), pearson_delta, cell counts.
+// mmd_linear_ratio, mmd_rbf (pred vs real), pearson_delta, cell counts, and the agreement of
+// the predicted and the real log-fold-change against the controls (mean(pred) - mean(ctrl) vs
+// mean(real) - mean(ctrl); the data are log1p, so differences of means are log-fold-changes):
+// logfc_pearson_all, logfc_cosine_all, logfc_pearson_top, logfc_cosine_top (top: the top DEGs).
+// logfc_pearson_all is pearson_delta under the name the benchmarks (PerturBench) use.
 nlohmann::json evaluate_prediction(const omics::DenseMatrix& pred, const EvalReference& ref, const EvalSettings& s);
 
 }  // namespace cg::perturb

@@ -7,6 +7,7 @@
 
 #include "apps/common/app_cli.h"
 #include "apps/common/app_main.h"
+#include "apps/common/checkpoint_folder.h"
 #include "apps/predict_perturbation/commands.h"
 #include "apps/predict_perturbation/config.h"
 #include "apps/predict_perturbation/model_registry.h"
@@ -44,6 +45,9 @@ void add_training_flags(CLI::App& app, Config& c, std::string& config_file, int6
   app.add_option("--dropout", c.dropout, "dropout rate");
   app.add_option("--latent", c.latent, "scGen latent size");
   app.add_flag("--adversarial", c.adversarial, "MTAe: train a latent discriminator (control vs perturbed)");
+  app.add_option("--decode", c.decode,
+                 "latent models: direct, Dec(z + delta); or residual, x_ctrl + Dec(z + delta) - Dec(z) (saved with "
+                 "the model)");
   app.add_option("--top-degs", c.top_degs, "number of top DEGs for R^2 and common DEGs");
   app.add_option("--bootstrap", c.bootstrap, "bootstrap resamples");
   app.add_option("--pca-components", c.pca_components, "PCA components for distances");
@@ -88,6 +92,9 @@ int run(int argc, char** argv) {
   train->fallthrough();
   train->add_option("--model", train_model, "the model to train (default scgen):" + perturb_models_help());
   train->add_option("--save-model", c.save_model, "also write the model folder here");
+  train->add_option("--checkpoint-every", c.checkpoint_every,
+                    "save the whole training state every N epochs into OUT.checkpoints/ (resume with --resume OUT)");
+  train->add_option("--resume", c.resume, "continue the interrupted train run into this --out folder");
   CLI::App* predict = app.add_subcommand("predict", "apply a saved model to the control cells of --data");
   add_predict_flags(*predict, p);
   if (const auto done = apps::parse_command_line(app, argc, argv, [&] { load_config_files(argc, argv, c); }))
@@ -99,6 +106,19 @@ int run(int argc, char** argv) {
     return run_predict(p);
   }
   if (single_seed >= 0) c.seeds = {static_cast<uint64_t>(single_seed)};
+  if (train->parsed() && !c.resume.empty()) {
+    // Everything but the device comes from the interrupted run's own config.
+    for (const CLI::App* command : {static_cast<const CLI::App*>(&app), static_cast<const CLI::App*>(train)})
+      for (const CLI::Option* o : command->get_options())
+        if (o->count() > 0 && o->get_name() != "--resume" && o->get_name() != "--device")
+          throw Error(o->get_name() + ": --resume continues with the interrupted run's own settings; give only " +
+                      "--resume OUT (and --device)");
+    Config r;
+    merge_json(r, apps::interrupted_run_config(c.resume), apps::checkpoint_folder_of(c.resume) + "/config.json");
+    r.resume = r.out = c.resume;
+    if (app.get_option("--device")->count() > 0) r.device = c.device;
+    return run_train(r);
+  }
   if (train->parsed()) {
     if (!train_model.empty()) c.models = {train_model};
     else if (app.get_option("--models")->count() == 0 && c.models == Config{}.models) c.models = {"scgen"};

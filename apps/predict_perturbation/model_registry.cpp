@@ -42,18 +42,20 @@ const std::vector<PerturbModelEntry>& perturb_models() {
        [](const FitContext& x) {
          return fit_scgen(vae_of(x.network), x.cells, x.config.control, x.perturbed, x.seed, x.device);
        },
-       [](const ApplyContext& x) { return apply_scgen(vae_of(x.network), x.response, x.controls, x.device); }},
+       [](const ApplyContext& x) {
+         return apply_scgen(vae_of(x.network), x.response, x.controls, x.device, x.decode);
+       }},
       {"vidr", "scVIDR: the latent shift regressed on the cell type's control centroid (scGen's VAE)", "scgen", false,
        false, 2,
        [](const FitContext& x) {
          return fit_vidr(vae_of(x.network), x.cells, x.config.control, x.perturbed_values, x.perturbed, x.device);
        },
-       [](const ApplyContext& x) { return apply_vidr(vae_of(x.network), x.response, x.controls, x.device); }},
+       [](const ApplyContext& x) { return apply_vidr(vae_of(x.network), x.response, x.controls, x.device, x.decode); }},
       {"mtae", "multi-task autoencoder: decode(encode(held-out controls)) under the perturbed condition (FiLM)", "mtae",
        true, true, 0, no_response,
        [](const ApplyContext& x) {
          return apply_mtae(static_cast<MultiTaskAE&>(*x.network), x.controls, x.perturbed_index + 1,
-                           static_cast<int>(x.conditions), x.device);
+                           static_cast<int>(x.conditions), x.device, x.decode);
        }},
       {"control", "baseline: the held-out controls unchanged", "", false, false, 0, no_response,
        [](const ApplyContext& x) { return apply_control(x.controls); }},

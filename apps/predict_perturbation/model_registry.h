@@ -51,6 +51,7 @@ struct ApplyContext {
   int64_t conditions;   // one-hot width (1 + number of perturbed values)
   Device device;
   PerturbModel* network;
+  Decode decode;  // how a latent model decodes (the baselines ignore it)
 };
 
 struct PerturbModelEntry {

@@ -78,6 +78,9 @@ int run_predict(PredictConfig& p) {
   const Device device = apps::resolve_device(p.device);
   LoadedModel m = load_model_folder(p.model, device);
   const SavedModel& s = m.saved;
+  // The model decodes as it was trained and benchmarked; a folder older than --decode has none
+  // stored, and the default (direct) is what it did.
+  const Decode decode = decode_named(m.config.decode, "--model " + p.model + ": config.json: decode");
   const std::string type_key = p.cell_type_key.empty() ? s.cell_type_key : p.cell_type_key;
   const std::string condition_key = p.condition_key.empty() ? s.condition_key : p.condition_key;
   if (p.to.empty()) {
@@ -116,7 +119,7 @@ int run_predict(PredictConfig& p) {
     const std::vector<int64_t> controls = rows_of(n, t, s.control);
     const omics::DenseMatrix control_X = apps::take_rows(n.X, controls);
     const Prediction pred = model.apply(ApplyContext{
-        control_X, response, to_index, 1 + static_cast<int64_t>(s.perturbed.size()), device, m.network.get()});
+        control_X, response, to_index, 1 + static_cast<int64_t>(s.perturbed.size()), device, m.network.get(), decode});
     nlohmann::json entry = {{"control_cells", controls.size()},
                             {"seen_perturbed_in_training", std::count(seen.begin(), seen.end(), t) > 0}};
     const std::vector<int64_t> real = rows_of(n, t, p.to);
@@ -152,7 +155,9 @@ int run_predict(PredictConfig& p) {
   if (!model.network.empty())
     write_latent_h5ad(run.path("latent.h5ad"), perturb_network(model.network).latent(*m.network, n.X, device), n.obs);
   else apps::note("model '" + s.model + "' is a baseline without a latent space: no latent.h5ad");
-  nlohmann::json all = {{"model", s.model}, {"to", p.to}, {"cell_types", metrics}};
+  nlohmann::json all = {{"model", s.model}, {"to", p.to}};
+  if (!model.network.empty()) all["decode"] = m.config.decode;
+  all["cell_types"] = metrics;
   all["warnings"] = apps::run_notes();
   apps::write_text_file(run.path("metrics.json"), all.dump(2) + "\n");
   write_run_notes(run);

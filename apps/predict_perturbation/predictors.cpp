@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 
 #include "apps/common/matrix_bridge.h"
+#include "autograd/engine.h"
 #include "autograd/error.h"
 #include "autograd/ops.h"
 
@@ -45,9 +47,31 @@ RowVec row_from_json(const nlohmann::json& j, const std::string& key, int64_t ex
   return vector_from_json(j[key], key, expected);
 }
 
-DenseMatrix decode(ScGenVAE& vae, const DenseMatrix& Z, Device device) {
-  vae.eval();
-  return apps::map_rows(Z, device, [&](const Tensor& z) { return vae.decode(z); });
+// A decoder of latent batches: `perturbed` chooses the state decoded (for scGen the latent
+// already holds the shift; MTAe decodes the same latent under the target or the control condition).
+using Decoder = std::function<Tensor(const Tensor& z, bool perturbed)>;
+
+// The one place --decode acts, for every latent model. Direct: Dec of the perturbed latent
+// (apps::map_rows, as before residual decoding existed, so direct results are unchanged).
+// Residual: both states decoded in the same batches of kChunk rows (map_rows' default, so the
+// perturbed decode is the direct one bit for bit), and the difference is taken before it is
+// added to the controls, so that a zero shift gives the controls back exactly.
+DenseMatrix decode_prediction(const DenseMatrix& controls, const DenseMatrix& z_perturbed, const DenseMatrix& z_control,
+                              const Decoder& dec, Decode mode, Device device) {
+  if (mode == Decode::direct) return apps::map_rows(z_perturbed, device, [&](const Tensor& z) { return dec(z, true); });
+  constexpr int64_t kChunk = 512;
+  NoGradGuard no_grad;
+  DenseMatrix out(controls.rows(), controls.cols());
+  for (int64_t s = 0; s < controls.rows(); s += kChunk) {
+    const int64_t n = std::min(kChunk, controls.rows() - s);
+    const DenseMatrix perturbed = apps::to_matrix(dec(apps::to_tensor(z_perturbed.middleRows(s, n), device), true));
+    const DenseMatrix unperturbed = apps::to_matrix(dec(apps::to_tensor(z_control.middleRows(s, n), device), false));
+    if (perturbed.cols() != controls.cols())
+      throw Error("residual decoding: the decoder gives " + std::to_string(perturbed.cols()) +
+                  " genes, the controls have " + std::to_string(controls.cols()));
+    out.middleRows(s, n) = controls.middleRows(s, n) + (perturbed - unperturbed);
+  }
+  return out;
 }
 
 bool parse_number(const std::string& s, double& v) {
@@ -70,6 +94,12 @@ ByType group_by_type(const TrainingCells& cells, const std::string& control, con
 }
 
 }  // namespace
+
+Decode decode_named(const std::string& name, const std::string& setting) {
+  if (name == "direct") return Decode::direct;
+  if (name == "residual") return Decode::residual;
+  throw Error(setting + ": expected direct or residual, found '" + name + "'");
+}
 
 DenseMatrix scgen_latent(ScGenVAE& vae, const DenseMatrix& X, Device device) {
   vae.eval();
@@ -166,10 +196,12 @@ Response fit_scgen(ScGenVAE& vae, const TrainingCells& cells, const std::string&
   return {{"latent_shift", to_json(all_column_means(z_pert) - all_column_means(z_ctrl))}};
 }
 
-Prediction apply_scgen(ScGenVAE& vae, const Response& response, const DenseMatrix& controls, Device device) {
+Prediction apply_scgen(ScGenVAE& vae, const Response& response, const DenseMatrix& controls, Device device,
+                       Decode decode) {
   const DenseMatrix z = scgen_latent(vae, controls, device);
   DenseMatrix shifted = add_row(z, row_from_json(response, "latent_shift", z.cols()));
-  DenseMatrix x = decode(vae, shifted, device);
+  DenseMatrix x = decode_prediction(
+      controls, shifted, z, [&](const Tensor& zb, bool) { return vae.decode(zb); }, decode, device);
   return {std::move(x), std::move(shifted)};
 }
 
@@ -225,7 +257,8 @@ Response fit_vidr(ScGenVAE& vae, const TrainingCells& cells, const std::string& 
           {"fitted_value", fit_value}};
 }
 
-Prediction apply_vidr(ScGenVAE& vae, const Response& response, const DenseMatrix& controls, Device device) {
+Prediction apply_vidr(ScGenVAE& vae, const Response& response, const DenseMatrix& controls, Device device,
+                      Decode decode) {
   const DenseMatrix z = scgen_latent(vae, controls, device);
   const int64_t k = z.cols();
   const RowVec a_mean = row_from_json(response, "control_centroid_mean", k);
@@ -237,19 +270,24 @@ Prediction apply_vidr(ScGenVAE& vae, const Response& response, const DenseMatrix
   for (int64_t i = 0; i < k; ++i) W.row(i) = vector_from_json(response["regression"][i], "regression", k);
   const RowVec delta = ((all_column_means(z) - a_mean) * W + b_mean) * response.value("dose_scale", 1.0);
   DenseMatrix shifted = add_row(z, delta);
-  DenseMatrix x = decode(vae, shifted, device);
+  DenseMatrix x = decode_prediction(
+      controls, shifted, z, [&](const Tensor& zb, bool) { return vae.decode(zb); }, decode, device);
   return {std::move(x), std::move(shifted)};
 }
 
 Prediction apply_mtae(MultiTaskAE& model, const DenseMatrix& controls, int target_index, int n_conditions,
-                      Device device) {
+                      Device device, Decode decode) {
   DenseMatrix z = mtae_latent(model, controls, device);
-  DenseMatrix cond = DenseMatrix::Zero(1, n_conditions);
-  cond(0, target_index) = 1;
-  DenseMatrix x = apps::map_rows(z, device, [&](const Tensor& zb) {
-    const Tensor c = apps::to_tensor(cond.replicate(zb.dim(0), 1), device);
-    return model.decode(zb, c);
-  });
+  DenseMatrix target = DenseMatrix::Zero(1, n_conditions), control = DenseMatrix::Zero(1, n_conditions);
+  target(0, target_index) = 1;
+  control(0, 0) = 1;
+  DenseMatrix x = decode_prediction(
+      controls, z, z,
+      [&](const Tensor& zb, bool perturbed) {
+        const Tensor c = apps::to_tensor((perturbed ? target : control).replicate(zb.dim(0), 1), device);
+        return model.decode(zb, c);
+      },
+      decode, device);
   return {std::move(x), std::move(z)};
 }
 

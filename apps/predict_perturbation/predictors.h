@@ -26,6 +26,14 @@ struct TrainingCells {
 
 using Response = nlohmann::json;
 
+// How a latent model turns the latent of the perturbed state into expression (--decode):
+//   direct:   Dec(z + delta)                  (scGen, scVIDR; MTAe: Dec(z, c_target));
+//   residual: x_ctrl + Dec(z + delta) - Dec(z) (MTAe: x_ctrl + Dec(z, c_target) - Dec(z, c_control)),
+// so that what the autoencoder fails to reconstruct of the controls is not counted as a change.
+enum class Decode { direct, residual };
+// "direct" or "residual"; anything else is an error naming `setting` and the value found.
+Decode decode_named(const std::string& name, const std::string& setting);
+
 struct Prediction {
   omics::DenseMatrix X;       // predicted perturbed cells, one per control cell
   omics::DenseMatrix latent;  // the latent they were decoded from (0 columns for the baselines)
@@ -51,7 +59,8 @@ Prediction apply_control(const omics::DenseMatrix& controls);
 // conditions to the same size (scGen's balancer); predicted = Dec(z(controls) + delta).
 Response fit_scgen(ScGenVAE& vae, const TrainingCells& cells, const std::string& control, const std::string& perturbed,
                    uint64_t seed, Device device);
-Prediction apply_scgen(ScGenVAE& vae, const Response& response, const omics::DenseMatrix& controls, Device device);
+Prediction apply_scgen(ScGenVAE& vae, const Response& response, const omics::DenseMatrix& controls, Device device,
+                       Decode decode);
 
 // scVIDR: per training type with both conditions, delta_t = mean z(pert_t) - mean z(ctrl_t);
 // a linear regression of delta_t on the control centroid (minimum-norm least squares with
@@ -60,15 +69,16 @@ Prediction apply_scgen(ScGenVAE& vae, const Response& response, const omics::Den
 // delta(d_max) * log1p(d) / log1p(d_max).
 Response fit_vidr(ScGenVAE& vae, const TrainingCells& cells, const std::string& control,
                   const std::vector<std::string>& perturbed_values, const std::string& perturbed, Device device);
-Prediction apply_vidr(ScGenVAE& vae, const Response& response, const omics::DenseMatrix& controls, Device device);
+Prediction apply_vidr(ScGenVAE& vae, const Response& response, const omics::DenseMatrix& controls, Device device,
+                      Decode decode);
 
 // The perturbed value whose response scVIDR fits to predict `value`: with numeric doses (every
 // perturbed value a number) the largest positive dose, otherwise `value` itself.
 std::string vidr_fit_value(const std::vector<std::string>& perturbed, const std::string& value);
 
-// MTAe: Dec(Enc(controls), one-hot(target condition)).
+// MTAe: Dec(Enc(controls), one-hot(target condition)); the control condition is one-hot index 0.
 Prediction apply_mtae(MultiTaskAE& model, const omics::DenseMatrix& controls, int target_index, int n_conditions,
-                      Device device);
+                      Device device, Decode decode);
 
 // One-hot condition matrix: column 0 control, column 1 + i the i-th perturbed value.
 omics::DenseMatrix condition_one_hot(const PerturbData& d, const std::string& control);

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "apps/common/app_cli.h"
+#include "apps/common/checkpoint_folder.h"
 #include "apps/common/matrix_bridge.h"
 #include "apps/common/run_folder.h"
 #include "apps/common/run_notes.h"
@@ -83,6 +84,7 @@ int run_train(Config& c) {
   if (!c.save_model.empty())
     saved_copy = std::make_unique<apps::RunFolder>(c.save_model, c.overwrite, std::vector<std::string>{c.data});
   apps::write_text_file(run.path("config.json"), resolved_json(c).dump(2) + "\n");
+  if (c.checkpoint_every > 0 && c.resume.empty()) apps::start_checkpoint_folder(c.out, resolved_json(c));
 
   std::fprintf(stderr, "predict_perturbation train: %s on %zu cells x %lld genes, %zu cell types, device %s\n",
                model.name.c_str(), rows.size(), static_cast<long long>(d.X.cols()), d.types.size(),
@@ -121,6 +123,7 @@ int run_train(Config& c) {
   }
   write_run_notes(run);
   run.commit();
+  if (c.checkpoint_every > 0) std::filesystem::remove_all(apps::checkpoint_folder_of(c.out));  // the run is safe now
   std::fprintf(stderr, "model in %s/model%s%s\n", c.out.c_str(), c.save_model.empty() ? "" : " and ",
                c.save_model.c_str());
   return 0;

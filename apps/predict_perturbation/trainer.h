@@ -19,6 +19,11 @@ struct TrainSettings {
   Device device = Device::CPU;
   std::string label;            // progress label and error-message prefix
   std::string progress_prefix;  // where a sweep is ("type 3/7, seed 1/3")
+  // Resumable training: the best weights and the whole state go into this folder (every
+  // checkpoint_every epochs); with resume, training continues from it. Empty: in memory.
+  std::string checkpoint_folder;
+  int checkpoint_every = 0;
+  bool resume = false;
 };
 
 // history: per epoch "train_<term>" (terms by name) and "val_loss".

@@ -1,8 +1,10 @@
 #include "apps/predict_perturbation/training_split.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <sstream>
 
+#include "apps/common/checkpoint_folder.h"
 #include "apps/common/run_notes.h"
 #include "omics/splits.h"
 
@@ -45,8 +47,21 @@ std::map<std::string, TrainedNetwork> train_networks(const Config& c, const Pert
     if (!needed) continue;
     TrainedNetwork t;
     t.model = net.make(d.X.cols(), conditions.cols(), c, seed);
-    const TrainSettings ts{c.epochs, c.patience, c.batch_size,           c.lr,
-                           seed,     device,     net.name + " " + label, progress_prefix};
+    TrainSettings ts;
+    ts.epochs = c.epochs;
+    ts.patience = c.patience;
+    ts.batch_size = c.batch_size;
+    ts.lr = c.lr;
+    ts.seed = seed;
+    ts.device = device;
+    ts.label = net.name + " " + label;
+    ts.progress_prefix = progress_prefix;
+    if (c.checkpoint_every > 0) {  // train only (benchmark refuses it): one folder per network
+      ts.checkpoint_folder = apps::checkpoint_folder_of(c.out) + "/" + net.name;
+      std::filesystem::create_directories(ts.checkpoint_folder);
+      ts.checkpoint_every = c.checkpoint_every;
+      ts.resume = !c.resume.empty();
+    }
     t.history = train_model(*t.model, d.X, conditions, split.train, split.validation, ts);
     out.emplace(net.name, std::move(t));
   }

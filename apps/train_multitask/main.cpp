@@ -10,6 +10,7 @@
 
 #include "apps/common/app_cli.h"
 #include "apps/common/app_main.h"
+#include "apps/common/checkpoint_folder.h"
 #include "apps/common/run_folder.h"
 #include "apps/common/run_notes.h"
 #include "apps/train_multitask/ablation.h"
@@ -148,40 +149,20 @@ Config resumed_config(const CLI::App& app, const Config& given) {
     if (o->count() > 0 && o->get_name() != "--resume" && o->get_name() != "--device")
       throw Error(o->get_name() + ": --resume continues with the interrupted run's own settings; give only --resume " +
                   "OUT (and --device)");
-  std::string out = given.resume;
-  while (out.size() > 1 && out.back() == '/') out.pop_back();
-  const std::string file = out + ".checkpoints/config.json";
-  std::ifstream f(file);
-  if (!f)
-    throw Error("--resume " + given.resume + ": no checkpoints of an interrupted run (expected " + file +
-                ", written by a run with --checkpoint-every)");
-  nlohmann::json j;
-  try {
-    f >> j;
-  } catch (const nlohmann::json::exception&) {
-    throw Error("--resume " + given.resume + ": " + file + " is not valid JSON");
-  }
   Config c;
-  merge_json(c, j, file);
-  c.resume = out;
-  c.out = out;
+  merge_json(c, apps::interrupted_run_config(given.resume), apps::checkpoint_folder_of(given.resume) + "/config.json");
+  c.resume = given.resume;
+  c.out = given.resume;
   if (app.get_option("--device")->count() > 0) c.device = given.device;
   return c;
 }
 
-// With --checkpoint-every, "<out>.checkpoints/" holds the settings and each split's training
-// state until the run is committed. A fresh run refuses to start over an interrupted one's.
+// With --checkpoint-every, OUT.checkpoints/ holds the settings and each split's training state
+// until the run is committed.
 void start_checkpoints(Config& c) {
   if (c.checkpoint_every <= 0) return;
-  std::string out = c.out;
-  while (out.size() > 1 && out.back() == '/') out.pop_back();
-  c.checkpoint_folder = out + ".checkpoints";
-  if (!c.resume.empty()) return;
-  if (std::filesystem::exists(c.checkpoint_folder))
-    throw Error("--out " + c.out + ": " + c.checkpoint_folder + " holds the checkpoints of an interrupted run; " +
-                "continue it with --resume " + c.out + ", or remove that folder to start again");
-  std::filesystem::create_directories(c.checkpoint_folder);
-  apps::write_text_file(c.checkpoint_folder + "/config.json", resolved_json(c).dump(2) + "\n");
+  c.checkpoint_folder = apps::checkpoint_folder_of(c.out);
+  if (c.resume.empty()) apps::start_checkpoint_folder(c.out, resolved_json(c));
 }
 
 int run(int argc, char** argv) {
