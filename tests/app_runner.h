@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
@@ -49,5 +50,14 @@ inline AppResult run_app(const std::string& app, const TempDir& tmp, const std::
   ss << f.rdbuf();
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ss.str()};
 }
+
+// A JSON file an app wrote (null when it is missing), and one a test writes for an app.
+inline nlohmann::json read_json(const std::string& path) {
+  nlohmann::json j;
+  std::ifstream f(path);
+  if (f) f >> j;
+  return j;
+}
+inline void write_json(const std::string& path, const nlohmann::json& j) { std::ofstream(path) << j.dump(1); }
 
 }  // namespace cg::test

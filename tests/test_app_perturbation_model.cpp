@@ -18,15 +18,10 @@
 using namespace cg::test::perturb;
 namespace fs = std::filesystem;
 
+using cg::test::read_json;
+using cg::test::write_json;
+
 namespace {
-
-nlohmann::json read_json(const std::string& path) {
-  nlohmann::json j;
-  std::ifstream(path) >> j;
-  return j;
-}
-
-void write_json(const std::string& path, const nlohmann::json& j) { std::ofstream(path) << j.dump(1); }
 
 cg::omics::DenseMatrix X_of(const std::string& h5ad) { return cg::omics::read_h5ad(h5ad).dense_X(); }
 

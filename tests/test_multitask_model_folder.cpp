@@ -25,20 +25,14 @@
 namespace fs = std::filesystem;
 using cg::test::TempDir;
 
+using cg::test::read_json;
+using cg::test::write_json;
+
 namespace {
 
 using Result = cg::test::AppResult;
 
 Result run(const TempDir& tmp, const std::string& args) { return cg::test::run_app("train_multitask", tmp, args); }
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream f(path);
-  nlohmann::json j;
-  f >> j;
-  return j;
-}
-
-void write_json(const std::string& path, const nlohmann::json& j) { std::ofstream(path) << j.dump(1); }
 
 std::string read_text(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

@@ -18,13 +18,10 @@
 namespace fs = std::filesystem;
 using cg::test::TempDir;
 
-namespace {
+using cg::test::read_json;
+using cg::test::write_json;
 
-nlohmann::json read_json(const std::string& path) {
-  nlohmann::json j;
-  std::ifstream(path) >> j;
-  return j;
-}
+namespace {
 
 // history.csv without its wall-clock column ("seconds").
 std::string history_without_seconds(const std::string& path) {

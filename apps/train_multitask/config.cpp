@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <functional>
 #include <set>
 
 #include "apps/common/app_cli.h"
@@ -19,24 +20,24 @@
 namespace cg::multitask {
 
 // One list of every setting keeps to_json, merge_json and the flags from drifting apart.
-#define CG_MULTITASK_SETTINGS(X)                                                                                \
-  X(modalities)                                                                                                 \
-  X(preprocess)                                                                                                 \
-  X(distance)                                                                                                   \
-  X(top_features)                                                                                               \
-  X(layer)                                                                                                      \
-  X(use_raw)                                                                                                    \
-  X(label_key)                                                                                                  \
-  X(condition_key)                                                                                              \
-  X(zero_variance)                                                                                              \
-  X(test_fraction)                                                                                              \
-  X(folds) X(fold) X(validation_fraction) X(hidden) X(latent) X(projector) X(vae) X(kl_warmup) X(temperature)   \
-      X(no_classifier) X(no_translation) X(no_reconstruction) X(no_discriminator) X(no_contrastive)             \
-          X(weight_reconstruction) X(weight_translation) X(weight_discriminator) X(weight_generator)            \
-              X(weight_classification) X(weight_contrastive) X(weight_kl) X(schedule) X(weighting) X(epochs)    \
-                  X(patience) X(select_on) X(batch_size) X(lr) X(ablation) X(attributions) X(attribution_cells) \
-                      X(attribution_steps) X(attribution_targets) X(seed) X(checkpoint_every) X(device) X(out)  \
-                          X(save_model)
+#define CG_MULTITASK_SETTINGS(X)                                                                                      \
+  X(modalities)                                                                                                       \
+  X(preprocess)                                                                                                       \
+  X(distance)                                                                                                         \
+  X(top_features)                                                                                                     \
+  X(layer)                                                                                                            \
+  X(use_raw)                                                                                                          \
+  X(label_key)                                                                                                        \
+  X(condition_key)                                                                                                    \
+  X(zero_variance)                                                                                                    \
+  X(test_fraction)                                                                                                    \
+  X(folds)                                                                                                            \
+  X(fold) X(validation_fraction) X(hidden) X(latent) X(projector) X(vae) X(kl_warmup) X(temperature) X(no_classifier) \
+      X(no_translation) X(no_reconstruction) X(no_discriminator) X(no_contrastive) X(weight_reconstruction)           \
+          X(weight_translation) X(weight_discriminator) X(weight_generator) X(weight_classification)                  \
+              X(weight_contrastive) X(weight_kl) X(schedule) X(weighting) X(epochs) X(patience) X(select_on)          \
+                  X(batch_size) X(lr) X(ablation) X(attributions) X(attribution_cells) X(attribution_steps)           \
+                      X(attribution_targets) X(seed) X(checkpoint_every) X(device) X(out) X(save_model)
 // --overwrite is a decision for one invocation, never a stored setting.
 
 namespace {
@@ -73,6 +74,22 @@ void check_matrix_sources(const std::vector<std::string>& layer, const std::vect
     if (!modalities.count(name)) fail("--use-raw: '" + name + "' is not a modality given with --modality");
     if (layers.count(name)) fail("--layer and --use-raw both choose the matrix of '" + name + "'; give one of them");
   }
+}
+
+namespace {
+void map_files(std::vector<std::string>& entries, const std::function<std::string(const std::string&)>& f) {
+  for (auto& e : entries) {
+    const auto eq = e.find('=');
+    if (eq != std::string::npos) e = e.substr(0, eq + 1) + f(e.substr(eq + 1));
+  }
+}
+}  // namespace
+
+void absolute_modality_paths(std::vector<std::string>& entries) {
+  map_files(entries, [](const std::string& p) { return apps::absolute_path(p); });
+}
+void modality_paths_under(const std::string& folder, std::vector<std::string>& entries) {
+  map_files(entries, [&](const std::string& p) { return apps::path_under(folder, p); });
 }
 
 void Config::validate() const {
@@ -165,10 +182,7 @@ CG_DEFINE_SETTINGS_JSON(Config, CG_MULTITASK_SETTINGS)
 
 nlohmann::json resolved_json(const Config& c) {
   Config r = c;
-  for (auto& e : r.modalities) {
-    const auto eq = e.find('=');
-    if (eq != std::string::npos) e = e.substr(0, eq + 1) + apps::absolute_path(e.substr(eq + 1));
-  }
+  absolute_modality_paths(r.modalities);
   r.out = apps::absolute_path(r.out);
   r.save_model = apps::absolute_path(r.save_model);
   return to_json(r);
@@ -179,11 +193,7 @@ void load_config_files(int argc, char** argv, Config& c) {
     Config from_file = c;
     merge_json(from_file, file.settings, file.source);
     // Paths in the file are relative to the file's folder.
-    if (file.settings.contains("modalities"))
-      for (auto& e : from_file.modalities) {
-        const auto eq = e.find('=');
-        if (eq != std::string::npos) e = e.substr(0, eq + 1) + apps::path_under(file.folder, e.substr(eq + 1));
-      }
+    if (file.settings.contains("modalities")) modality_paths_under(file.folder, from_file.modalities);
     if (file.settings.contains("out")) from_file.out = apps::path_under(file.folder, from_file.out);
     if (file.settings.contains("save_model"))
       from_file.save_model = apps::path_under(file.folder, from_file.save_model);

@@ -107,4 +107,9 @@ void check_matrix_sources(const std::vector<std::string>& layer, const std::vect
 // "NAME=VALUE" entries as a map; throws naming the flag on a malformed or repeated entry.
 std::map<std::string, std::string> parse_assignments(const std::vector<std::string>& entries, const std::string& flag);
 
+// The FILE part of every "NAME=FILE" entry made absolute (resolved config.json), or read as
+// relative to a config file's folder.
+void absolute_modality_paths(std::vector<std::string>& entries);
+void modality_paths_under(const std::string& folder, std::vector<std::string>& entries);
+
 }  // namespace cg::multitask

@@ -27,10 +27,7 @@ CG_DEFINE_SETTINGS_JSON(PredictConfig, CG_PREDICT_SETTINGS)
 
 nlohmann::json resolved_json(const PredictConfig& c) {
   PredictConfig r = c;
-  for (auto& e : r.modalities) {
-    const auto eq = e.find('=');
-    if (eq != std::string::npos) e = e.substr(0, eq + 1) + apps::absolute_path(e.substr(eq + 1));
-  }
+  absolute_modality_paths(r.modalities);
   r.model = apps::absolute_path(r.model);
   r.out = apps::absolute_path(r.out);
   return to_json(r);
@@ -41,11 +38,7 @@ void load_config_files(int argc, char** argv, PredictConfig& c) {
     PredictConfig from_file = c;
     merge_json(from_file, file.settings, file.source);
     // Paths in the file are relative to the file's folder.
-    if (file.settings.contains("modalities"))
-      for (auto& e : from_file.modalities) {
-        const auto eq = e.find('=');
-        if (eq != std::string::npos) e = e.substr(0, eq + 1) + apps::path_under(file.folder, e.substr(eq + 1));
-      }
+    if (file.settings.contains("modalities")) modality_paths_under(file.folder, from_file.modalities);
     if (file.settings.contains("model")) from_file.model = apps::path_under(file.folder, from_file.model);
     if (file.settings.contains("out")) from_file.out = apps::path_under(file.folder, from_file.out);
     c = from_file;
