@@ -39,6 +39,13 @@ void FitOptions::write_into(const std::string& folder) {
   history_jsonl = folder + "history.jsonl";
 }
 
+void FitOptions::resume_into(const std::string& folder, int every, bool resume_run) {
+  best_checkpoint = folder + "best.h5";
+  resume_checkpoint = folder + "resume.h5";
+  checkpoint_every = every;
+  resume = resume_run;
+}
+
 namespace {
 
 [[noreturn]] void diverged(const std::string& label, const std::string& what, const std::string& term, double v,

@@ -87,6 +87,9 @@ struct FitOptions {
   // All four files in `folder` (a path ending in '/'): best.h5, last.h5, history.csv and
   // history.jsonl; an empty folder leaves them unset.
   void write_into(const std::string& folder);
+  // Resumable training in `folder` (a path ending in '/', outside any staging area): best.h5
+  // and resume.h5 there, the state saved every `every` epochs, continued from when `resume`.
+  void resume_into(const std::string& folder, int every, bool resume);
 };
 
 struct FitHooks {

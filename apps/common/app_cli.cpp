@@ -62,6 +62,14 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv,
   return std::nullopt;
 }
 
+void refuse_flags_besides_resume(const std::vector<const CLI::App*>& commands) {
+  for (const CLI::App* command : commands)
+    for (const CLI::Option* o : command->get_options())
+      if (o->count() > 0 && o->get_name() != "--resume" && o->get_name() != "--device")
+        throw Error(o->get_name() + ": --resume continues with the interrupted run's own settings; give only " +
+                    "--resume OUT (and --device)");
+}
+
 void prepare_app_process() { H5dont_atexit(); }
 
 Device resolve_device(const std::string& d) {

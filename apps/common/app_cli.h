@@ -37,6 +37,10 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv,
 // had been printed. Every handle we open is closed by RAII; the operating system closes the rest.
 void prepare_app_process();
 
+// --resume OUT continues with the interrupted run's own settings: any option given on `commands`
+// other than --resume and --device is an error naming it.
+void refuse_flags_besides_resume(const std::vector<const CLI::App*>& commands);
+
 // "cpu", "cuda" (an error when no CUDA device is available) or "auto".
 Device resolve_device(const std::string& device);
 

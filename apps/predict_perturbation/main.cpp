@@ -108,11 +108,7 @@ int run(int argc, char** argv) {
   if (single_seed >= 0) c.seeds = {static_cast<uint64_t>(single_seed)};
   if (train->parsed() && !c.resume.empty()) {
     // Everything but the device comes from the interrupted run's own config.
-    for (const CLI::App* command : {static_cast<const CLI::App*>(&app), static_cast<const CLI::App*>(train)})
-      for (const CLI::Option* o : command->get_options())
-        if (o->count() > 0 && o->get_name() != "--resume" && o->get_name() != "--device")
-          throw Error(o->get_name() + ": --resume continues with the interrupted run's own settings; give only " +
-                      "--resume OUT (and --device)");
+    apps::refuse_flags_besides_resume({&app, train});
     Config r;
     merge_json(r, apps::interrupted_run_config(c.resume), apps::checkpoint_folder_of(c.resume) + "/config.json");
     r.resume = r.out = c.resume;

@@ -67,12 +67,7 @@ TrainHistory train_model(PerturbModel& model, const omics::DenseMatrix& X, const
   o.seed = s.seed;
   o.label = s.label;
   o.progress_prefix = s.progress_prefix;
-  if (!s.checkpoint_folder.empty()) {
-    o.best_checkpoint = s.checkpoint_folder + "/best.h5";
-    o.resume_checkpoint = s.checkpoint_folder + "/resume.h5";
-    o.checkpoint_every = s.checkpoint_every;
-    o.resume = s.resume;
-  }
+  if (!s.checkpoint_folder.empty()) o.resume_into(s.checkpoint_folder + "/", s.checkpoint_every, s.resume);
   return nn::fit(
       {&model, model.internal_optimizers(), model.generators()}, [&](int) { return std::vector<nn::Phase*>{&main}; },
       train, hooks, o);

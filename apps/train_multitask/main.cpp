@@ -145,10 +145,7 @@ void print_summary(const nlohmann::json& m, const std::string& title) {
 
 // --resume OUT: the interrupted run's own settings, from OUT.checkpoints/config.json.
 Config resumed_config(const CLI::App& app, const Config& given) {
-  for (const CLI::Option* o : app.get_options())
-    if (o->count() > 0 && o->get_name() != "--resume" && o->get_name() != "--device")
-      throw Error(o->get_name() + ": --resume continues with the interrupted run's own settings; give only --resume " +
-                  "OUT (and --device)");
+  apps::refuse_flags_besides_resume({&app});
   Config c;
   merge_json(c, apps::interrupted_run_config(given.resume), apps::checkpoint_folder_of(given.resume) + "/config.json");
   c.resume = given.resume;

@@ -64,10 +64,7 @@ class MultitaskTraining {
     if (!c_.checkpoint_folder.empty()) {
       durable = c_.checkpoint_folder + "/" + split_.name + "/";
       std::filesystem::create_directories(durable);
-      o.best_checkpoint = durable + "best.h5";
-      o.resume_checkpoint = durable + "resume.h5";
-      o.checkpoint_every = c_.checkpoint_every;
-      o.resume = !c_.resume.empty();
+      o.resume_into(durable, c_.checkpoint_every, !c_.resume.empty());
     }
     nn::FitState state{
         &model_, {}, {{"noise", &model_.noise_generator()}, {"contrastive", &step_.contrastive_generator()}}};
