@@ -72,7 +72,7 @@ Tensor gather_rows(const omics::DenseMatrix& X, const std::vector<int64_t>& orde
 }
 
 Result train_cellgrad(const omics::DenseMatrix& X, int batch, Device dev, const Options& o) {
-  perturb::ScGenVAE model(X.cols(), 100, 0.2, 5e-5, 0);
+  perturb::ScGenVAE model(X.cols(), {800, 800}, 100, 0.2, 5e-5, 0);
   model.to(dev);
   model.train();
   AdamOptions ao;

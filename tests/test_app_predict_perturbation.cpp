@@ -206,14 +206,35 @@ TEST_CASE("predict_perturbation: --config and settings errors are one clear line
     check_refused(with_config("{\"epochs\": \"ten\"}"), out, {"cfg.json: setting 'epochs' has the wrong type"});
   }
   SUBCASE("--batch-size 1") {
-    check_refused(run(tmp, base_args(data, out) + " --batch-size 1"), out,
-                  {"--batch-size: expected at least 2", "found 1"});
+    check_refused(run(tmp, base_args(data, out, "A", "scgen") + " --batch-size 1"), out,
+                  {"scgen: --batch-size: expected at least 2 (batch norm needs two cells), found 1"});
   }
   SUBCASE("an unknown model") {
     check_refused(run(tmp, base_args(data, out, "A", "control,scgan")), out, {"--models: unknown model 'scgan'"});
   }
   SUBCASE("--lr 0") {
-    check_refused(run(tmp, base_args(data, out) + " --lr 0"), out, {"--lr: expected a positive learning rate"});
+    check_refused(run(tmp, base_args(data, out, "A", "mtae,shift") + " --lr 0"), out,
+                  {"mtae: --lr: expected a positive learning rate, found 0"});
+  }
+  SUBCASE("a training setting no chosen model takes names the models and the networks that take it") {
+    check_refused(run(tmp, base_args(data, out) + " --lr 0.01"), out,
+                  {"--lr: no chosen model takes it", "the networks that take it: scgen, mtae"});
+    check_refused(run(tmp, base_args(data, out, "A", "mtae,shift") + " --alpha 1"), out,
+                  {"--alpha: no chosen model takes it (mtae do not)", "the networks that take it: scgen, mtvae"});
+  }
+  SUBCASE("model_settings: an unknown network, a setting the network does not take, a bad value") {
+    check_refused(with_config(R"({"model_settings": {"scgan": {"lr": 0.1}}})"), out,
+                  {"model_settings: 'scgan' is not a network", "scgen, mtae"});
+    auto with_mtae_settings = [&](const std::string& settings) {
+      std::ofstream(tmp.file("cfg.json")) << R"({"model_settings": {"mtae": )" + settings + "}}";
+      return run(tmp, "--config " + tmp.file("cfg.json") + " " + base_args(data, out, "A", "mtae"));
+    };
+    check_refused(with_mtae_settings(R"({"alpha": 0.1})"), out,
+                  {"model_settings.mtae: mtae does not take 'alpha' (--alpha); it takes"});
+    check_refused(with_mtae_settings(R"({"dropout": 1.5})"), out,
+                  {"mtae: --dropout: expected a rate in [0, 1), found 1.5"});
+    check_refused(with_mtae_settings(R"({"epoch": 3})"), out,
+                  {"model_settings.mtae: 'epoch' is not a model setting; expected one of hidden, latent"});
   }
   SUBCASE("numbers out of an integer setting's range, or not whole, name the value as given") {
     check_refused(with_config("{\"epochs\": 1e30}"), out,

@@ -216,7 +216,7 @@ TEST_CASE("scGen VAE matches PyTorch: ten Adam steps' losses and the first step'
   REQUIRE(ref.losses[0][3] <= 1e-4);
 
   const std::vector<Tensor> batches = read_batches();
-  perturb::ScGenVAE model(kGenes, kLatent, 0.0, kAlpha, kSeed);
+  perturb::ScGenVAE model(kGenes, {800, 800}, kLatent, 0.0, kAlpha, kSeed);
   model.train();
   const nn::NamedTensors params = model.named_parameters();
   REQUIRE(params.size() == ref.init.size());
@@ -300,7 +300,7 @@ TEST_CASE("scGen VAE matches PyTorch: ten Adam steps' losses and the first step'
 TEST_CASE("scGen vs PyTorch: write the reference script's inputs" * doctest::skip()) {
   const char* out = std::getenv("CELLGRAD_SCGEN_TORCH_INPUTS");
   REQUIRE_MESSAGE(out != nullptr, "set CELLGRAD_SCGEN_TORCH_INPUTS to the file to write");
-  perturb::ScGenVAE model(kGenes, kLatent, 0.0, kAlpha, kSeed);
+  perturb::ScGenVAE model(kGenes, {800, 800}, kLatent, 0.0, kAlpha, kSeed);
   // The draws the model's encoder makes, one [batch, latent] per training forward: its noise
   // generator is Generator(seed, 1), and without dropout nothing else draws from it.
   Generator noise(kSeed, 1);

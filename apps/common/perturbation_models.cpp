@@ -20,7 +20,8 @@ Tensor bce_logits(const Tensor& logits, const Tensor& target) { return mean(soft
 }  // namespace
 
 // ---- scGen -------------------------------------------------------------------------------------
-ScGenVAE::ScGenVAE(int64_t genes, int64_t latent, double dropout, double alpha, uint64_t seed)
+ScGenVAE::ScGenVAE(int64_t genes, const std::vector<int64_t>& hidden, int64_t latent, double dropout, double alpha,
+                   uint64_t seed)
     : PerturbModel("ScGenVAE"), gen_(std::make_shared<Generator>(seed, 1)), alpha_(alpha) {
   Generator init(seed, 2);
   nn::MLPConfig block;
@@ -31,10 +32,13 @@ ScGenVAE::ScGenVAE(int64_t genes, int64_t latent, double dropout, double alpha, 
   block.dropout_after_activation = true;
   block.init = nn::Init::XavierUniform;
   nn::MLPConfig enc = block;
-  enc.widths = {genes, 800, 800};
+  enc.widths = {genes};
+  enc.widths.insert(enc.widths.end(), hidden.begin(), hidden.end());
   encoder_ = register_module("encoder", std::make_shared<nn::GaussianEncoder>(enc, latent, init, gen_));
   nn::MLPConfig dec = block;
-  dec.widths = {latent, 800, 800, genes};
+  dec.widths = {latent};
+  dec.widths.insert(dec.widths.end(), hidden.rbegin(), hidden.rend());
+  dec.widths.push_back(genes);
   decoder_ = register_module("decoder", nn::make_mlp(dec, init, gen_));
 }
 
@@ -52,55 +56,109 @@ LossTerms ScGenVAE::losses(const Tensor& x, const Tensor&) {
 Tensor ScGenVAE::encode_mean(const Tensor& x) { return encoder_->forward(x).mu; }
 Tensor ScGenVAE::decode(const Tensor& z) { return decoder_->forward(z); }
 
-// ---- MTAe --------------------------------------------------------------------------------------
-MultiTaskAE::MultiTaskAE(int64_t genes, int64_t conditions, double dropout, bool adversarial, uint64_t seed, double lr)
-    : PerturbModel("MultiTaskAE"), gen_(std::make_shared<Generator>(seed, 1)), adversarial_(adversarial) {
+// ---- the MTAe family ---------------------------------------------------------------------------
+MultiTaskAE::MultiTaskAE(const MtaeSpec& spec, uint64_t seed)
+    : PerturbModel("MultiTaskAE"), spec_(spec), gen_(std::make_shared<Generator>(seed, 1)) {
   Generator init(seed, 2);
+  const auto leaky = nn::Activation::LeakyReLU;
+  const auto out_act = spec.activated_outputs ? leaky : nn::Activation::None;
   nn::MLPConfig enc;
-  enc.widths = {genes, 256, 128};
-  enc.activation = nn::Activation::LeakyReLU;
+  enc.widths = {spec.genes};
+  enc.widths.insert(enc.widths.end(), spec.hidden.begin(), spec.hidden.end());
+  enc.widths.push_back(spec.latent);
+  enc.activation = leaky;
+  enc.output_activation = out_act;
+  enc.leaky_slope = spec.slope;
   enc.batch_norm = true;
-  enc.input_dropout = dropout;
+  enc.dropout = spec.dropout;
+  enc.dropout_after_activation = true;
+  enc.input_dropout = spec.input_dropout;
   enc.init = nn::Init::XavierUniform;
   encoder_ = register_module("encoder", nn::make_mlp(enc, init, gen_));
-  dec_in_ = register_module("decoder_in", std::make_shared<nn::Linear>(128, 256, init, nn::Init::XavierUniform));
-  dec_bn_ = register_module("decoder_bn", std::make_shared<nn::BatchNorm1d>(256));
-  film_ = register_module("film", std::make_shared<nn::FiLM>(conditions, 256, init));
-  dec_out_ = register_module("decoder_out", std::make_shared<nn::Linear>(256, genes, init, nn::Init::XavierUniform));
-  if (adversarial_) {
+  if (spec.variational) {
+    mu_ = register_module("mu", std::make_shared<nn::Linear>(spec.latent, spec.latent, init, nn::Init::XavierUniform));
+    logvar_ =
+        register_module("logvar", std::make_shared<nn::Linear>(spec.latent, spec.latent, init, nn::Init::XavierUniform));
+  }
+  int64_t in = spec.latent;
+  for (size_t i = spec.hidden.size(); i-- > 0;) {
+    const int64_t out = spec.hidden[i];
+    const std::string k = std::to_string(dec_layers_.size());
+    dec_layers_.push_back(register_module("decoder_" + k, std::make_shared<nn::Linear>(in, out, init, nn::Init::XavierUniform)));
+    dec_norms_.push_back(register_module("decoder_bn_" + k, std::make_shared<nn::BatchNorm1d>(out)));
+    films_.push_back(register_module("film_" + k, std::make_shared<nn::FiLM>(spec.conditions, out, init, out_act, spec.slope)));
+    if (spec.dropout > 0)  // registered, so that eval() turns it off
+      dec_dropouts_.push_back(
+          register_module("decoder_dropout_" + k, std::make_shared<nn::Dropout>(spec.dropout, gen_)));
+    in = out;
+  }
+  dec_layers_.push_back(
+      register_module("decoder_out", std::make_shared<nn::Linear>(in, spec.genes, init, nn::Init::XavierUniform)));
+  if (spec.adversarial > 0) {
     nn::MLPConfig disc;
-    disc.widths = {128, 64, 1};
-    disc.activation = nn::Activation::LeakyReLU;
+    disc.widths = {spec.latent, 32, 1};
+    disc.activation = leaky;
+    disc.leaky_slope = spec.slope;
+    disc.init = nn::Init::XavierUniform;
     discriminator_ = register_module("discriminator", nn::make_mlp(disc, init, gen_));
     AdamOptions o;
-    o.lr = lr;
+    o.lr = spec.disc_lr;
     disc_optimizer_ = std::make_unique<Adam>(discriminator_->parameters(), o);
   }
 }
 
-Tensor MultiTaskAE::encode(const Tensor& x) { return encoder_->forward(x); }
+MultiTaskAE::Encoded MultiTaskAE::encode_sampled(const Tensor& x) {
+  const Tensor h = encoder_->forward(x);
+  if (!spec_.variational) return {h, h, Tensor()};
+  const nn::Activation act = spec_.activated_outputs ? nn::Activation::LeakyReLU : nn::Activation::None;
+  const Tensor mu = nn::apply_activation(act, mu_->forward(h), spec_.slope);
+  const Tensor logvar = nn::apply_activation(act, logvar_->forward(h), spec_.slope);
+  if (!is_training()) return {mu, mu, logvar};
+  const Tensor eps = gen_->normal(mu.shape(), mu.device(), mu.dtype());
+  return {mu + eps * exp(logvar * 0.5), mu, logvar};
+}
+
+Tensor MultiTaskAE::encode(const Tensor& x) { return encode_sampled(x).mu; }
 
 Tensor MultiTaskAE::decode(const Tensor& z, const Tensor& condition) {
-  Tensor h = film_->forward(dec_bn_->forward(dec_in_->forward(z)), condition);
-  return dec_out_->forward(leaky_relu(h, 0.2));
+  const nn::Activation out_act = spec_.activated_outputs ? nn::Activation::LeakyReLU : nn::Activation::None;
+  Tensor h = z;
+  for (size_t i = 0; i < films_.size(); ++i) {
+    h = films_[i]->forward(dec_norms_[i]->forward(dec_layers_[i]->forward(h)), condition);
+    h = leaky_relu(h, spec_.slope);
+    if (!dec_dropouts_.empty()) h = dec_dropouts_[i]->forward(h);
+  }
+  return nn::apply_activation(out_act, dec_layers_.back()->forward(h), spec_.slope);
 }
 
 Tensor MultiTaskAE::discriminator_logits(const Tensor& z) { return discriminator_->forward(z); }
 
 LossTerms MultiTaskAE::losses(const Tensor& x, const Tensor& condition) {
-  const Tensor z = encode(x);
-  const Tensor rec = mean(square(decode(z, condition) - x));
-  if (!adversarial_) return {{"loss", rec}, {"reconstruction", rec}};
-  const Tensor fool = bce_logits(discriminator_logits(z), soft_perturbed_labels(condition, true));
-  return {{"loss", rec * 0.9 + fool * 0.1}, {"reconstruction", rec}, {"adversarial", fool}};
+  const Encoded e = encode_sampled(x);
+  const Tensor rec = mean(square(decode(e.z, condition) - x));
+  LossTerms terms = {{"loss", rec}, {"reconstruction", rec}};
+  Tensor total = rec;
+  if (spec_.variational) {
+    // KL summed over latents, mean over cells
+    const Tensor kl = sum(exp(e.logvar) + square(e.mu) - e.logvar - 1.0) * (0.5 / static_cast<double>(x.dim(0)));
+    total = total + kl * spec_.alpha;
+    terms.push_back({"kl", kl});
+  }
+  if (spec_.adversarial > 0) {
+    const Tensor fool = bce_logits(discriminator_logits(e.z), soft_perturbed_labels(condition, true));
+    total = total + fool * spec_.adversarial;
+    terms.push_back({"adversarial", fool});
+  }
+  terms.front().second = total;
+  return terms;
 }
 
 LossTerms MultiTaskAE::adversary_step(const Tensor& x, const Tensor& condition) {
-  if (!adversarial_) return {};
+  if (!disc_optimizer_) return {};
   Tensor z;
   {
     NoGradGuard no_grad;
-    z = encode(x);
+    z = encode_sampled(x).z;
   }
   disc_optimizer_->zero_grad();
   const Tensor d_loss = bce_logits(discriminator_logits(z), soft_perturbed_labels(condition, false));

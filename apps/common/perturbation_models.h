@@ -30,11 +30,12 @@ class PerturbModel : public nn::Module {
   virtual std::vector<std::pair<std::string, Optimizer*>> internal_optimizers() { return {}; }
 };
 
-// scGen: VAE G -> 800 -> 800 -> (mu, logvar) 100, decoder 100 -> 800 -> 800 -> G; blocks
+// scGen: VAE G -> hidden... -> (mu, logvar) latent, decoder latent -> hidden reversed -> G; blocks
 // Linear, BatchNorm, LeakyReLU, Dropout; loss 0.5 * sum_g (x - x_hat)^2 + 0.5 * alpha * KL.
 class ScGenVAE : public PerturbModel {
  public:
-  ScGenVAE(int64_t genes, int64_t latent, double dropout, double alpha, uint64_t seed);
+  ScGenVAE(int64_t genes, const std::vector<int64_t>& hidden, int64_t latent, double dropout, double alpha,
+           uint64_t seed);
   LossTerms losses(const Tensor& x, const Tensor& condition) override;
   Tensor encode_mean(const Tensor& x);  // posterior means (call in eval mode)
   Tensor decode(const Tensor& z);
@@ -47,13 +48,29 @@ class ScGenVAE : public PerturbModel {
   double alpha_;
 };
 
-// MTAe (the perturbation thesis, thodkatz/thesis): encoder with input dropout, G -> 256 -> 128; decoder 128 -> 256 -> G
-// with FiLM on the condition after the hidden BatchNorm. Each cell reconstructs itself under its own condition. With an
-// adversary, a latent discriminator learns control vs perturbed from z and the encoder is trained to fool it (soft
-// labels; total 0.9 rec + 0.1 adversarial).
+// The multi-task autoencoder family of the perturbation thesis (thodkatz/thesis,
+// multi_task_aae.py): an encoder with input dropout, and a decoder with FiLM on the one-hot
+// condition after the batch norm of every hidden layer. Each cell reconstructs itself under its
+// own condition (MSE); a prediction decodes a control cell's latent under the target condition.
+struct MtaeSpec {
+  int64_t genes = 0, conditions = 0;
+  std::vector<int64_t> hidden = {256};  // encoder hidden widths; the decoder mirrors them
+  int64_t latent = 128;
+  double input_dropout = 0.2, dropout = 0.5;
+  double slope = 0.01;  // LeakyReLU negative slope (PyTorch's default, what the thesis uses)
+  // The thesis's blocks end in LeakyReLU: the latent, each FiLM head (gamma, beta) and the output.
+  bool activated_outputs = true;
+  // MTVae: mu and logvar heads (each Linear + LeakyReLU, as the thesis) and alpha * KL.
+  bool variational = false;
+  double alpha = 0;
+  // MTAeAdv (> 0): a latent discriminator learns control vs perturbed (soft labels 0.1/0.9) with
+  // its own Adam at disc_lr; the encoder adds adversarial * BCE(D(z), flipped labels).
+  double adversarial = 0, disc_lr = 1e-3;
+};
+
 class MultiTaskAE : public PerturbModel {
  public:
-  MultiTaskAE(int64_t genes, int64_t conditions, double dropout, bool adversarial, uint64_t seed, double lr);
+  MultiTaskAE(const MtaeSpec& spec, uint64_t seed);
   LossTerms losses(const Tensor& x, const Tensor& condition) override;
   LossTerms adversary_step(const Tensor& x, const Tensor& condition) override;
   std::vector<Tensor> main_parameters() const override;
@@ -62,19 +79,25 @@ class MultiTaskAE : public PerturbModel {
     if (!disc_optimizer_) return {};
     return {{"discriminator", disc_optimizer_.get()}};
   }
-  Tensor encode(const Tensor& x);
+  Tensor encode(const Tensor& x);  // the latent (posterior mean for MTVae; call in eval mode)
   Tensor decode(const Tensor& z, const Tensor& condition);
 
  private:
+  struct Encoded {
+    Tensor z, mu, logvar;
+  };
+  Encoded encode_sampled(const Tensor& x);
   Tensor discriminator_logits(const Tensor& z);
+  MtaeSpec spec_;
   std::shared_ptr<Generator> gen_;
   std::shared_ptr<nn::Sequential> encoder_;
-  std::shared_ptr<nn::Linear> dec_in_, dec_out_;
-  std::shared_ptr<nn::BatchNorm1d> dec_bn_;
-  std::shared_ptr<nn::FiLM> film_;
+  std::shared_ptr<nn::Linear> mu_, logvar_;
+  std::vector<std::shared_ptr<nn::Linear>> dec_layers_;  // hidden layers, then the output layer
+  std::vector<std::shared_ptr<nn::BatchNorm1d>> dec_norms_;
+  std::vector<std::shared_ptr<nn::FiLM>> films_;
+  std::vector<std::shared_ptr<nn::Dropout>> dec_dropouts_;
   std::shared_ptr<nn::Sequential> discriminator_;
   std::unique_ptr<Adam> disc_optimizer_;
-  bool adversarial_;
 };
 
 }  // namespace cg::perturb

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -47,6 +48,20 @@
     }                                                                              \
   }
 
+// An optional setting is null in JSON while unset (a flag not given: the default applies).
+namespace nlohmann {
+template <class T> struct adl_serializer<std::optional<T>> {
+  static void to_json(json& j, const std::optional<T>& v) {
+    if (v) j = *v;
+    else j = nullptr;
+  }
+  static void from_json(const json& j, std::optional<T>& v) {
+    if (j.is_null()) v.reset();
+    else v = j.get<T>();
+  }
+};
+}  // namespace nlohmann
+
 namespace cg::apps {
 
 [[noreturn]] void setting_out_of_range(const std::string& source, const std::string& setting, const std::string& found,
@@ -54,13 +69,24 @@ namespace cg::apps {
 
 template <class T> struct is_vector : std::false_type {};
 template <class T> struct is_vector<std::vector<T>> : std::true_type {};
+template <class T> struct is_optional : std::false_type {};
+template <class T> struct is_optional<std::optional<T>> : std::true_type {};
 
 // One setting from JSON. An integer setting takes only a whole number within its type's range
 // (1e30 or 2.5 for "epochs" is an error naming the value, not a wrapped-around number); other
 // types as nlohmann reads them (a wrong type throws nlohmann's exception, reported by the caller).
 template <class T>
 void read_setting(const nlohmann::json& v, T& out, const std::string& source, const std::string& setting) {
-  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+  if constexpr (is_optional<T>::value) {
+    if (v.is_null()) {
+      out.reset();
+    } else {
+      typename T::value_type x{};
+      read_setting(v, x, source, setting);
+      out = x;
+    }
+    return;
+  } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
     if (v.is_number()) {
       const double d = v.get<double>();
       const double lo = static_cast<double>(std::numeric_limits<T>::min());

@@ -14,10 +14,6 @@ void Config::validate() const {
   auto fail = [](const std::string& m) { throw Error(m); };
   if (data.empty()) fail("--data: an .h5ad file is required");
   if (out.empty()) fail("--out: an output folder is required");
-  if (epochs < 1) fail("--epochs: expected at least 1, found " + std::to_string(epochs));
-  if (batch_size < 2)
-    fail("--batch-size: expected at least 2 (batch norm needs two cells), found " + std::to_string(batch_size));
-  if (!(lr > 0)) fail("--lr: expected a positive learning rate");
   if (!(validation_fraction > 0 && validation_fraction < 1)) fail("--validation-fraction: expected a value in (0, 1)");
   std::set<std::string> listed;
   for (const auto& p : perturbed) {
@@ -31,8 +27,9 @@ void Config::validate() const {
   for (const auto& m : models) perturb_model(m);  // throws naming the unknown model and the known ones
   if (device != "auto" && device != "cpu" && device != "cuda")
     fail("--device: expected cpu, cuda or auto, found '" + device + "'");
-  if (top_degs < 1 || bootstrap < 1 || pca_components < 2 || latent < 1)
-    fail("--top-degs, --bootstrap, --latent must be positive and --pca-components at least 2");
+  if (top_degs < 1 || bootstrap < 1 || pca_components < 2)
+    fail("--top-degs and --bootstrap must be positive and --pca-components at least 2");
+  check_training_settings(*this);  // every chosen network's resolved recipe (model_registry.h)
   decode_named(decode, "--decode");
   apps::check_preprocess_name(preprocess);
   if (!layer.empty() && use_raw) fail("--layer and --use-raw both choose the matrix to read; give one of them");
@@ -44,6 +41,24 @@ void Config::validate() const {
   if (min_cells < 2)
     fail("--min-cells: expected at least 2 (the evaluation compares two groups of cells), found " +
          std::to_string(min_cells));
+}
+
+nlohmann::json Config::given_training_flags() const {
+  nlohmann::json j = nlohmann::json::object();
+  auto put = [&](const char* name, const auto& v) {
+    if (v) j[name] = *v;
+  };
+  put("epochs", epochs);
+  put("patience", patience);
+  put("batch_size", batch_size);
+  put("warmup_steps", warmup_steps);
+  put("latent", latent);
+  put("lr", lr);
+  put("dropout", dropout);
+  put("input_dropout", input_dropout);
+  put("alpha", alpha);
+  put("adversarial", adversarial);
+  return j;
 }
 
 void PredictConfig::validate() const {
@@ -70,8 +85,9 @@ void PredictConfig::validate() const {
   X(n_top_genes)                                                                                                     \
   X(condition_key)                                                                                                   \
   X(control) X(perturbed) X(cell_type_key) X(held_out) X(models) X(seeds) X(epochs) X(patience) X(batch_size) X(lr)  \
-      X(validation_fraction) X(alpha) X(dropout) X(latent) X(adversarial) X(top_degs) X(bootstrap) X(pca_components) \
-          X(min_cells) X(save_model) X(checkpoint_every) X(device) X(out) X(decode)
+      X(warmup_steps) X(latent) X(dropout) X(input_dropout) X(alpha) X(adversarial) X(model_settings)                 \
+          X(validation_fraction) X(top_degs) X(bootstrap) X(pca_components) X(min_cells) X(save_model)               \
+              X(checkpoint_every) X(device) X(out) X(decode)
 
 CG_DEFINE_SETTINGS_JSON(Config, CG_PERTURB_SETTINGS)
 
@@ -94,6 +110,7 @@ nlohmann::json resolved_json(const PredictConfig& c) {
 
 nlohmann::json resolved_json(const Config& c) {
   Config r = c;
+  r.model_settings = resolved_model_settings(c);  // what each network actually used
   r.data = apps::absolute_path(r.data);
   r.out = apps::absolute_path(r.out);
   if (!r.save_model.empty()) r.save_model = apps::absolute_path(r.save_model);

@@ -36,15 +36,19 @@ void add_training_flags(CLI::App& app, Config& c, std::string& config_file, int6
   app.add_option("--models", c.models, "comma-separated:" + perturb_models_help())->delimiter(',');
   app.add_option("--seeds", c.seeds, "comma-separated seeds (results are averaged)")->delimiter(',');
   app.add_option("--seed", single_seed, "a single seed (same as --seeds N)");
-  app.add_option("--epochs", c.epochs, "maximum epochs");
-  app.add_option("--patience", c.patience, "early-stopping patience (epochs without a better validation loss)");
+  // Training settings: unset, each network uses its own (listed at the end of --help).
+  app.add_option("--epochs", c.epochs, "maximum epochs (with patience 0: the fixed budget)");
+  app.add_option("--patience", c.patience,
+                 "early-stopping patience (epochs without a better validation loss); 0: a fixed budget");
   app.add_option("--batch-size", c.batch_size, "minibatch size");
   app.add_option("--lr", c.lr, "Adam learning rate");
+  app.add_option("--warmup-steps", c.warmup_steps, "linear learning-rate warm-up over the first N steps");
   app.add_option("--validation-fraction", c.validation_fraction, "validation share of each (type, condition) group");
-  app.add_option("--alpha", c.alpha, "scGen KL weight");
-  app.add_option("--dropout", c.dropout, "dropout rate");
-  app.add_option("--latent", c.latent, "scGen latent size");
-  app.add_flag("--adversarial", c.adversarial, "MTAe: train a latent discriminator (control vs perturbed)");
+  app.add_option("--alpha", c.alpha, "KL weight (scgen, mtvae)");
+  app.add_option("--dropout", c.dropout, "dropout after each hidden layer");
+  app.add_option("--input-dropout", c.input_dropout, "dropout on the encoder's input (the MTAe family)");
+  app.add_option("--latent", c.latent, "latent size");
+  app.add_option("--adversarial", c.adversarial, "weight of the encoder's adversarial term (mtae-adv)");
   app.add_option("--decode", c.decode,
                  "latent models: direct, Dec(z + delta); or residual, x_ctrl + Dec(z + delta) - Dec(z) (saved with "
                  "the model)");
@@ -84,6 +88,7 @@ int run(int argc, char** argv) {
   std::string config_file, train_model;
   int64_t single_seed = -1;
   add_training_flags(app, c, config_file, single_seed);
+  app.footer(network_recipes_help());
   CLI::App* benchmark = app.add_subcommand("benchmark",
                                            "leave each cell type out in turn, train, predict, score "
                                            "(the default when no subcommand is given)");
@@ -118,6 +123,8 @@ int run(int argc, char** argv) {
   if (train->parsed()) {
     if (!train_model.empty()) c.models = {train_model};
     else if (app.get_option("--models")->count() == 0 && c.models == Config{}.models) c.models = {"scgen"};
+    // One model, one seed: the benchmark's default of three seeds does not apply.
+    if (app.get_option("--seeds")->count() == 0 && single_seed < 0 && c.seeds == Config{}.seeds) c.seeds = {0};
     return run_train(c);
   }
   return run_benchmark(c);

@@ -79,7 +79,7 @@ LoadedModel load_model_folder(const std::string& dir, Device device) {
   const uint64_t seed = l.config.seeds.empty() ? 0 : l.config.seeds.front();
   l.network = perturb_network(entry.network)
                   .make(static_cast<int64_t>(l.saved.genes.size()), 1 + static_cast<int64_t>(l.saved.perturbed.size()),
-                        l.config, seed);
+                        recipe_for(l.config, entry.network), seed);
   l.network->to(device);
   nn::TrainingState state;
   state.modules = {{"model", l.network.get()}};

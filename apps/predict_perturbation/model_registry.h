@@ -4,6 +4,7 @@
 // the data, and the prediction. --help, config validation, the held-out checks and the run all
 // read this list; adding a model is its prediction function plus one entry.
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "apps/predict_perturbation/config.h"
 #include "apps/predict_perturbation/data.h"
 #include "apps/predict_perturbation/predictors.h"
+#include "apps/predict_perturbation/recipe.h"
 #include "apps/predict_perturbation/trainer.h"
 
 namespace cg::perturb {
@@ -20,12 +22,27 @@ namespace cg::perturb {
 // (held-out type, seed) and shared by every model that names it.
 struct NetworkEntry {
   std::string name;  // also the progress label
-  std::unique_ptr<PerturbModel> (*make)(int64_t genes, int64_t conditions, const Config& c, uint64_t seed);
+  Recipe defaults;   // its published settings
+  std::string source;  // where the defaults come from (shown by --help)
+  std::set<std::string> takes;  // the recipe settings it uses
+  std::unique_ptr<PerturbModel> (*make)(int64_t genes, int64_t conditions, const Recipe& r, uint64_t seed);
   // The latent of every row of X (latent.h5ad, get_latent_representation in scvi-tools).
   omics::DenseMatrix (*latent)(PerturbModel& network, const omics::DenseMatrix& X, Device device);
 };
 const std::vector<NetworkEntry>& perturb_networks();
 const NetworkEntry& perturb_network(const std::string& name);  // throws listing the names
+
+// The networks the models need, in registry order.
+std::vector<std::string> networks_of(const std::vector<std::string>& models);
+// The recipe `network` trains with: its defaults, then c.model_settings[network], then the
+// training flags given that it takes.
+Recipe recipe_for(const Config& c, const std::string& network);
+// {network: the settings it takes, resolved} for every network c.models trains (config.json).
+nlohmann::json resolved_model_settings(const Config& c);
+// Every chosen network's recipe resolves and is valid; model_settings names only networks and
+// settings they take; a flag given is taken by at least one chosen network (a note names the
+// networks that ignore it). Throws one line naming the setting.
+void check_training_settings(const Config& c);
 
 struct TrainedNetwork {
   std::unique_ptr<PerturbModel> model;
@@ -70,5 +87,7 @@ const std::vector<PerturbModelEntry>& perturb_models();
 const PerturbModelEntry& perturb_model(const std::string& name);  // throws listing the names
 // "\n  name: description" per model, for --help.
 std::string perturb_models_help();
+// Every network's default recipe and its source, for the end of --help.
+std::string network_recipes_help();
 
 }  // namespace cg::perturb

@@ -7,6 +7,7 @@
 #include "autograd/error.h"
 #include "autograd/ops.h"
 #include "autograd/optim.h"
+#include "nn/training.h"
 
 namespace cg::perturb {
 namespace {
@@ -41,13 +42,18 @@ TrainHistory train_model(PerturbModel& model, const omics::DenseMatrix& X, const
   model.to(s.device);
   AdamOptions opt;
   opt.lr = s.lr;
+  // The thesis trains MTAe's encoder and decoder with two Adams of the same rate and warm-up:
+  // Adam updates each parameter from its own moments, so one Adam over both is the same update.
   Adam adam(model.main_parameters(), opt);
+  const nn::WarmupSchedule warmup(s.lr, std::max(1, s.warmup_steps));
 
   nn::Phase main;
   main.name = "main";
   main.optimizer = &adam;
   main.forward = [&](const nn::Rows& rows) {
     const Tensor x = batch_of(X, rows, s.device), c = batch_of(C, rows, s.device);
+    // The step count is optimizer state, so a resumed fit continues the warm-up where it was.
+    if (s.warmup_steps > 0) warmup.apply(adam, adam.step_count());
     nn::StepTerms t;
     t.logged = model.adversary_step(x, c);  // the adversary's own update comes first
     const LossTerms terms = model.losses(x, c);
@@ -62,7 +68,7 @@ TrainHistory train_model(PerturbModel& model, const omics::DenseMatrix& X, const
   };
   nn::FitOptions o;
   o.epochs = s.epochs;
-  o.patience = s.patience;
+  o.patience = s.patience > 0 ? s.patience : s.epochs;  // a fixed budget never stops early
   o.batch_size = s.batch_size;
   o.seed = s.seed;
   o.label = s.label;

@@ -1,7 +1,7 @@
 #pragma once
-// A PerturbModel on nn::fit: one phase (Adam on the model's main parameters; the model's own
-// adversary steps first), early stopping on the validation cells' mean "loss"; the parameters
-// of the best validation epoch are restored at the end.
+// A PerturbModel on nn::fit: one phase (Adam on the model's main parameters, with an optional
+// linear warm-up; the model's own adversary steps first), early stopping on the validation
+// cells' mean "loss"; the parameters of the best validation epoch are restored at the end.
 #include <functional>
 #include <string>
 #include <vector>
@@ -13,8 +13,10 @@
 namespace cg::perturb {
 
 struct TrainSettings {
-  int epochs = 100, patience = 20, batch_size = 32;
+  int epochs = 100, batch_size = 32;
+  int patience = 20;  // 0: a fixed budget of `epochs` (the best validation epoch is still the one kept)
   double lr = 1e-3;
+  int warmup_steps = 0;  // linear warm-up of the learning rate over the first optimizer steps
   uint64_t seed = 0;
   Device device = Device::CPU;
   std::string label;            // progress label and error-message prefix

@@ -1,0 +1,130 @@
+// predict_perturbation's per-network recipes: every network trains with its own published
+// settings, a training flag replaces a setting only where given (and only for the networks that
+// take it), config.json holds every trained network's resolved recipe and reproduces the run;
+// the thesis's variants (mtae-adv, mtvae, mtae-fast) train and log their own terms; the table
+// shows the spread over seeds and compares each model with the shift baseline.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tests/predict_perturbation_fixtures.h"
+
+using cg::test::TempDir;
+using cg::test::read_json;
+using namespace cg::test::perturb;
+
+TEST_CASE("predict_perturbation recipes: each network's own settings, flags override where given, config.json "
+          "reproduces the run") {
+  if (!have_binary()) return;
+  TempDir tmp;
+  const std::string data = tmp.file("d.h5ad"), out = tmp.file("run");
+  write_data(data, standard_cells());
+  const Result r = run(tmp, base_args(data, out, "A", "scgen,mtae,shift") + " --epochs 2 --lr 0.002 --latent 4");
+  REQUIRE_MESSAGE(r.code == 0, r.output);
+  const nlohmann::json cfg = read_json(out + "/config.json");
+  const nlohmann::json& ms = cfg["model_settings"];
+  // Given flags reach both networks; the rest are each network's own.
+  CHECK(ms["scgen"]["lr"] == 0.002);
+  CHECK(ms["mtae"]["lr"] == 0.002);
+  CHECK(ms["scgen"]["epochs"] == 2);
+  CHECK(ms["mtae"]["epochs"] == 2);
+  CHECK(ms["scgen"]["batch_size"] == 32);
+  CHECK(ms["mtae"]["batch_size"] == 64);
+  CHECK(ms["scgen"]["dropout"] == 0.2);
+  CHECK(ms["mtae"]["dropout"] == 0.5);
+  CHECK(ms["mtae"]["input_dropout"] == 0.2);
+  CHECK(ms["mtae"]["warmup_steps"] == 100);
+  CHECK(ms["mtae"]["patience"] == 0);  // the thesis's fixed budget
+  CHECK(ms["scgen"]["patience"] == 25);
+  CHECK(ms["scgen"]["alpha"] == 5e-5);
+  CHECK(ms["scgen"]["hidden"] == nlohmann::json({800, 800}));
+  CHECK(ms["mtae"]["hidden"] == nlohmann::json({256}));
+  CHECK_FALSE(ms["mtae"].contains("alpha"));  // only the settings a network takes
+  CHECK_FALSE(ms.contains("mtvae"));          // only the networks the run trained
+  CHECK(cfg["lr"] == 0.002);                  // the flag as given
+  CHECK(cfg["batch_size"].is_null());         // not given: each network's own
+
+  // A model_settings entry changes one network only; the flags still win over it.
+  std::ofstream(tmp.file("cfg.json")) << R"({"model_settings": {"mtae": {"batch_size": 16, "lr": 0.5}}})";
+  const Result r2 = run(tmp, "--config " + tmp.file("cfg.json") + " " + base_args(data, tmp.file("run2"), "A", "scgen,mtae") +
+                                 " --epochs 1 --lr 0.003 --latent 4");
+  REQUIRE_MESSAGE(r2.code == 0, r2.output);
+  const nlohmann::json ms2 = read_json(tmp.file("run2/config.json"))["model_settings"];
+  CHECK(ms2["mtae"]["batch_size"] == 16);
+  CHECK(ms2["scgen"]["batch_size"] == 32);
+  CHECK(ms2["mtae"]["lr"] == 0.003);
+
+  // config.json given back trains the same networks: the same table.
+  const Result again = run(tmp, "--config " + out + "/config.json --out " + tmp.file("again"));
+  REQUIRE_MESSAGE(again.code == 0, again.output);
+  CHECK(read_text(tmp.file("again/table.md")) == read_text(out + "/table.md"));
+  CHECK(read_json(tmp.file("again/config.json"))["model_settings"] == ms);
+
+  // A flag some chosen networks do not take: a note naming them, the run goes on.
+  const Result note = run(tmp, base_args(data, tmp.file("run3"), "A", "scgen,mtae") + " --epochs 1 --alpha 0.001");
+  REQUIRE_MESSAGE(note.code == 0, note.output);
+  CHECK_MESSAGE(contains(note.output, "--alpha: mtae do not take it; it applies to scgen"), note.output);
+  CHECK(read_json(tmp.file("run3/config.json"))["model_settings"]["scgen"]["alpha"] == 0.001);
+}
+
+TEST_CASE("predict_perturbation: mtae-adv, mtvae and mtae-fast train with their own terms and predict") {
+  if (!have_binary()) return;
+  TempDir tmp;
+  const std::string data = tmp.file("d.h5ad"), out = tmp.file("run");
+  write_data(data, standard_cells());
+  const Result r = run(tmp, base_args(data, out, "A", "mtae-adv,mtvae,mtae-fast,shift") + " --epochs 3 --latent 4");
+  REQUIRE_MESSAGE(r.code == 0, r.output);
+  const std::string adv = read_text(out + "/A/mtae-adv/seed0/history.csv");
+  CHECK_MESSAGE(contains(adv, "train_adversarial"), adv);
+  CHECK_MESSAGE(contains(adv, "train_discriminator"), adv);
+  CHECK_MESSAGE(contains(read_text(out + "/A/mtvae/seed0/history.csv"), "train_kl"), "mtvae logs its KL term");
+  const std::string fast = read_text(out + "/A/mtae-fast/seed0/history.csv");
+  CHECK_FALSE(contains(fast, "train_kl"));
+  const nlohmann::json ms = read_json(out + "/config.json")["model_settings"];
+  CHECK(ms["mtae-adv"]["adversarial"] == 0.05);
+  CHECK(ms["mtvae"]["alpha"] == 0.017);
+  CHECK(ms["mtae-fast"]["lr"] == 0.001);
+  CHECK(ms["mtae-fast"]["dropout"] == 0.0);
+  for (const std::string model : {"mtae-adv", "mtvae", "mtae-fast"}) {
+    INFO(model);
+    const auto p = cg::omics::read_h5ad(out + "/A/" + model + "/seed0/predicted.h5ad");
+    CHECK(p.X.rows() == 12);
+    const nlohmann::json m = read_json(out + "/A/" + model + "/seed0/metrics.json");
+    CHECK(std::isfinite(m["r2_all"].get<double>()));
+  }
+}
+
+TEST_CASE("predict_perturbation table: spread over seeds and the verdict against the shift baseline") {
+  if (!have_binary()) return;
+  TempDir tmp;
+  const std::string data = tmp.file("d.h5ad"), out = tmp.file("run");
+  write_data(data, standard_cells());
+  const Result r = run(tmp, "--data " + data + " --models scgen,control,shift --held-out A --seeds 0,1" +
+                                " --device cpu --bootstrap 2 --pca-components 2 --top-degs 5 --epochs 2 --latent 4 --out " +
+                                out);
+  REQUIRE_MESSAGE(r.code == 0, r.output);
+  const std::string md = read_text(out + "/table.md"), csv = read_text(out + "/table.csv");
+  CHECK(contains(md, "| R2 all | (seed sd) |"));
+  CHECK(contains(md, "| vs shift R2 all | vs shift R2 top |"));
+  CHECK(contains(csv, ",r2_all_seed_sd,"));
+  CHECK(contains(csv, ",vs_shift_r2_all,vs_shift_r2_top,decode\n"));
+  // Recompute scgen's verdict from its two seeds' metrics and shift's.
+  auto r2 = [&](const std::string& model, int seed) {
+    return read_json(out + "/A/" + model + "/seed" + std::to_string(seed) + "/metrics.json")["r2_all"].get<double>();
+  };
+  const double a = r2("scgen", 0), b = r2("scgen", 1), shift = r2("shift", 0);
+  CHECK(r2("shift", 1) == shift);  // the baseline does not depend on the seed
+  const double mean = (a + b) / 2, sd = std::abs(a - b) / std::sqrt(2.0);
+  const double d = mean - shift;
+  const std::string word = d > sd ? " beats" : d < -sd ? " loses" : " within spread";
+  char expected[64];
+  std::snprintf(expected, sizeof expected, "%+.3f", d);
+  INFO(md);
+  CHECK(contains(md, std::string(expected) + word + " |"));
+  // The baselines carry no verdict of their own.
+  const auto at = md.find("| shift | A |");
+  REQUIRE(at != std::string::npos);
+  const std::string shift_row = md.substr(at, md.find('\n', at) - at);
+  CHECK(contains(shift_row, "|  |  |"));
+}
