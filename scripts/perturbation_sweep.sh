@@ -1,17 +1,23 @@
-#!/usr/bin/env bash
-# Leave-one-cell-type-out sweep on the shared Kang PBMC data (IFN-beta): scGen, MTAe and the
-# two baselines, 1 seed, the app's defaults (at most 100 epochs, early stopping with patience
-# 20 on the validation split). About 8 minutes per held-out type on 2 CPU cores (~55 minutes for
-# all 7); pass e.g. `--epochs 30` for a quick look. This was the main job until train_multitask
-# existed (make run now trains that; see scripts/main_job.sh).
-# Usage: scripts/perturbation_sweep.sh [BUILD_DIR] [OUT_DIR] [extra flags...]
+#!/bin/bash
+# The thesis-style perturbation table on the shared Kang split with one command: every registered
+# model, the control and shift baselines and the duplicate ceiling, each cell type held out in
+# turn, three seeds, each network on its own recipe (predict_perturbation --help lists them).
+#
+#   scripts/perturbation_sweep.sh OUT [BUILD] [more predict_perturbation flags]
+#
+# The whole sweep (7 types x 3 seeds x 8 models) takes hours on 2 cores; run it in parts with
+# MODELS, SEEDS and HELD_OUT, e.g. one type and the cheaper models first:
+#   HELD_OUT=CD4T MODELS=scgen,vidr,control,shift scripts/perturbation_sweep.sh runs/part1
+# Each part writes its own table.md/table.csv; results.jsonl holds every row for merging.
 set -euo pipefail
-build=${1:-build}
-out=${2:-runs/perturbation_sweep}
-shift $(( $# > 2 ? 2 : $# ))
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-exec "$build/bin/predict_perturbation" \
-  --data ../shared/data/perturbation/kang_scgen_valid_lognorm.h5ad \
-  --condition-key condition --control control --cell-type-key cell_type \
-  --held-out all --models scgen,mtae,control,shift --seeds 0 \
-  --out "$out" --overwrite "$@"
+out=${1:?usage: scripts/perturbation_sweep.sh OUT [BUILD] [flags]}
+build=${2:-build}
+shift $(( $# >= 2 ? 2 : 1 ))
+here=$(cd "$(dirname "$0")/.." && pwd)
+data=${CELLGRAD_KANG:-$here/../shared/data/perturbation/kang_scgen_valid_lognorm.h5ad}
+[ -f "$data" ] || { echo "perturbation_sweep: $data not found (set CELLGRAD_KANG)" >&2; exit 1; }
+models=${MODELS:-scgen,vidr,mtae,mtae-adv,mtvae,mtae-fast,control,shift}
+start=$(date +%s)
+"$build/bin/predict_perturbation" benchmark --data "$data" --condition-key condition --control control \
+    --cell-type-key cell_type --held-out "${HELD_OUT:-all}" --models "$models" --seeds "${SEEDS:-0,1,2}" --out "$out" "$@"
+echo "perturbation_sweep: $(( $(date +%s) - start )) s wall time; table in $out/table.md"

@@ -243,6 +243,12 @@ TEST_CASE("predict_perturbation: --config and settings errors are one clear line
     check_refused(with_config("{\"seeds\": [0, -1]}"), out,
                   {"setting 'seeds[1]' expects a whole number from 0 to 18446744073709551615, found -1"});
   }
+  SUBCASE("a path that is not valid UTF-8 is refused before anything runs (JSON and .h5ad need UTF-8)") {
+    const std::string latin1 = tmp.file("caf\xE9");
+    const Result r = run(tmp, base_args(data, latin1));
+    check_refused(r, latin1, {"('" + tmp.file("caf\\xE9") + "') is not valid UTF-8 (byte", "rename the file or folder"});
+    CHECK(r.code == 2);
+  }
   SUBCASE("a command-line mistake is one line with the app's name and exit status 2") {
     const Result r = run(tmp, base_args(data, out) + " --epochz 3");
     check_refused(r, out, {"--epochz", "(see --help)"});

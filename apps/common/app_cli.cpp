@@ -10,6 +10,7 @@
 #include "autograd/error.h"
 #include "base/version.h"
 #include "nn/progress.h"
+#include "omics/hdf5_util.h"
 
 namespace cg::apps {
 
@@ -48,6 +49,26 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv,
     command->add_flag_callback(
         "--verbose", [] { nn::set_verbosity(nn::Verbosity::Verbose); },
         "print every epoch (default: every epoch on a terminal, about every 10% in a log file)");
+  }
+  // Paths and names go into config.json and .h5ad strings, which must be UTF-8: an argument that
+  // is not is refused here, in one line, before anything runs (not as a JSON library error at
+  // the end of a run).
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const size_t bad = omics::h5::first_invalid_utf8(arg);
+    if (bad == std::string::npos) continue;
+    std::string shown;
+    for (unsigned char ch : arg) {
+      char b[8];
+      std::snprintf(b, sizeof b, ch < 0x80 && ch >= 0x20 ? "%c" : "\\x%02X", ch);
+      shown += b;
+    }
+    const std::string name = std::filesystem::path(argv[0]).filename().string();
+    std::fprintf(stderr,
+                 "%s: error: argument %d ('%s') is not valid UTF-8 (byte %zu); paths and names are written to "
+                 "config.json and .h5ad files, which need UTF-8: rename the file or folder\n",
+                 name.c_str(), i, shown.c_str(), bad);
+    return 2;
   }
   load_config_files();
   try {

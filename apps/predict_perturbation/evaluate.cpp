@@ -47,6 +47,7 @@ EvalReference make_reference(DenseMatrix real, DenseMatrix ctrl, const EvalSetti
   r.ctrl = std::move(ctrl);
   const auto degs = omics::rank_genes_groups(r.real, r.ctrl);
   r.top_degs = degs.top(s.top_degs);
+  r.top20_degs = degs.top(std::min(20, s.top_degs));
   r.deg_scores = degs.scores;
   DenseMatrix both(r.real.rows() + r.ctrl.rows(), r.real.cols());
   both << r.ctrl, r.real;
@@ -73,6 +74,7 @@ nlohmann::json evaluate_prediction(const DenseMatrix& pred, const EvalReference&
   m["cells_control"] = ref.ctrl.rows();
   m["r2_all"] = omics::r2_of_means(pred, ref.real);
   m["r2_top"] = omics::r2_of_means(pred, ref.real, ref.top_degs);
+  m["r2_top20"] = omics::r2_of_means(pred, ref.real, ref.top20_degs);
 
   // Bootstrap: predicted and real cells resampled independently (80%, with replacement).
   omics::BootstrapOptions bo;

@@ -14,6 +14,7 @@ namespace cg::perturb {
 struct EvalReference {
   omics::DenseMatrix real, ctrl;
   std::vector<int64_t> top_degs;  // top-k genes of the real response (Wilcoxon, scanpy ranking)
+  std::vector<int64_t> top20_degs;  // its first 20 (the thesis reports R^2 over top-20 and top-100)
   std::vector<double> deg_scores;
   omics::PcaModel pca;  // fitted on the real cells (controls + perturbed) of the type
   omics::DenseMatrixD real_pcs, ctrl_pcs;

@@ -23,6 +23,7 @@ const Column kColumns[] = {
     {"r2_all_boot_std", "(boot sd)", "%.3f"},
     {"r2_top", "R2 top DEGs", "%.3f"},
     {"r2_top_boot_std", "(boot sd)", "%.3f"},
+    {"r2_top20", "R2 top-20", "%.3f"},
     {"common_degs", "common DEGs", "%.1f"},
     // logfc_pearson_all is the metrics' pearson_delta (kept there under its earlier name), shown
     // once, beside the other log-fold-change measures.
