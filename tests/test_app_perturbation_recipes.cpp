@@ -128,3 +128,40 @@ TEST_CASE("predict_perturbation table: spread over seeds and the verdict against
   const std::string shift_row = md.substr(at, md.find('\n', at) - at);
   CHECK(contains(shift_row, "|  |  |"));
 }
+
+TEST_CASE("predict_perturbation --held-out-dose: a dose never seen is predicted from the controls by scaling the "
+          "largest dose's response; models that cannot interpolate and non-numeric doses are refused") {
+  if (!have_binary()) return;
+  TempDir tmp;
+  const std::string data = tmp.file("dose.h5ad"), out = tmp.file("run");
+  // One population, doses 0 (control), 1 and 3; the first 5 genes respond by exactly
+  // 0.9 * log1p(dose) / log1p(3), the rule being tested; every group has the same within-group
+  // pattern (12 consecutive cells), so the group means differ by the response only.
+  const ValueFn dosed = [](int64_t i, int j, const std::string&, const std::string& dose) {
+    const float base = 0.1f + static_cast<float>(((i % 12) * 7 + j * 5) % 15) / 7.0f;
+    const double d = std::stod(dose);
+    return base + (j < 5 ? static_cast<float>(0.9 * std::log1p(d) / std::log1p(3.0)) : 0.0f);
+  };
+  write_data(data, groups({"A"}, {"0", "1", "3"}, 12), dosed);
+  const std::string args = "--data " + data + " --condition-key condition --control 0 --cell-type-key '' " + kCheap;
+  const Result r = run(tmp, args + " --held-out-dose 1 --models shift,control,vidr --epochs 2 --latent 4 --out " + out);
+  REQUIRE_MESSAGE(r.code == 0, r.output);
+  const nlohmann::json shift = read_json(out + "/dose_1/shift/seed0/metrics.json");
+  CHECK(shift["dose_scale"].get<double>() == doctest::Approx(std::log1p(1.0) / std::log1p(3.0)).epsilon(1e-12));
+  CHECK(shift["r2_all"].get<double>() > 0.9999);  // the rule is the data's: the real mean, exactly
+  const nlohmann::json control = read_json(out + "/dose_1/control/seed0/metrics.json");
+  CHECK(control["r2_all"].get<double>() < shift["r2_all"].get<double>());
+  CHECK(read_json(out + "/dose_1/vidr/seed0/metrics.json")["dose_scale"].get<double>() ==
+        doctest::Approx(std::log1p(1.0) / std::log1p(3.0)).epsilon(1e-12));
+  CHECK(cg::omics::read_h5ad(out + "/dose_1/shift/seed0/predicted.h5ad").X.rows() == 12);  // one per control cell
+  CHECK(contains(read_text(out + "/table.md"), "learned at dose 3 and scaled by log1p(dose) / log1p(largest dose)"));
+
+  check_refused(run(tmp, args + " --held-out-dose 1 --models scgen,shift --out " + out + "2"), out + "2",
+                {"--held-out-dose: scgen cannot predict a dose it has not seen", "interpolate doses: vidr, control, shift"});
+  check_refused(run(tmp, args + " --held-out-dose 2 --models shift --out " + out + "2"), out + "2",
+                {"--held-out-dose 2: obs 'condition' has no such dose; doses present: 0, 1, 3"});
+  write_data(tmp.file("words.h5ad"), standard_cells());
+  check_refused(run(tmp, "--data " + tmp.file("words.h5ad") + " --held-out-dose 1 --models shift" + kCheap +
+                             " --out " + out + "3"),
+                out + "3", {"--held-out-dose needs doses in obs 'condition' (numbers >= 0), found the value"});
+}

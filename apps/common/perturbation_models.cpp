@@ -101,10 +101,17 @@ MultiTaskAE::MultiTaskAE(const MtaeSpec& spec, uint64_t seed)
     disc.leaky_slope = spec.slope;
     disc.init = nn::Init::XavierUniform;
     discriminator_ = register_module("discriminator", nn::make_mlp(disc, init, gen_));
+  }
+}
+
+std::vector<std::pair<std::string, Optimizer*>> MultiTaskAE::internal_optimizers() {
+  if (!discriminator_) return {};
+  if (!disc_optimizer_) {
     AdamOptions o;
-    o.lr = spec.disc_lr;
+    o.lr = spec_.disc_lr;
     disc_optimizer_ = std::make_unique<Adam>(discriminator_->parameters(), o);
   }
+  return {{"discriminator", disc_optimizer_.get()}};
 }
 
 MultiTaskAE::Encoded MultiTaskAE::encode_sampled(const Tensor& x) {
@@ -154,7 +161,8 @@ LossTerms MultiTaskAE::losses(const Tensor& x, const Tensor& condition) {
 }
 
 LossTerms MultiTaskAE::adversary_step(const Tensor& x, const Tensor& condition) {
-  if (!disc_optimizer_) return {};
+  if (!discriminator_) return {};
+  internal_optimizers();  // makes the optimizer on the parameters' device
   Tensor z;
   {
     NoGradGuard no_grad;

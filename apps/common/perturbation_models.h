@@ -75,10 +75,9 @@ class MultiTaskAE : public PerturbModel {
   LossTerms adversary_step(const Tensor& x, const Tensor& condition) override;
   std::vector<Tensor> main_parameters() const override;
   std::vector<std::pair<std::string, Generator*>> generators() override { return {{"noise", gen_.get()}}; }
-  std::vector<std::pair<std::string, Optimizer*>> internal_optimizers() override {
-    if (!disc_optimizer_) return {};
-    return {{"discriminator", disc_optimizer_.get()}};
-  }
+  // The discriminator's Adam, made on first use: after the model has moved to its device (an
+  // optimizer made on the CPU would step CUDA parameters with CPU state).
+  std::vector<std::pair<std::string, Optimizer*>> internal_optimizers() override;
   Tensor encode(const Tensor& x);  // the latent (posterior mean for MTVae; call in eval mode)
   Tensor decode(const Tensor& z, const Tensor& condition);
 

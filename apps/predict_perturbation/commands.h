@@ -8,6 +8,7 @@
 namespace cg::perturb {
 
 int run_benchmark(Config& c);
+int run_dose_benchmark(Config& c);  // benchmark --held-out-dose D (dose_command.cpp)
 int run_train(Config& c);
 int run_predict(PredictConfig& p);
 

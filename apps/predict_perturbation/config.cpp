@@ -84,7 +84,7 @@ void PredictConfig::validate() const {
   X(allow_counts)                                                                                                    \
   X(n_top_genes)                                                                                                     \
   X(condition_key)                                                                                                   \
-  X(control) X(perturbed) X(cell_type_key) X(held_out) X(models) X(seeds) X(epochs) X(patience) X(batch_size) X(lr)  \
+  X(control) X(perturbed) X(cell_type_key) X(held_out) X(held_out_dose) X(models) X(seeds) X(epochs) X(patience) X(batch_size) X(lr)  \
       X(warmup_steps) X(latent) X(dropout) X(input_dropout) X(alpha) X(adversarial) X(model_settings)                 \
           X(validation_fraction) X(top_degs) X(bootstrap) X(pca_components) X(min_cells) X(save_model)               \
               X(checkpoint_every) X(device) X(out) X(decode)

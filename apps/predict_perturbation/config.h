@@ -25,6 +25,9 @@ struct Config {
   std::vector<std::string> perturbed;  // empty: every value of condition_key other than control
   std::string cell_type_key = "cell_type";
   std::string held_out = "all";  // a cell type, or "all" for the leave-one-out sweep
+  // The dose case: condition_key holds numeric doses; every cell of this dose is held out and
+  // predicted from the controls by the models that interpolate doses (dose_command.cpp).
+  std::optional<double> held_out_dose;
   std::vector<std::string> models = {"scgen", "mtae", "control", "shift"};
   std::vector<uint64_t> seeds = {0, 1, 2};  // benchmark: each (type, model) is scored per seed; the table shows mean and sd
   // Training settings. Each network trains with its own published recipe (recipe.h,

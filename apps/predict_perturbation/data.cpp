@@ -20,7 +20,9 @@ PerturbData load_perturb_data(Config& c) {
   input.allow_counts = c.allow_counts;
   omics::AnnData a = apps::read_expression(c.data, input);
   PerturbData d;
-  d.cell_types = a.obs.labels(c.cell_type_key);
+  // No cell-type column (--cell-type-key ""): every cell is one population.
+  d.cell_types = c.cell_type_key.empty() ? std::vector<std::string>(a.obs.index.size(), "all")
+                                         : a.obs.labels(c.cell_type_key);
   d.conditions = a.obs.labels(c.condition_key);
   d.cell_names = a.obs.index;
   const std::set<std::string> types(d.cell_types.begin(), d.cell_types.end());

@@ -33,6 +33,9 @@ void add_training_flags(CLI::App& app, Config& c, std::string& config_file, int6
       ->delimiter(',');
   app.add_option("--cell-type-key", c.cell_type_key, "obs column with the cell type");
   app.add_option("--held-out", c.held_out, "benchmark: cell type to hold out, or 'all' for the leave-one-out sweep");
+  app.add_option("--held-out-dose", c.held_out_dose,
+                 "benchmark: hold out every cell of this dose (--condition-key holds numeric doses) and predict it "
+                 "from the controls with the models that interpolate doses");
   app.add_option("--models", c.models, "comma-separated:" + perturb_models_help())->delimiter(',');
   app.add_option("--seeds", c.seeds, "comma-separated seeds (results are averaged)")->delimiter(',');
   app.add_option("--seed", single_seed, "a single seed (same as --seeds N)");
@@ -121,13 +124,14 @@ int run(int argc, char** argv) {
     return run_train(r);
   }
   if (train->parsed()) {
+    if (c.held_out_dose) throw Error("--held-out-dose: a benchmark setting; train fits every cell it is given");
     if (!train_model.empty()) c.models = {train_model};
     else if (app.get_option("--models")->count() == 0 && c.models == Config{}.models) c.models = {"scgen"};
     // One model, one seed: the benchmark's default of three seeds does not apply.
     if (app.get_option("--seeds")->count() == 0 && single_seed < 0 && c.seeds == Config{}.seeds) c.seeds = {0};
     return run_train(c);
   }
-  return run_benchmark(c);
+  return c.held_out_dose ? run_dose_benchmark(c) : run_benchmark(c);
 }
 
 }  // namespace

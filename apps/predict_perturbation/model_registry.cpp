@@ -231,7 +231,8 @@ const std::vector<PerturbModelEntry>& perturb_models() {
        [](const FitContext& x) {
          return fit_vidr(vae_of(x.network), x.cells, x.config.control, x.perturbed_values, x.perturbed, x.device);
        },
-       [](const ApplyContext& x) { return apply_vidr(vae_of(x.network), x.response, x.controls, x.device, x.decode); }},
+       [](const ApplyContext& x) { return apply_vidr(vae_of(x.network), x.response, x.controls, x.device, x.decode); },
+       true},
       {"mtae", "the thesis's multi-task autoencoder: decode(encode(held-out controls)) under the perturbed condition (FiLM)",
        "mtae", true, true, 0, no_response, apply_mtae_family},
       {"mtae-adv", "MTAeAdv: MTAe whose latent is trained to hide the condition from a discriminator", "mtae-adv", true,
@@ -241,10 +242,11 @@ const std::vector<PerturbModelEntry>& perturb_models() {
       {"mtae-fast", "cellgrad's earlier MTAe variant (linear latent and output, lr 1e-3, early stopping)", "mtae-fast",
        true, true, 0, no_response, apply_mtae_family},
       {"control", "baseline: the held-out controls unchanged", "", false, false, 0, no_response,
-       [](const ApplyContext& x) { return apply_control(x.controls); }},
+       [](const ApplyContext& x) { return apply_control(x.controls); }, true},
       {"shift", "baseline: held-out controls plus the mean perturbed-minus-control difference of the other types", "",
-       false, true, 0, [](const FitContext& x) { return fit_shift(x.cells, x.config.control, x.perturbed); },
-       [](const ApplyContext& x) { return apply_shift(x.response, x.controls); }},
+       false, true, 0,
+       [](const FitContext& x) { return fit_shift(x.cells, x.config.control, x.perturbed, x.perturbed_values); },
+       [](const ApplyContext& x) { return apply_shift(x.response, x.controls); }, true},
   };
   return models;
 }

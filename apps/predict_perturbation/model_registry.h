@@ -82,6 +82,8 @@ struct PerturbModelEntry {
   int min_types_with_both;
   Response (*fit)(const FitContext& ctx);
   Prediction (*apply)(const ApplyContext& ctx);
+  // Predicts a dose it has not seen from the doses it has (benchmark --held-out-dose).
+  bool interpolates_doses = false;
 };
 const std::vector<PerturbModelEntry>& perturb_models();
 const PerturbModelEntry& perturb_model(const std::string& name);  // throws listing the names

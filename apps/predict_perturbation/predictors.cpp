@@ -74,12 +74,6 @@ DenseMatrix decode_prediction(const DenseMatrix& controls, const DenseMatrix& z_
   return out;
 }
 
-bool parse_number(const std::string& s, double& v) {
-  char* end = nullptr;
-  v = std::strtod(s.c_str(), &end);
-  return !s.empty() && end && *end == '\0';
-}
-
 // Training rows by cell type, for the control value and for `value`.
 struct ByType {
   std::map<std::string, std::vector<int64_t>> control, perturbed;
@@ -94,6 +88,18 @@ ByType group_by_type(const TrainingCells& cells, const std::string& control, con
 }
 
 }  // namespace
+
+bool parse_number(const std::string& s, double& v) {
+  char* end = nullptr;
+  v = std::strtod(s.c_str(), &end);
+  return !s.empty() && end && *end == '\0';
+}
+
+double dose_scale(const std::string& value, const std::string& fitted) {
+  double dose = 0, d_max = 0;
+  if (value == fitted || !parse_number(value, dose) || !parse_number(fitted, d_max) || !(d_max > 0)) return 1.0;
+  return std::log1p(dose) / std::log1p(d_max);
+}
 
 Decode decode_named(const std::string& name, const std::string& setting) {
   if (name == "direct") return Decode::direct;
@@ -147,7 +153,19 @@ DenseMatrix condition_one_hot(const PerturbData& d, const std::string& control) 
 
 Prediction apply_control(const DenseMatrix& controls) { return {controls, DenseMatrix(controls.rows(), 0)}; }
 
-Response fit_shift(const TrainingCells& cells, const std::string& control, const std::string& perturbed) {
+Response fit_shift(const TrainingCells& cells, const std::string& control, const std::string& perturbed,
+                   const std::vector<std::string>& perturbed_values) {
+  // A dose the training cells do not hold (a held-out dose): fitted at the largest dose, scaled.
+  bool seen = false;
+  for (int64_t i : cells.rows) seen = seen || cells.conditions[i] == perturbed;
+  const std::string fitted = seen ? perturbed : vidr_fit_value(perturbed_values, perturbed);
+  if (fitted != perturbed) {
+    Response r = fit_shift(cells, control, fitted, {});
+    const double scale = dose_scale(perturbed, fitted);
+    std::vector<double> shift = r["gene_shift"].get<std::vector<double>>();
+    for (double& v : shift) v *= scale;
+    return {{"gene_shift", shift}, {"dose_scale", scale}, {"fitted_value", fitted}};
+  }
   const ByType g = group_by_type(cells, control, perturbed);
   std::vector<int64_t> ctrl, pert;
   for (const auto& [type, rows] : g.perturbed) {
@@ -232,9 +250,12 @@ Response fit_vidr(ScGenVAE& vae, const TrainingCells& cells, const std::string& 
     centroids.push_back(mc);
     deltas.push_back(all_column_means(scgen_latent(vae, apps::take_rows(cells.X, pert), device)) - mc);
   }
-  if (centroids.size() < 2)
-    throw Error("vidr: needs at least two training cell types with both '" + control + "' and '" + fit_value +
-                "' cells, found " + std::to_string(centroids.size()));
+  // Across cell types the shift is regressed on the control centroid (two types at least); a dose
+  // of the same cells needs only one (the regression is then zero: the mean shift, scaled).
+  const size_t needed = fit_value != perturbed ? 1 : 2;
+  if (centroids.size() < needed)
+    throw Error("vidr: needs at least " + std::to_string(needed) + " training cell type(s) with both '" + control +
+                "' and '" + fit_value + "' cells, found " + std::to_string(centroids.size()));
   const int64_t n = static_cast<int64_t>(centroids.size()), k = centroids[0].size();
   Eigen::MatrixXd A(n, k), B(n, k);
   for (int64_t i = 0; i < n; ++i) {
@@ -245,9 +266,7 @@ Response fit_vidr(ScGenVAE& vae, const TrainingCells& cells, const std::string& 
   A.rowwise() -= a_mean;
   B.rowwise() -= b_mean;
   const Eigen::MatrixXd W = A.completeOrthogonalDecomposition().solve(B);  // minimum-norm least squares
-  double scale = 1, dose = 0, d_max = 0;
-  if (fit_value != perturbed && parse_number(perturbed, dose) && parse_number(fit_value, d_max))
-    scale = std::log1p(dose) / std::log1p(d_max);
+  const double scale = dose_scale(perturbed, fit_value);
   nlohmann::json w = nlohmann::json::array();
   for (int64_t i = 0; i < k; ++i) w.push_back(to_json(W.row(i)));
   return {{"control_centroid_mean", to_json(a_mean)},

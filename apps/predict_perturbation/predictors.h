@@ -50,7 +50,10 @@ HeldOutTask make_task(const PerturbData& d, const std::string& control, const st
 
 // shift: the mean perturbed-minus-control difference, cells pooled over the cell types that
 // have both conditions among the training cells. control: the controls unchanged.
-Response fit_shift(const TrainingCells& cells, const std::string& control, const std::string& perturbed);
+// A dose the training cells do not hold is fitted at the largest dose and scaled by
+// log1p(dose) / log1p(d_max) (scVIDR's rule), as `perturbed_values` allow.
+Response fit_shift(const TrainingCells& cells, const std::string& control, const std::string& perturbed,
+                   const std::vector<std::string>& perturbed_values);
 Prediction apply_shift(const Response& response, const omics::DenseMatrix& controls);
 Prediction apply_control(const omics::DenseMatrix& controls);
 
@@ -75,6 +78,10 @@ Prediction apply_vidr(ScGenVAE& vae, const Response& response, const omics::Dens
 // The perturbed value whose response scVIDR fits to predict `value`: with numeric doses (every
 // perturbed value a number) the largest positive dose, otherwise `value` itself.
 std::string vidr_fit_value(const std::vector<std::string>& perturbed, const std::string& value);
+// log1p(value) / log1p(fitted) when both are numbers (doses) and differ, else 1.
+double dose_scale(const std::string& value, const std::string& fitted);
+// True when `s` is a whole number in C syntax (strtod consumes all of it).
+bool parse_number(const std::string& s, double& v);
 
 // MTAe: Dec(Enc(controls), one-hot(target condition)); the control condition is one-hot index 0.
 Prediction apply_mtae(MultiTaskAE& model, const omics::DenseMatrix& controls, int target_index, int n_conditions,
