@@ -61,7 +61,7 @@ namespace {
 void flatten(const nlohmann::json& j, const std::string& prefix, std::map<std::string, double>& out) {
   if (j.is_object()) {
     for (auto it = j.begin(); it != j.end(); ++it) {
-      if (it.key() == "r2_per_feature") continue;
+      if (it.key() == "r2_per_feature" || it.key() == "chosen") continue;  // details, not table columns
       flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
     }
   } else if (j.is_number()) {

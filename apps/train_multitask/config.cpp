@@ -10,6 +10,8 @@
 #include "apps/common/app_cli.h"
 #include "apps/common/settings.h"
 #include "apps/train_multitask/ablation.h"
+#include "apps/train_multitask/baselines.h"
+#include "apps/train_multitask/control_features.h"
 #include "apps/train_multitask/loss_terms.h"
 #include "apps/train_multitask/schedules.h"
 #include "autograd/error.h"
@@ -20,24 +22,26 @@
 namespace cg::multitask {
 
 // One list of every setting keeps to_json, merge_json and the flags from drifting apart.
-#define CG_MULTITASK_SETTINGS(X)                                                                                      \
-  X(modalities)                                                                                                       \
-  X(preprocess)                                                                                                       \
-  X(distance)                                                                                                         \
-  X(top_features)                                                                                                     \
-  X(layer)                                                                                                            \
-  X(use_raw)                                                                                                          \
-  X(label_key)                                                                                                        \
-  X(condition_key)                                                                                                    \
-  X(zero_variance)                                                                                                    \
-  X(test_fraction)                                                                                                    \
-  X(folds)                                                                                                            \
-  X(fold) X(validation_fraction) X(hidden) X(latent) X(projector) X(vae) X(kl_warmup) X(temperature) X(no_classifier) \
-      X(no_translation) X(no_reconstruction) X(no_discriminator) X(no_contrastive) X(weight_reconstruction)           \
-          X(weight_translation) X(weight_discriminator) X(weight_generator) X(weight_classification)                  \
-              X(weight_contrastive) X(weight_kl) X(schedule) X(weighting) X(epochs) X(patience) X(select_on)          \
-                  X(batch_size) X(lr) X(ablation) X(attributions) X(attribution_cells) X(attribution_steps)           \
-                      X(attribution_targets) X(seed) X(checkpoint_every) X(device) X(out) X(save_model)
+#define CG_MULTITASK_SETTINGS(X)                                                                              \
+  X(modalities)                                                                                               \
+  X(preprocess)                                                                                               \
+  X(distance)                                                                                                 \
+  X(top_features)                                                                                             \
+  X(layer)                                                                                                    \
+  X(use_raw)                                                                                                  \
+  X(label_key)                                                                                                \
+  X(condition_key)                                                                                            \
+  X(zero_variance)                                                                                            \
+  X(test_fraction)                                                                                            \
+  X(folds)                                                                                                    \
+  X(fold)                                                                                                     \
+  X(validation_fraction) X(hidden) X(latent) X(projector) X(vae) X(kl_warmup) X(temperature) X(no_classifier) \
+      X(no_translation) X(no_reconstruction) X(no_discriminator) X(no_contrastive) X(weight_reconstruction)   \
+          X(weight_translation) X(weight_discriminator) X(weight_generator) X(weight_classification)          \
+              X(weight_contrastive) X(weight_kl) X(schedule) X(weighting) X(epochs) X(patience) X(select_on)  \
+                  X(batch_size) X(lr) X(ablation) X(attributions) X(attribution_cells) X(attribution_steps)   \
+                      X(attribution_targets) X(baselines) X(baseline_components) X(ridge_alphas) X(knn_k)     \
+                          X(control_features) X(seed) X(checkpoint_every) X(device) X(out) X(save_model)
 // --overwrite is a decision for one invocation, never a stored setting.
 
 namespace {
@@ -111,6 +115,7 @@ void Config::validate() const {
   check_names(preprocess, "--preprocess", {"none", "log1p", "clr", "tfidf", "standardize"});
   check_names(distance, "--distance", {"mse", "bce"});
   check_names(top_features, "--top-features", {});
+  parse_control_features(control_features, mods);
   check_matrix_sources(layer, use_raw, mods);
   for (const auto& [name, value] : parse_assignments(top_features, "--top-features")) {
     char* end = nullptr;
@@ -153,6 +158,7 @@ void Config::validate() const {
   if (batch_size < 2)
     fail("--batch-size: expected at least 2 (batch norm needs two cells), found " + std::to_string(batch_size));
   if (!(lr > 0)) fail("--lr: expected a positive learning rate");
+  check_baseline_settings(*this);
   if (device != "auto" && device != "cpu" && device != "cuda")
     fail("--device: expected cpu, cuda or auto, found '" + device + "'");
   if (attributions < 0 || attribution_cells < 1 || attribution_steps < 1)
@@ -260,6 +266,10 @@ void add_flags(CLI::App& app, Config& c) {
   app.add_option("--attribution-targets", c.attribution_targets,
                  "comma-separated: modality names (every direction into it) and/or classifier (default: all)")
       ->delimiter(',');
+  add_baseline_flags(app, c);
+  app.add_option("--control-features", c.control_features,
+                 "NAME=FEAT1,FEAT2: control features of a modality (isotype/blank antibodies), left out of the "
+                 "translation means into it and scored separately (default: the file's uns['control_features'])");
   app.add_option("--seed", c.seed, "random seed (splits, initialisation, batches)");
   app.add_option("--device", c.device, "cpu, cuda or auto");
   app.add_option("--out", c.out, "output folder (refused if it holds a run, unless --overwrite)");

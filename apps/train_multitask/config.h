@@ -48,6 +48,20 @@ struct Config {
   double weight_reconstruction = 1, weight_translation = 1, weight_discriminator = 0.1, weight_generator = 0.1;
   double weight_classification = 1, weight_contrastive = 1, weight_kl = 0.01;
 
+  // ---- baselines (scored on the same split, preprocessing and metrics as the model)
+  // Names from the baseline registry (apps/train_multitask/baselines.h), or "none".
+  std::vector<std::string> baselines = {"mean", "peak_frequency", "ridge_pca", "knn_pca"};
+  // Principal components of the source tried by ridge_pca and knn_pca; empty: 10, 20, 50, 100,
+  // those below the training cells and the source's features. Given: each must be below the
+  // training cells of every split (an error otherwise).
+  std::vector<int64_t> baseline_components;
+  std::vector<double> ridge_alphas = {0.01, 0.1, 1, 10, 100, 1000, 10000, 100000};
+  std::vector<int64_t> knn_k = {1, 3, 5, 10, 20, 50};  // values above the training cells are left out
+  // "NAME=feat1,feat2": control features of a modality (isotype / blank antibodies), excluded
+  // from that modality's translation means and scored on their own; without it, the file's
+  // uns['control_features'] when present.
+  std::vector<std::string> control_features;
+
   // ---- training
   std::string schedule = "alternating";  // alternating | finetune | joint
   std::string weighting = "fixed";       // fixed | uncertainty | dwa | gradnorm | pcgrad

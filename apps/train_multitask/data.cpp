@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "apps/common/expression_input.h"
+#include "apps/train_multitask/control_features.h"
 #include "autograd/error.h"
 
 namespace cg::multitask {
@@ -106,7 +107,7 @@ RawModality read_modality(const Config& c, const ModalityFiles& files, size_t m,
   ro.rows = rows;
   ro.load_layers = false;
   ro.load_obsm = false;
-  ro.load_uns = false;
+  ro.load_uns = true;  // uns['control_features']
   const MatrixSource source = matrix_source(c.layer, c.use_raw, files[m].first);
   omics::AnnData a = apps::read_h5ad_source(files[m].second, ro, source.layer, source.use_raw);
   RawModality r;
@@ -119,6 +120,9 @@ RawModality read_modality(const Config& c, const ModalityFiles& files, size_t m,
     fail("--distance " + r.name + "=bce binarizes the data, so --preprocess " + r.name + " must be none (found " +
          r.preprocess + ")");
   if (a.n_vars() < 1) fail(r.file + ": modality '" + r.name + "' has no features");
+  r.controls = resolve_control_features(
+      parse_control_features(c.control_features, parse_assignments(c.modalities, "--modality")), r.name, r.file, a.uns,
+      a.var.index);
   r.X = std::move(a.X);
   r.var = std::move(a.var);
   if (obs) *obs = std::move(a.obs);

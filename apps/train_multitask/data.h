@@ -16,6 +16,7 @@ namespace cg::multitask {
 struct RawModality : ModalitySettings {
   omics::Matrix X;  // rows in the common cell order
   omics::DataFrame var;
+  std::vector<std::string> controls;  // control features (control_features.h), scored apart
 };
 
 struct Dataset {

@@ -10,6 +10,8 @@
 #include "autograd/ops.h"
 #include "omics/hungarian.h"
 #include "omics/metrics.h"
+#include "omics/metrics_per_cell.h"
+#include "omics/ranking_metrics.h"
 
 namespace cg::multitask {
 namespace {
@@ -30,6 +32,12 @@ double mean_feature_pearson(const omics::DenseMatrix& truth, const omics::DenseM
     }
   }
   return n ? s / static_cast<double>(n) : NAN;
+}
+
+omics::DenseMatrix take_columns(const omics::DenseMatrix& x, const std::vector<int64_t>& cols) {
+  omics::DenseMatrix out(x.rows(), static_cast<int64_t>(cols.size()));
+  for (size_t k = 0; k < cols.size(); ++k) out.col(static_cast<int64_t>(k)) = x.col(cols[k]);
+  return out;
 }
 
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
@@ -60,11 +68,33 @@ ClassOutputs classify_latents(UnitedNetModel& model, const Tensor& latent) {
 }
 
 nlohmann::json translation_metrics(const omics::DenseMatrix& truth, const omics::DenseMatrix& predicted, bool bce,
-                                   const std::vector<std::string>& feature_names) {
+                                   const std::vector<std::string>& feature_names, const std::vector<bool>& control) {
+  std::vector<int64_t> scored, controls;
+  for (int64_t j = 0; j < truth.cols(); ++j)
+    (!control.empty() && control[static_cast<size_t>(j)] ? controls : scored).push_back(j);
+  const bool all = controls.empty();
+  const omics::DenseMatrix t = all ? truth : take_columns(truth, scored);
+  const omics::DenseMatrix p = all ? predicted : take_columns(predicted, scored);
   nlohmann::json m;
-  m["r2"] = number(omics::r2_score(truth, predicted));
-  m["pearson"] = number(mean_feature_pearson(truth, predicted));
-  if (bce) m["auroc_per_cell"] = number(mean_auroc_per_cell(truth, predicted));
+  m["r2"] = number(omics::r2_score(t, p));
+  m["pearson"] = number(mean_feature_pearson(t, p));
+  m["r2_per_cell"] = number(omics::mean_row_r2(t, p));
+  m["pearson_per_cell"] = number(omics::mean_row_pearson(t, p));
+  if (bce) {
+    const omics::RankingMeans cells = omics::mean_ranking_per_row(t, p);
+    const omics::RankingMeans peaks = omics::mean_ranking_per_column(t, p);
+    m["auroc_per_cell"] = number(cells.auroc);
+    m["auprc_per_cell"] = number(cells.auprc);
+    m["auroc_per_peak"] = number(peaks.auroc);
+    m["auprc_per_peak"] = number(peaks.auprc);
+  }
+  if (!all) {
+    nlohmann::json names = nlohmann::json::array();
+    for (int64_t j : controls) names.push_back(feature_names[static_cast<size_t>(j)]);
+    m["control_features"] = names;
+    const omics::DenseMatrix tc = take_columns(truth, controls), pc = take_columns(predicted, controls);
+    m["controls"] = {{"r2", number(omics::r2_score(tc, pc))}, {"pearson", number(mean_feature_pearson(tc, pc))}};
+  }
   if (truth.cols() <= 200) {
     const auto per = omics::r2_score_per_feature(truth, predicted);
     nlohmann::json pf = nlohmann::json::object();
@@ -75,27 +105,7 @@ nlohmann::json translation_metrics(const omics::DenseMatrix& truth, const omics:
 }
 
 double mean_auroc_per_cell(const omics::DenseMatrix& truth, const omics::DenseMatrix& scores) {
-  double s = 0;
-  int64_t n = 0;
-  for (int64_t i = 0; i < truth.rows(); ++i) {
-    std::vector<double> v(scores.cols());
-    int64_t pos = 0;
-    for (int64_t j = 0; j < scores.cols(); ++j) {
-      v[j] = scores(i, j);
-      pos += truth(i, j) > 0.5;
-    }
-    const int64_t neg = truth.cols() - pos;
-    if (pos == 0 || neg == 0) continue;
-    const auto ranks = omics::average_ranks(v);
-    double rank_sum = 0;
-    for (int64_t j = 0; j < truth.cols(); ++j)
-      if (truth(i, j) > 0.5) rank_sum += ranks[j];
-    // Mann-Whitney U of the positives over the negatives, normalized.
-    s +=
-        (rank_sum - static_cast<double>(pos) * (pos + 1) / 2.0) / (static_cast<double>(pos) * static_cast<double>(neg));
-    ++n;
-  }
-  return n ? s / static_cast<double>(n) : NAN;
+  return omics::mean_ranking_per_row(truth, scores).auroc;
 }
 
 std::vector<int64_t> kmeans(const omics::DenseMatrix& xf, int k, uint64_t seed, int starts, int iterations) {
@@ -148,7 +158,8 @@ std::vector<int64_t> kmeans(const omics::DenseMatrix& xf, int k, uint64_t seed, 
 
 Evaluation evaluate_model(UnitedNetModel& model, const TrainData& d, const std::vector<std::string>& names,
                           const std::vector<std::vector<std::string>>& feature_names, const Split& split,
-                          bool classifier_trained, Device device, uint64_t seed) {
+                          bool classifier_trained, Device device, uint64_t seed,
+                          const std::vector<std::vector<bool>>& controls) {
   NoGradGuard no_grad;
   model.eval();
   Evaluation ev;
@@ -197,8 +208,9 @@ Evaluation evaluate_model(UnitedNetModel& model, const TrainData& d, const std::
   }
   nlohmann::json dirs = nlohmann::json::object();
   for (const auto& dir : ev.directions)
-    dirs[dir.name] = translation_metrics(apps::take_rows(d.X[dir.target], split.test), dir.predicted, d.bce[dir.target],
-                                         feature_names[dir.target]);
+    dirs[dir.name] =
+        translation_metrics(apps::take_rows(d.X[dir.target], split.test), dir.predicted, d.bce[dir.target],
+                            feature_names[dir.target], controls.empty() ? std::vector<bool>{} : controls[dir.target]);
   ev.metrics["translation"] = dirs;
   ev.metrics["test_cells"] = split.test.size();
   ev.metrics["train_cells"] = split.train.size();

@@ -36,15 +36,25 @@ struct Evaluation {
 // The classifier on latents (cells x latent, on the model's device), in eval mode, no tape.
 ClassOutputs classify_latents(UnitedNetModel& model, const Tensor& latent);
 
-// One direction's held-out scores as a training run reports them: R^2 (sklearn's, averaged over
-// features), mean per-feature Pearson, per-cell AUROC for binary targets, and R^2 per feature
-// (by name) when the target has at most 200 features.
+// One direction's held-out scores as a training run (and every baseline) reports them, over the
+// target's features that are not controls (`control`, per feature; empty: none):
+//   r2, pearson: over features (sklearn's r2_score averaged over features; mean per-feature
+//     Pearson); r2_per_cell, pearson_per_cell: each cell's profile over the features, averaged
+//     over cells;
+//   binary targets: auroc_per_cell, auprc_per_cell (each cell ranks the features; sklearn's
+//     roc_auc_score and average_precision_score) and auroc_per_peak, auprc_per_peak (each feature
+//     ranks the cells), averaged;
+//   with controls: control_features (their names) and controls {r2, pearson} over them alone;
+//   r2_per_feature (by name, every feature, controls included) when the target has at most 200.
 nlohmann::json translation_metrics(const omics::DenseMatrix& truth, const omics::DenseMatrix& predicted, bool bce,
-                                   const std::vector<std::string>& feature_names);
+                                   const std::vector<std::string>& feature_names,
+                                   const std::vector<bool>& control = {});
 
+// `controls`: per modality, the control mask of its features (empty: no controls anywhere).
 Evaluation evaluate_model(UnitedNetModel& model, const TrainData& d, const std::vector<std::string>& modality_names,
                           const std::vector<std::vector<std::string>>& feature_names, const Split& split,
-                          bool classifier_trained, Device device, uint64_t seed);
+                          bool classifier_trained, Device device, uint64_t seed,
+                          const std::vector<std::vector<bool>>& controls = {});
 
 // Mean over cells of the rank-based AUROC of predicted scores against binary truth (cells whose
 // truth is all 0 or all 1 are skipped); NaN when no cell qualifies.

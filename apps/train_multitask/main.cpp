@@ -15,7 +15,9 @@
 #include "apps/common/run_notes.h"
 #include "apps/train_multitask/ablation.h"
 #include "apps/train_multitask/attributions.h"
+#include "apps/train_multitask/baselines.h"
 #include "apps/train_multitask/config.h"
+#include "apps/train_multitask/control_features.h"
 #include "apps/train_multitask/data.h"
 #include "apps/train_multitask/evaluate.h"
 #include "apps/train_multitask/model.h"
@@ -64,12 +66,62 @@ SavedModel describe_model(const Config& c, const Dataset& data, const std::vecto
   return s;
 }
 
+// Per modality, which of its kept features are controls (control_features.h).
+std::vector<std::vector<bool>> control_masks(const Dataset& data, const std::vector<PreparedModality>& prepared) {
+  std::vector<std::vector<bool>> out;
+  for (size_t m = 0; m < prepared.size(); ++m)
+    out.push_back(control_mask(prepared[m].var.index, data.modalities[m].controls));
+  return out;
+}
+
+// The baselines of one split on their own (an ablation scores them once, not per variant).
+nlohmann::json baselines_of_split(const Config& c, const Dataset& data, const Split& split) {
+  const auto prepared = prepare_modalities(data, split.train, c.zero_variance, false);
+  nlohmann::json m;
+  m["baselines"] = run_baselines(c, prepared, split, control_masks(data, prepared));
+  m["split"] = split.name;
+  m["test_cells"] = split.test.size();
+  m["train_cells"] = split.train.size();
+  m["validation_cells"] = split.validation.size();
+  return m;
+}
+
+// One table row per baseline: its per-split "translation" entries.
+std::vector<VariantResult> baseline_rows(const std::vector<nlohmann::json>& per_split) {
+  std::vector<VariantResult> rows;
+  for (const auto& b : baselines()) {
+    VariantResult r{"baseline: " + b.name, {}};
+    for (const auto& m : per_split)
+      if (m.contains("baselines") && m["baselines"].contains(b.name))
+        r.per_split.push_back({{"translation", m["baselines"][b.name]["translation"]}});
+    if (!r.per_split.empty()) rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+void print_baselines(const nlohmann::json& m) {
+  if (!m.contains("baselines") || m["baselines"].empty()) return;
+  auto val = [](const nlohmann::json& j, const char* k) {
+    return j.contains(k) && !j[k].is_null() ? j[k].get<double>() : NAN;
+  };
+  std::printf("  baselines (same cells, preprocessing and metrics):\n");
+  for (auto b = m["baselines"].begin(); b != m["baselines"].end(); ++b)
+    for (auto d = b.value()["translation"].begin(); d != b.value()["translation"].end(); ++d) {
+      std::printf("    %-15s %-28s R^2 %7.3f  Pearson %6.3f", b.key().c_str(), d.key().c_str(), val(d.value(), "r2"),
+                  val(d.value(), "pearson"));
+      if (d.value().contains("auroc_per_cell")) std::printf("  AUROC/cell %.3f", val(d.value(), "auroc_per_cell"));
+      std::printf("\n");
+    }
+  std::fflush(stdout);
+}
+
 // Trains and evaluates one configuration on one split; writes everything into `dir` and the
 // trained model into every folder of `model_dirs`.
 nlohmann::json run_one(const Config& c, const Dataset& data, const Split& split, Device device, const std::string& dir,
                        bool full_outputs, const std::string& label, const std::vector<std::string>& model_dirs = {},
-                       size_t splits_in_run = 1) {
+                       size_t splits_in_run = 1, bool with_baselines = false) {
   const auto prepared = prepare_modalities(data, split.train, c.zero_variance, full_outputs);
+  const auto controls = control_masks(data, prepared);
   TrainData td;
   ModelSpec spec;
   std::vector<std::string> names;
@@ -96,7 +148,9 @@ nlohmann::json run_one(const Config& c, const Dataset& data, const Split& split,
   UnitedNetModel model(spec, c.seed);
 
   const TrainResult tr = train_model(model, c, td, split, device, dir, label);
-  Evaluation ev = evaluate_model(model, td, names, features, split, active.has("classification"), device, c.seed);
+  Evaluation ev =
+      evaluate_model(model, td, names, features, split, active.has("classification"), device, c.seed, controls);
+  if (with_baselines) ev.metrics["baselines"] = run_baselines(c, prepared, split, controls);
   ev.metrics["split"] = split.name;
   ev.metrics["train_seconds"] = tr.seconds;
   ev.metrics["best_epoch"] = tr.best_epoch;
@@ -141,6 +195,7 @@ void print_summary(const nlohmann::json& m, const std::string& title) {
   std::printf("  %zu test cells, best epoch %d, %.1f s\n", m["test_cells"].get<size_t>(), m["best_epoch"].get<int>(),
               m["train_seconds"].get<double>());
   std::fflush(stdout);
+  print_baselines(m);
 }
 
 // --resume OUT: the interrupted run's own settings, from OUT.checkpoints/config.json.
@@ -205,6 +260,7 @@ int run(int argc, char** argv) {
   const Device device = apps::resolve_device(c.device);
   const Dataset data = load_dataset(c);
   const std::vector<Split> splits = make_splits(c, data);
+  check_baseline_cells(c, splits);
   std::vector<std::string> inputs;  // never inside a folder that is replaced
   for (const auto& [name, file] : parse_assignments(c.modalities, "--modality")) inputs.push_back(file);
   apps::RunFolder run(c.out, c.overwrite, inputs);
@@ -231,12 +287,23 @@ int run(int argc, char** argv) {
       const std::string dir = folder(run, splits.size() > 1 ? s.name : "");
       std::vector<std::string> model_dirs = {folder(run, splits.size() > 1 ? "model/" + s.name : "model")};
       if (k == 0 && saved_model) model_dirs.push_back(staging_dir(*saved_model));
-      nlohmann::json m = run_one(c, data, s, device, dir, true, s.name, model_dirs, splits.size());
+      nlohmann::json m = run_one(c, data, s, device, dir, true, s.name, model_dirs, splits.size(), true);
       print_summary(m, "held-out results (" + s.name + ")");
       r.per_split.push_back(std::move(m));
     }
+    std::vector<nlohmann::json> per_split = r.per_split;
     results.push_back(std::move(r));
+    for (auto& b : baseline_rows(per_split)) results.push_back(std::move(b));
   } else {
+    // Baselines do not depend on the variant: scored once per split, in baselines/<split>/.
+    std::vector<nlohmann::json> per_split;
+    for (const auto& s : splits) {
+      per_split.push_back(baselines_of_split(c, data, s));
+      if (!per_split.back()["baselines"].empty()) {
+        write_metrics(folder(run, "baselines/" + s.name), per_split.back());
+        print_baselines(per_split.back());
+      }
+    }
     for (size_t v = 0; v < variants.size(); ++v) {
       VariantResult r{variants[v], {}};
       for (const auto& s : splits) {
@@ -250,6 +317,7 @@ int run(int argc, char** argv) {
                                  folder(run, "variants/" + variants[v]) + "loss_curves.svg");
       results.push_back(std::move(r));
     }
+    for (auto& b : baseline_rows(per_split)) results.push_back(std::move(b));
   }
   if (results.size() > 1 || splits.size() > 1) {
     const ComparisonTable t = comparison_table(results);
