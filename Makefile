@@ -153,3 +153,28 @@ sanitize: sanitize-build
 compile_commands:
 	$(MAKE) --no-print-directory -nB BUILD=$(BUILD) all | python3 scripts/compile_commands.py > compile_commands.json.tmp
 	mv compile_commands.json.tmp compile_commands.json
+
+# ---- GPU bundle (scripts/gpu_check.sh on a lent GPU machine) ------------------------------------
+# make gpu-bundle: everything the GPU machine lacks, built here into $(GPU_BUILD)/ (git-ignored):
+# the library, apps, test and bench binaries for a portable CPU (x86-64-v3, not -march=native),
+# device code for sm_$(GPU_CUDA_ARCH) with -lineinfo (compute-sanitizer names source lines), an
+# RPATH of $ORIGIN/../lib; then scripts/gpu_bundle.sh packs the binaries and their shared-library
+# closure (HDF5 and its dependencies, OpenBLAS, libgomp, libcrypto...; not glibc, libstdc++,
+# libgcc or CUDA's) into $(GPU_BUILD)/bundle/payload.tar.xz beside the small data the checks read.
+# $(GPU_BUILD)/bundle is the one folder to carry (README: "Checking on a GPU machine").
+GPU_BUILD     ?= build-gpu
+GPU_CUDA_ARCH ?= 90
+GPU_OPT       ?= -O3 -march=x86-64-v3 -mno-avx512f
+GPU_DATA      ?= ../shared/data
+GPU_BENCH_BINS = $(BENCH_SRCS:bench/%.cpp=$(GPU_BUILD)/bin/bench_%)
+.PHONY: gpu-bundle gpu-bundle-build
+# The RPATH goes through a gcc response file so that $ORIGIN reaches the linker unexpanded;
+# --disable-new-dtags makes it DT_RPATH, which also serves the libraries' own dependencies.
+gpu-bundle-build:
+	@test -n "$(NVCC)" || { echo "gpu-bundle: nvcc not found (needed to build the CUDA kernels)" >&2; exit 1; }
+	@mkdir -p $(GPU_BUILD)
+	printf '%s\n' '-Wl,--disable-new-dtags,-rpath,$$ORIGIN/../lib' > $(GPU_BUILD)/rpath.rsp
+	NVCCFLAGS=-lineinfo LDLIBS=@$(GPU_BUILD)/rpath.rsp $(MAKE) -j$(JOBS) BUILD=$(GPU_BUILD) CUDA=1 \
+	  CUDA_ARCH="$(GPU_CUDA_ARCH)" OPT="$(GPU_OPT)" all $(GPU_BENCH_BINS)
+gpu-bundle: gpu-bundle-build
+	./scripts/gpu_bundle.sh $(GPU_BUILD) $(GPU_DATA)

@@ -1,7 +1,9 @@
 #include "autograd/allocator.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <new>
@@ -87,12 +89,23 @@ size_t size_class(size_t bytes) {
   return ((bytes + large - 1) / large) * large;
 }
 
+struct LiveBlock {
+  size_t bytes;  // what the driver gave (the size class, or the exact request)
+  bool exact;    // allocated in exact mode: goes straight back to the driver when freed
+};
+
 struct CudaCache {
   std::mutex mutex;
   std::map<size_t, std::vector<void*>> free_blocks;  // size class -> cached blocks
-  std::unordered_map<void*, size_t> live;            // block -> size class
+  std::unordered_map<void*, LiveBlock> live;
   CudaAllocatorStats stats;
 };
+
+// -1: not read yet; 0 / 1: the mode.
+std::atomic<int>& exact_mode() {
+  static std::atomic<int> mode{-1};
+  return mode;
+}
 CudaCache& cache() {
   static CudaCache* c = new CudaCache();  // never destroyed: tensors may outlive static teardown
   return *c;
@@ -113,13 +126,38 @@ void release_cached_blocks(CudaCache& c) {
 
 }  // namespace
 
+size_t cuda_block_bytes(size_t bytes, bool exact) {
+  if (exact) return bytes > 0 ? bytes : 1;
+  return size_class(bytes > 0 ? bytes : 1);
+}
+
+bool cuda_exact_alloc_requested(const char* v) {
+  if (!v) return false;
+  for (const char* on : {"1", "true", "yes", "on", "TRUE", "YES", "ON", "True"})
+    if (std::strcmp(v, on) == 0) return true;
+  return false;
+}
+
+bool cuda_exact_alloc() {
+  int m = exact_mode().load();
+  if (m < 0) {
+    m = cuda_exact_alloc_requested(std::getenv("CELLGRAD_CUDA_EXACT_ALLOC")) ? 1 : 0;
+    int expected = -1;
+    if (!exact_mode().compare_exchange_strong(expected, m)) m = expected;  // another thread read it first
+  }
+  return m == 1;
+}
+
+void set_cuda_exact_alloc(bool exact) { exact_mode().store(exact ? 1 : 0); }
+
 void* cuda_allocate(size_t bytes) {
 #ifdef CELLGRAD_CUDA
-  const size_t cls = size_class(bytes > 0 ? bytes : 1);
+  const bool exact = cuda_exact_alloc();
+  const size_t cls = cuda_block_bytes(bytes, exact);
   CudaCache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
-  auto it = c.free_blocks.find(cls);
   void* p = nullptr;
+  auto it = exact ? c.free_blocks.end() : c.free_blocks.find(cls);
   if (it != c.free_blocks.end() && !it->second.empty()) {
     p = it->second.back();
     it->second.pop_back();
@@ -135,7 +173,7 @@ void* cuda_allocate(size_t bytes) {
     }
     c.stats.device_mallocs++;
   }
-  c.live[p] = cls;
+  c.live[p] = LiveBlock{cls, exact};
   c.stats.bytes_in_use += cls;
   return p;
 #else
@@ -160,11 +198,25 @@ void cuda_deallocate(void* p) {
                  p);
     std::abort();
   }
-  const size_t cls = it->second;
+  const LiveBlock block = it->second;
   c.live.erase(it);
-  c.free_blocks[cls].push_back(p);
-  c.stats.bytes_in_use -= cls;
-  c.stats.bytes_cached += cls;
+  c.stats.bytes_in_use -= block.bytes;
+#ifdef CELLGRAD_CUDA
+  if (block.exact) {
+    // This runs in ~Storage (noexcept). A failing cudaFree here is either the runtime already
+    // torn down at process exit (a tensor with static lifetime), which is harmless, or an
+    // earlier kernel fault reported late: say so and go on rather than terminate.
+    try {
+      kernels::cuda::raw_free(p);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cellgrad: cudaFree in exact-allocation mode failed: %s\n", e.what());
+    }
+    c.stats.device_frees++;
+    return;
+  }
+#endif
+  c.free_blocks[block.bytes].push_back(p);
+  c.stats.bytes_cached += block.bytes;
 }
 
 CudaAllocatorStats cuda_allocator_stats() {

@@ -2,7 +2,10 @@
 // Allocators. CPU: 64-byte aligned blocks; blocks of 32 MiB or more are cached for reuse (at
 // most 2 GiB), since the C library maps and faults them in afresh on every request. CUDA: a caching allocator that
 // keeps freed blocks in size-class free lists, so that a steady-state training step (same shapes every step) reuses
-// memory and makes no cudaMalloc/cudaFree calls.
+// memory and makes no cudaMalloc/cudaFree calls. With CELLGRAD_CUDA_EXACT_ALLOC=1 in the environment
+// (read once, at the first CUDA allocation) it caches nothing and asks the driver for exactly the
+// bytes requested, so that compute-sanitizer's memcheck sees every overrun past a tensor's end,
+// which a size class's slack would otherwise hide; every free is a cudaFree.
 #include <cstddef>
 #include <cstdint>
 
@@ -18,6 +21,17 @@ struct CudaAllocatorStats {
   size_t bytes_in_use = 0;
   size_t bytes_cached = 0;
 };
+
+// The bytes a CUDA request of `bytes` takes from the driver: its size class (512-byte steps below
+// 1 MiB, 1 MiB steps above), or in exact mode the request itself (at least 1).
+size_t cuda_block_bytes(size_t bytes, bool exact);
+// Whether an environment value switches exact mode on ("1", "true", "yes", "on"; unset or
+// anything else: off).
+bool cuda_exact_alloc_requested(const char* env_value);
+// Exact mode for this process: CELLGRAD_CUDA_EXACT_ALLOC as read at the first call, unless a
+// test has set it. Blocks keep the mode they were allocated in, so switching is safe any time.
+bool cuda_exact_alloc();
+void set_cuda_exact_alloc(bool exact);
 
 void* cuda_allocate(size_t bytes);
 void cuda_deallocate(void* p);
