@@ -9,17 +9,7 @@
 namespace cg::encoding {
 namespace {
 
-std::string esc(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '<') o += "&lt;";
-    else if (c == '>') o += "&gt;";
-    else if (c == '&') o += "&amp;";
-    else if (c == '\'') o += "&apos;";
-    else o += c;
-  }
-  return o;
-}
+std::string esc(const std::string& s) { return apps::svg_escape(s); }
 
 // The frame: title, axes with ticks, labels; maps data to pixels.
 struct Frame {

@@ -231,9 +231,7 @@ LabelPlacement place_labels(const std::vector<std::pair<double, double>>& anchor
 
 // ---- drawing -------------------------------------------------------------------------------
 
-namespace {
-
-std::string esc(const std::string& s) {
+std::string svg_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
     if (c == '<') o += "&lt;";
@@ -244,6 +242,10 @@ std::string esc(const std::string& s) {
   }
   return o;
 }
+
+namespace {
+
+std::string esc(const std::string& s) { return svg_escape(s); }
 
 // Canvas size and margins; the plot area keeps its size, the right margin grows with the legend.
 struct Layout {

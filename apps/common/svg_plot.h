@@ -94,4 +94,7 @@ struct LabelPlacement {
 LabelPlacement place_labels(const std::vector<std::pair<double, double>>& anchors, const std::vector<LabelBox>& sizes,
                             const LabelBox& bounds, const std::vector<LabelBox>& obstacles = {});
 
+// Text made safe inside SVG markup and single-quoted attributes.
+std::string svg_escape(const std::string& s);
+
 }  // namespace cg::apps

@@ -49,13 +49,12 @@ Recipe mtae_recipe() {
   return r;
 }
 
-Recipe mtae_fast_recipe() {
-  Recipe r;
-  r.hidden = {256};
-  r.latent = 128;
-  r.input_dropout = 0.2;
+Recipe mtae_fast_recipe() {  // the thesis's widths, without hidden dropout, faster and early-stopped
+  Recipe r = mtae_recipe();
+  r.dropout = 0;
   r.batch_size = 32;
   r.lr = 1e-3;
+  r.warmup_steps = 0;
   r.epochs = 100;
   r.patience = 20;
   return r;
