@@ -46,12 +46,6 @@ struct RunContext {
   Decode decode;
 };
 
-void print_scores(const std::string& model, const std::string& type, const nlohmann::json& m) {
-  auto value = [&](const char* key) { return m[key].is_null() ? NAN : m[key].get<double>(); };
-  std::fprintf(stderr, "  %-9s %-14s R2 all %.3f  R2 top %.3f  common DEGs %d  logFC r top %.3f\n", model.c_str(),
-               type.c_str(), value("r2_all"), value("r2_top"), m["common_degs"].get<int>(), value("logfc_pearson_top"));
-}
-
 // One model's predictions for every perturbed value, scored, written and collected.
 void predict_and_score(const RunContext& r, const PerturbData& d, const PerturbModelEntry& model,
                        const HeldOutTask& task, const std::vector<EvalReference>& refs, uint64_t seed,

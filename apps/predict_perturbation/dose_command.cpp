@@ -106,6 +106,7 @@ int run_dose_benchmark(Config& c) {
                static_cast<long long>(d.X.rows()), static_cast<long long>(d.X.cols()), held.c_str(), real.size(),
                join(trained_doses).c_str());
   const std::string label = "dose " + held;
+  const Decode decode = decode_named(c.decode, "--decode");
   std::vector<ResultRow> results;
   nn::SweepProgress sweep({{"seed", static_cast<int>(c.seeds.size())}}, "dose");
   for (size_t s = 0; s < c.seeds.size(); ++s) {
@@ -121,8 +122,7 @@ int run_dose_benchmark(Config& c) {
       const Response response = model.fit(FitContext{cells, c, d.perturbed, held, seed, device, network});
       const omics::DenseMatrix pred =
           model
-              .apply(ApplyContext{control_x, response, static_cast<int>(held_index), conditions.cols(), device, network,
-                                  decode_named(c.decode, "--decode")})
+              .apply(ApplyContext{control_x, response, static_cast<int>(held_index), conditions.cols(), device, network, decode})
               .X;
       nlohmann::json m = evaluate_prediction(pred, ref, EvalSettings{c.top_degs, c.bootstrap, c.pca_components, seed});
       m["train_seconds"] = it == networks.end() ? 0.0 : it->second.history.seconds;
@@ -130,9 +130,7 @@ int run_dose_benchmark(Config& c) {
       const std::string dir = "dose_" + held + "/" + name + "/seed" + std::to_string(seed) + "/";
       write_prediction_h5ad(run.path(dir + "predicted.h5ad"), pred, d, label, c.condition_key, "population", held);
       apps::write_text_file(run.path(dir + "metrics.json"), m.dump(2) + "\n");
-      std::fprintf(stderr, "  %-9s dose %-6s R2 all %.3f  R2 top %.3f\n", name.c_str(), held.c_str(),
-                   m["r2_all"].is_null() ? NAN : m["r2_all"].get<double>(),
-                   m["r2_top"].is_null() ? NAN : m["r2_top"].get<double>());
+      print_scores(name, label, m);
       results.push_back(ResultRow{name, label, held, seed, m, model.network.empty() ? "" : c.decode,
                                   omics::column_means(pred), ref.real_mean});
     }

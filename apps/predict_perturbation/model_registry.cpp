@@ -73,8 +73,13 @@ MtaeSpec thesis_spec(int64_t genes, int64_t conditions, const Recipe& r) {
   s.latent = r.latent;
   s.input_dropout = r.input_dropout;
   s.dropout = r.dropout;
+  s.adversarial = r.adversarial;  // 0 unless the network takes it (mtae-adv)
   s.disc_lr = r.lr;
   return s;
+}
+
+omics::DenseMatrix mtae_family_latent(PerturbModel& net, const omics::DenseMatrix& X, Device device) {
+  return mtae_latent(static_cast<MultiTaskAE&>(net), X, device);
 }
 
 const std::set<std::string> kAutoencoderSettings = {"hidden",       "latent", "input_dropout", "dropout", "batch_size",
@@ -103,19 +108,13 @@ const std::vector<NetworkEntry>& perturb_networks() {
        [](int64_t genes, int64_t conditions, const Recipe& r, uint64_t seed) -> std::unique_ptr<PerturbModel> {
          return std::make_unique<MultiTaskAE>(thesis_spec(genes, conditions, r), seed);
        },
-       [](PerturbModel& net, const omics::DenseMatrix& X, Device device) {
-         return mtae_latent(static_cast<MultiTaskAE&>(net), X, device);
-       }},
+       mtae_family_latent},
       {"mtae-adv", with(mtae_recipe(), &Recipe::adversarial, 0.05),
        "the thesis's MTAeAdv: MTAe plus a latent discriminator, adversarial weight 0.05", plus(kAutoencoderSettings, "adversarial"),
        [](int64_t genes, int64_t conditions, const Recipe& r, uint64_t seed) -> std::unique_ptr<PerturbModel> {
-         MtaeSpec s = thesis_spec(genes, conditions, r);
-         s.adversarial = r.adversarial;
-         return std::make_unique<MultiTaskAE>(s, seed);
+         return std::make_unique<MultiTaskAE>(thesis_spec(genes, conditions, r), seed);
        },
-       [](PerturbModel& net, const omics::DenseMatrix& X, Device device) {
-         return mtae_latent(static_cast<MultiTaskAE&>(net), X, device);
-       }},
+       mtae_family_latent},
       {"mtvae", with(mtae_recipe(), &Recipe::alpha, 0.017),
        "the thesis's MTVae: MTAe with a Gaussian latent, KL weight 0.017 (its final 4 x 64 / 15,000, not annealed)",
        plus(kAutoencoderSettings, "alpha"),
@@ -125,9 +124,7 @@ const std::vector<NetworkEntry>& perturb_networks() {
          s.alpha = r.alpha;
          return std::make_unique<MultiTaskAE>(s, seed);
        },
-       [](PerturbModel& net, const omics::DenseMatrix& X, Device device) {
-         return mtae_latent(static_cast<MultiTaskAE&>(net), X, device);
-       }},
+       mtae_family_latent},
       {"mtae-fast", mtae_fast_recipe(),
        "cellgrad's earlier MTAe: linear latent and output, no hidden dropout, LeakyReLU 0.2, lr 1e-3 with early "
        "stopping",
@@ -138,9 +135,7 @@ const std::vector<NetworkEntry>& perturb_networks() {
          s.activated_outputs = false;
          return std::make_unique<MultiTaskAE>(s, seed);
        },
-       [](PerturbModel& net, const omics::DenseMatrix& X, Device device) {
-         return mtae_latent(static_cast<MultiTaskAE&>(net), X, device);
-       }},
+       mtae_family_latent},
   };
   return networks;
 }
@@ -200,8 +195,7 @@ void check_training_settings(const Config& c) {
   for (const auto& [key, value] : given.items()) {
     std::vector<std::string> taking, ignoring;
     for (const auto& name : chosen) (perturb_network(name).takes.count(key) ? taking : ignoring).push_back(name);
-    std::string flag = "--" + key;
-    std::replace(flag.begin(), flag.end(), '_', '-');
+    const std::string flag = recipe_flag(key);
     if (taking.empty()) {
       std::vector<std::string> takers;
       for (const NetworkEntry& net : perturb_networks())

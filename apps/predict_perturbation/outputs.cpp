@@ -104,4 +104,10 @@ void write_history(const std::string& csv_path, const std::string& svg_path, con
   apps::write_text_file(svg_path, apps::render_svg(plot));
 }
 
+void print_scores(const std::string& model, const std::string& label, const nlohmann::json& m) {
+  auto value = [&](const char* key) { return !m.contains(key) || m[key].is_null() ? NAN : m[key].get<double>(); };
+  std::fprintf(stderr, "  %-9s %-14s R2 all %.3f  R2 top %.3f  common DEGs %d  logFC r top %.3f\n", model.c_str(),
+               label.c_str(), value("r2_all"), value("r2_top"), m["common_degs"].get<int>(), value("logfc_pearson_top"));
+}
+
 }  // namespace cg::perturb

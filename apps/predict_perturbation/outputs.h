@@ -30,6 +30,9 @@ void write_latent_h5ad(const std::string& path, const omics::DenseMatrix& latent
 // Per-gene means of predicted vs real perturbed cells, top DEGs of the real response in red.
 void write_mean_scatter(const std::string& path, const omics::DenseMatrix& pred, const EvalReference& ref,
                         const PerturbData& d, const std::string& title, double r2_all);
+// One line on stderr with a prediction's headline scores (R^2 all and top DEGs, common DEGs,
+// logFC r top), as the benchmark and the dose case print them.
+void print_scores(const std::string& model, const std::string& label, const nlohmann::json& metrics);
 void write_history(const std::string& csv_path, const std::string& svg_path, const TrainHistory& h,
                    const std::string& title);
 

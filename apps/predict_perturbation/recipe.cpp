@@ -8,21 +8,18 @@
 #include "base/text.h"
 
 namespace cg::perturb {
-namespace {
 
 // One list keeps the names, to_json and apply_settings from drifting apart.
 #define CG_RECIPE_SETTINGS(X)                                                                                        \
   X(hidden) X(latent) X(input_dropout) X(dropout) X(alpha) X(adversarial) X(batch_size) X(lr) X(warmup_steps) X(epochs) \
       X(patience)
 
-std::string flag_of(const std::string& name) {
+std::string recipe_flag(const std::string& name) {
   std::string f = "--" + name;
   for (char& ch : f)
     if (ch == '_') ch = '-';
   return f;
 }
-
-}  // namespace
 
 const std::vector<std::string>& recipe_setting_names() {
 #define CG_RECIPE_NAME(f) #f,
@@ -47,7 +44,7 @@ void apply_settings(Recipe& r, const nlohmann::json& j, const std::set<std::stri
     if (std::find(names.begin(), names.end(), key) == names.end())
       throw Error(where + ": '" + key + "' is not a model setting; expected one of " + join(names));
     if (!takes.count(key))
-      throw Error(where + ": " + network + " does not take '" + key + "' (" + flag_of(key) + "); it takes " +
+      throw Error(where + ": " + network + " does not take '" + key + "' (" + recipe_flag(key) + "); it takes " +
                   join(std::vector<std::string>(takes.begin(), takes.end())));
   }
   std::string current;
@@ -67,7 +64,7 @@ void apply_settings(Recipe& r, const nlohmann::json& j, const std::set<std::stri
 void validate(const Recipe& r, const std::string& where) {
   auto fail = [&](const std::string& setting, const std::string& expected, double found) {
     std::ostringstream os;
-    os << where << ": " << flag_of(setting) << ": expected " << expected << ", found " << found;
+    os << where << ": " << recipe_flag(setting) << ": expected " << expected << ", found " << found;
     throw Error(os.str());
   };
   auto rate = [&](const char* name, double v) {

@@ -31,6 +31,8 @@ struct Recipe {
 
 // Every setting a recipe holds, by its JSON name ("batch_size"); the flag is "--batch-size".
 const std::vector<std::string>& recipe_setting_names();
+// The flag of a setting: "batch_size" -> "--batch-size".
+std::string recipe_flag(const std::string& name);
 
 nlohmann::json to_json(const Recipe& r);
 // Applies the settings in `j` (an object; a subset of the names above) to `r`. `takes` lists the
