@@ -109,7 +109,7 @@ deps-bench: deps
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 test: deps
 	$(MAKE) -j$(JOBS) all
-	CELLGRAD_BIN_DIR=$(BUILD)/bin $(TEST_BIN) $(TEST_ARGS)
+	CELLGRAD_BIN_DIR=$(BUILD)/bin bash scripts/run_tests.sh $(TEST_BIN) $(TEST_ARGS)
 
 run: deps
 	$(MAKE) -j$(JOBS) all
@@ -144,7 +144,7 @@ SANITIZE_ENV   ?= ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stac
 sanitize-build: deps
 	$(MAKE) -j$(JOBS) BUILD=$(SANITIZE_BUILD) CUDA=0 OPT="-O1 -g $(SANITIZE_FLAGS)" all
 sanitize: sanitize-build
-	$(SANITIZE_ENV) CELLGRAD_BIN_DIR=$(SANITIZE_BUILD)/bin $(SANITIZE_BUILD)/bin/cellgrad_tests $(TEST_ARGS)
+	$(SANITIZE_ENV) CELLGRAD_BIN_DIR=$(SANITIZE_BUILD)/bin bash scripts/run_tests.sh $(SANITIZE_BUILD)/bin/cellgrad_tests $(TEST_ARGS)
 
 # ---- compile_commands.json ---------------------------------------------------------------------
 # For clangd / clang-tidy: the compile command of every source, from a dry run of a full build

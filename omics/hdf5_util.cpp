@@ -1,6 +1,7 @@
 #include "omics/hdf5_util.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -196,8 +197,20 @@ Kind kind_of(hid_t loc, const std::string& path) {
   }
 }
 
+static int read_tracker_fd = -1;
+
+void set_read_tracker(int fd) { read_tracker_fd = fd; }
+
+void note_reading(const std::string& key) {
+  if (read_tracker_fd < 0) return;
+  const std::string line = key + "\n";
+  // A short or failed write only costs the name in a later message; never fail the read for it.
+  [[maybe_unused]] const ssize_t n = ::write(read_tracker_fd, line.data(), line.size());
+}
+
 Hid open_group(hid_t loc, const std::string& file, const std::string& path, const std::string& key_in) {
   const std::string& key = key_in.empty() ? path : key_in;
+  note_reading(key);
   Kind k = kind_of(loc, path);
   if (k == Kind::Missing) fail(file, key, "missing (expected a group)");
   if (k != Kind::Group) fail(file, key, "is not a group");
@@ -208,6 +221,7 @@ Hid open_group(hid_t loc, const std::string& file, const std::string& path, cons
 
 Hid open_dataset(hid_t loc, const std::string& file, const std::string& path, const std::string& key_in) {
   const std::string& key = key_in.empty() ? path : key_in;
+  note_reading(key);
   Kind k = kind_of(loc, path);
   if (k == Kind::Missing) fail(file, key, "missing (expected a dataset)");
   if (k != Kind::Dataset) fail(file, key, "is not a dataset");
@@ -429,6 +443,7 @@ ReadBudget::ReadBudget(hid_t file, std::string path) : path_(std::move(path)), o
 ReadBudget::~ReadBudget() { active_budget = outer_; }
 
 void ReadBudget::consume(uint64_t bytes, const std::string& key) {
+  note_reading(key);
   if (bytes > limit_ - std::min(used_, limit_))
     fail(path_, key,
          "declares " + std::to_string(bytes) + " bytes, which would take the data read from this file past " +

@@ -85,6 +85,12 @@ const char* class_name(H5T_class_t cls);
 void check_plausible_size(hid_t dset, const std::string& file, const std::string& key, uint64_t n_elements,
                           size_t file_elem_size);
 
+// The object a read is at, for omics/h5_read_guard: when a child process checks a file, each
+// group or dataset it opens and each read it starts writes "key\n" to this descriptor, so the
+// parent can name the object where libhdf5 crashed or hung. -1 (the default): nothing written.
+void set_read_tracker(int fd);
+void note_reading(const std::string& key);
+
 // Bounds the total bytes one reader call may pull out of a file (file size x the maximal
 // compression ratio): without it, many links to one dataset (HDF5 allows hard links anywhere)
 // could make a small file expand without limit. Scopes nest; one per thread is active.

@@ -31,6 +31,9 @@
 #   --out DIR     where summary.txt, bench.txt and gpu_check_logs.tar.gz go (default $OUT, else a
 #                 temporary folder that is printed)
 #   --budget S    total seconds for all stages (default 510: the whole call stays under 9 minutes)
+#   --time-scale K  multiplies every stage's limit and the budget (default 1; a dry run defaults to
+#                 10: it has no device minutes to save, and sanitized or loaded-machine binaries
+#                 run its CPU halves many times slower than a GPU machine's 16 cores)
 # Run from the repository root.
 set -u
 
@@ -457,7 +460,7 @@ if [ "${1:-}" = "--cpu-half" ]; then  # a dry run's early CPU half of a parity s
   exit 0
 fi
 
-dry=0 bundle="" bin="" data="" out="${OUT:-}" budget=510 keep=0
+dry=0 bundle="" bin="" data="" out="${OUT:-}" budget=510 keep=0 scale=""
 while [ $# -gt 0 ]; do
   case $1 in
     --dry-run) dry=1;;
@@ -466,6 +469,7 @@ while [ $# -gt 0 ]; do
     --data) data=${2:?--data needs a folder}; shift;;
     --out) out=${2:?--out needs a folder}; shift;;
     --budget) budget=${2:?--budget needs seconds}; shift;;
+    --time-scale) scale=${2:?--time-scale needs a factor}; shift;;
     --keep) keep=1;;
     -h|--help) sed -n '2,/^set -u/p' "$self" | sed '$d; s/^# \{0,1\}//'; exit 0;;
     *) echo "gpu_check: unknown argument '$1' (see --help)" >&2; exit 2;;
@@ -473,6 +477,9 @@ while [ $# -gt 0 ]; do
   shift
 done
 cd "$repo" || exit 2
+[ -n "$scale" ] || { [ "$dry" = 1 ] && scale=10 || scale=1; }
+case $scale in ''|*[!0-9]*|0) echo "gpu_check: --time-scale expects a whole number >= 1, found '$scale'" >&2; exit 2;; esac
+budget=$((budget * scale))
 
 W=$(mktemp -d /tmp/cellgrad_gpu_check.XXXXXX)
 mkdir -p "$W/logs" "$W/runs"
@@ -514,7 +521,7 @@ pack_logs() {  # after every stage, so that a run cut short still brings its log
   tar -C "$W" -czf "$out/gpu_check_logs.tar.gz.tmp" logs 2>/dev/null && mv "$out/gpu_check_logs.tar.gz.tmp" "$out/gpu_check_logs.tar.gz"
 }
 run_stage() {  # run_stage NAME LIMIT_SECONDS
-  local name=$1 limit=$2 t0 left lim rc status reason secs
+  local name=$1 limit=$(($2 * scale)) t0 left lim rc status reason secs
   n=$((n + 1))
   local logf="$W/logs/$(printf '%02d' $n)_$name.log"
   t0=$(now)

@@ -13,6 +13,7 @@
 #include "base/text.h"
 #include "omics/anndata.h"
 #include "omics/filter.h"
+#include "omics/h5_read_guard.h"
 #include "omics/normalize.h"
 #include "omics/rng.h"
 
@@ -60,7 +61,7 @@ CellData load_cells(const Config& c) {
     omics::ReadOptions ro;
     ro.load_X = false;
     ro.load_obsm = ro.load_uns = ro.load_layers = false;
-    FileHeader h{path, omics::read_h5ad(path, ro)};
+    FileHeader h{path, omics::read_guarded(path, [&] { return omics::read_h5ad(path, ro); })};
     column_of(h.meta.obs, c.label_key, "--label-key");
     if (!c.batch_key.empty()) column_of(h.meta.obs, c.batch_key, "--batch-key");
     if (!c.condition_key.empty()) column_of(h.meta.obs, c.condition_key, "--condition-key");

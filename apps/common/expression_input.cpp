@@ -8,6 +8,7 @@
 #include "apps/common/run_notes.h"
 #include "autograd/error.h"
 #include "base/text.h"
+#include "omics/h5_read_guard.h"
 #include "omics/normalize.h"
 
 namespace cg::apps {
@@ -33,7 +34,7 @@ omics::AnnData read_source(const std::string& path, const ExpressionOptions& o) 
   if (ends_with(path, ".h5") && !ends_with(path, ".h5ad")) {
     if (!o.layer.empty() || o.use_raw)
       throw Error(path + ": a 10x Genomics .h5 file has one matrix; --layer and --use-raw apply to .h5ad files");
-    return omics::read_10x_h5(path);
+    return omics::read_guarded(path, [&] { return omics::read_10x_h5(path); });
   }
   omics::ReadOptions ro;
   ro.load_obsm = false;
@@ -53,7 +54,7 @@ omics::AnnData read_h5ad_source(const std::string& path, omics::ReadOptions ro, 
     throw Error(path + ": --layer and --use-raw both choose the matrix to read; give one of them");
   ro.use_raw = use_raw;
   ro.load_layers = !layer.empty();
-  omics::AnnData a = omics::read_h5ad(path, ro);
+  omics::AnnData a = omics::read_guarded(path, [&] { return omics::read_h5ad(path, ro); });
   if (!layer.empty()) {
     const auto it = a.layers.find(layer);
     if (it == a.layers.end()) {

@@ -8,6 +8,7 @@
 #include "apps/common/expression_input.h"
 #include "apps/train_multitask/control_features.h"
 #include "autograd/error.h"
+#include "omics/h5_read_guard.h"
 
 namespace cg::multitask {
 namespace {
@@ -56,7 +57,7 @@ std::vector<omics::AnnData> read_paired_obs(const ModalityFiles& files, size_t m
     ro.load_layers = false;
     ro.load_obsm = false;
     ro.load_uns = false;
-    heads.push_back(omics::read_h5ad(file, ro));
+    heads.push_back(omics::read_guarded(file, [&] { return omics::read_h5ad(file, ro); }));
     const auto& idx = heads.back().obs.index;
     std::unordered_map<std::string, int64_t> seen;
     for (size_t i = 0; i < idx.size(); ++i)
