@@ -44,7 +44,25 @@ CpuLargeCache& cpu_cache() {
   return *c;
 }
 
+std::atomic<size_t> g_cpu_in_use{0}, g_cpu_peak{0};
+
+void count_cpu_allocation(size_t bytes) {
+  const size_t now = g_cpu_in_use.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  size_t peak = g_cpu_peak.load(std::memory_order_relaxed);
+  while (now > peak && !g_cpu_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
+}
+
 }  // namespace
+
+CpuAllocatorStats cpu_allocator_stats() {
+  CpuAllocatorStats s;
+  s.bytes_in_use = g_cpu_in_use.load(std::memory_order_relaxed);
+  s.peak_bytes_in_use = g_cpu_peak.load(std::memory_order_relaxed);
+  return s;
+}
+
+void reset_cpu_peak_bytes() { g_cpu_peak.store(g_cpu_in_use.load(std::memory_order_relaxed), std::memory_order_relaxed); }
 
 void* cpu_allocate(size_t bytes) {
   const size_t rounded = cpu_rounded(bytes);
@@ -56,16 +74,19 @@ void* cpu_allocate(size_t bytes) {
       void* p = it->second.back();
       it->second.pop_back();
       c.bytes_cached -= rounded;
+      count_cpu_allocation(bytes);
       return p;
     }
   }
   void* p = std::aligned_alloc(64, rounded);
   if (!p) throw std::bad_alloc();
+  count_cpu_allocation(bytes);
   return p;
 }
 
 void cpu_deallocate(void* p, size_t bytes) {
   if (!p) return;
+  g_cpu_in_use.fetch_sub(bytes, std::memory_order_relaxed);
   const size_t rounded = cpu_rounded(bytes);
   if (rounded >= kCpuLargeBlock) {
     CpuLargeCache& c = cpu_cache();

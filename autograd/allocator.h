@@ -14,6 +14,16 @@ namespace cg {
 void* cpu_allocate(size_t bytes);
 void cpu_deallocate(void* p, size_t bytes);  // bytes: as given to cpu_allocate
 
+// Bytes of CPU tensor storage handed out and not yet returned (as requested, before rounding),
+// and the most there has been since the last reset_cpu_peak_bytes(): what the live tensors hold,
+// for memory checks and benchmarks (the large-block cache is not counted).
+struct CpuAllocatorStats {
+  size_t bytes_in_use = 0;
+  size_t peak_bytes_in_use = 0;
+};
+CpuAllocatorStats cpu_allocator_stats();
+void reset_cpu_peak_bytes();  // peak := current
+
 struct CudaAllocatorStats {
   uint64_t device_mallocs = 0;  // real cudaMalloc calls so far
   uint64_t device_frees = 0;    // real cudaFree calls so far

@@ -95,6 +95,28 @@ inline Tensor info_nce(const Tensor& z1, const Tensor& z2, double temperature = 
 Tensor unitednet_contrastive(const std::vector<Tensor>& latents, const Tensor& predicted_labels, Generator& gen,
                              double temperature = 0.1, double negative_fraction = 0.25);
 
+// ---- distribution matching (losses_mmd.cpp) --------------------------------------------------------
+// Squared maximum mean discrepancy between the samples X [n, d] and Y [m, d] (n, m >= 2) with a
+// sum of RBF kernels k(a, b) = sum_s exp(-|a - b|^2 / (2 sigma_s^2)), unbiased estimator (the
+// U-statistic: the i == j terms of the within-sample sums are left out):
+//   MMD^2_u = sum_{i != j} k(x_i, x_j) / (n (n - 1)) + sum_{i != j} k(y_i, y_j) / (m (m - 1))
+//             - 2 sum_{i, j} k(x_i, y_j) / (n m)                                        -> [1]
+// Why unbiased: its expectation is exactly MMD^2, 0 when the two distributions agree whatever
+// the batch sizes, so a logged or weighted term (uncertainty, DWA) does not carry the biased
+// estimator's positive offset of order 1/n + 1/m that changes with the batch size; it can be
+// slightly negative on a finite batch. Gradients reach X and Y; the bandwidths are constants.
+// bandwidths: the sigma_s (> 0); empty = mmd_median_bandwidths(X, Y).
+Tensor mmd_rbf(const Tensor& X, const Tensor& Y, const std::vector<double>& bandwidths = {});
+// The default bandwidths: the median pairwise Euclidean distance between the rows of X and Y
+// pooled (over pairs i < j, numpy.median's middle value), times each of `multiples`, computed
+// from the values without gradient. 1 stands in for a median of 0 (all rows equal).
+inline const std::vector<double> kMmdMedianMultiples{0.25, 0.5, 1.0, 2.0, 4.0};
+std::vector<double> mmd_median_bandwidths(const Tensor& X, const Tensor& Y,
+                                          const std::vector<double>& multiples = kMmdMedianMultiples);
+// One line for a loss-term registry entry (name "mmd_rbf").
+inline constexpr const char* kMmdRbfDescription =
+    "unbiased squared MMD between two samples, sum of RBF kernels at 0.25-4x the median pairwise distance";
+
 // ---- divergence guard (losses_check.cpp) -----------------------------------------------------------------
 // Throws cg::Error naming `term` when any value of `loss` is NaN or infinite (training loops
 // call it on every term so a diverging run stops with the culprit's name).
