@@ -80,7 +80,18 @@ omics::AnnData read_expression(const std::string& path, const ExpressionOptions&
   const std::string what = source_name(path, o);
   omics::DenseMatrix X = a.X.to_dense();
   a.X = omics::Matrix{};
-  if (o.preprocess == "log1p") {
+  bool normalise = o.preprocess == "log1p";
+  if (o.normalise_counts && o.preprocess == "none") {
+    bool integers = true;
+    float largest = 0;
+    for (int64_t i = 0; i < X.size() && integers; ++i) {
+      integers = X.data()[i] == std::floor(X.data()[i]);
+      largest = std::max(largest, X.data()[i]);
+    }
+    normalise = integers && largest > 1;
+    if (normalise) note(what + ": whole numbers, taken as counts: normalize_total 1e4, then log1p");
+  }
+  if (normalise) {
     omics::normalize_total(X, 1e4, what);  // refuses negative or non-finite values, naming them
     omics::log1p_inplace(X);
   }

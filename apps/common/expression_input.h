@@ -15,6 +15,10 @@ struct ExpressionOptions {
   bool use_raw = false;             // raw/X and raw/var instead of X and var
   std::string preprocess = "none";  // none | log1p (normalize_total 1e4, then log1p)
   bool allow_counts = false;        // accept integer counts where log data is expected (a warning)
+  // With preprocess none: integer counts are normalised here (normalize_total 1e4, then log1p)
+  // with a note rather than refused. For readers that need log-normalised values whatever the
+  // file holds (predict_perturbation's rank encodings).
+  bool normalise_counts = false;
 };
 
 // An .h5ad with X taken from `layer` (when not empty) or from .raw (use_raw; raw/var becomes var),

@@ -15,6 +15,7 @@
 #include "apps/common/run_notes.h"
 #include "apps/predict_perturbation/commands.h"
 #include "apps/predict_perturbation/data.h"
+#include "apps/predict_perturbation/encoded_input.h"
 #include "apps/predict_perturbation/evaluate.h"
 #include "apps/predict_perturbation/held_out_checks.h"
 #include "apps/predict_perturbation/model_registry.h"
@@ -118,8 +119,10 @@ void score_duplicate(const RunContext& r, const PerturbData& d, const HeldOutTas
 void run_held_out_type(const RunContext& r, const PerturbData& all_genes, const std::string& type,
                        nn::SweepProgress& sweep, int t) {
   const HeldOutTask task = make_task(all_genes, r.c.control, type);
-  // --n-top-genes: the genes are chosen on this type's training cells only.
-  const PerturbData d = with_genes(all_genes, highly_variable_columns(all_genes, task.train, r.c.n_top_genes));
+  // --n-top-genes: the genes are chosen on this type's training cells only; so are rank's gene
+  // medians (--preprocess rank), which the encoding of every cell then uses.
+  PerturbData d = with_genes(all_genes, highly_variable_columns(all_genes, task.train, r.c.n_top_genes));
+  if (is_encoding(r.c.preprocess)) encode_cells(d, r.c.preprocess, task.train);
   const EvalSettings es{r.c.top_degs, r.c.bootstrap, r.c.pca_components, 0};
   std::vector<EvalReference> refs;
   for (size_t p = 0; p < d.perturbed.size(); ++p)
@@ -146,7 +149,8 @@ std::string table_preface(const Config& c) {
   std::vector<std::string> latent;
   for (const auto& name : c.models)
     if (!perturb_model(name).network.empty()) latent.push_back(name);
-  std::string s;
+  std::string s = encoded_space_note(c.preprocess);
+  if (!s.empty()) s += " ";
   if (!latent.empty())
     s += "Decoding (" + join(latent) + "): " + c.decode +
          (c.decode == "residual" ? ", x_ctrl + Dec(z + delta) - Dec(z) (mtae: Dec(z, c_target) - Dec(z, c_control))"

@@ -5,6 +5,7 @@
 #include "apps/common/app_cli.h"
 #include "apps/common/expression_input.h"
 #include "apps/common/settings.h"
+#include "apps/predict_perturbation/encoded_input.h"
 #include "apps/predict_perturbation/model_registry.h"
 #include "autograd/error.h"
 
@@ -31,7 +32,7 @@ void Config::validate() const {
     fail("--top-degs and --bootstrap must be positive and --pca-components at least 2");
   check_training_settings(*this);  // every chosen network's resolved recipe (model_registry.h)
   decode_named(decode, "--decode");
-  apps::check_preprocess_name(preprocess);
+  check_preprocess(preprocess, "--preprocess");
   if (!layer.empty() && use_raw) fail("--layer and --use-raw both choose the matrix to read; give one of them");
   if (n_top_genes < 0)
     fail("--n-top-genes: expected 0 (every gene) or a positive count, found " + std::to_string(n_top_genes));
@@ -66,7 +67,7 @@ void PredictConfig::validate() const {
   if (model.empty()) fail("--model: a model folder is required (written by predict_perturbation train)");
   if (data.empty()) fail("--data: an .h5ad or 10x .h5 file is required");
   if (out.empty()) fail("--out: an output folder is required");
-  if (!preprocess.empty()) apps::check_preprocess_name(preprocess);
+  if (!preprocess.empty()) check_preprocess(preprocess, "--preprocess");
   if (!layer.empty() && use_raw) fail("--layer and --use-raw both choose the matrix to read; give one of them");
   if (!fill_missing.empty() && fill_missing != "zeros")
     fail("--fill-missing: expected zeros, found '" + fill_missing + "'");

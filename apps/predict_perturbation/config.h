@@ -17,7 +17,9 @@ struct Config {
   // How the expression matrix is read (apps/common/expression_input.h).
   std::string layer;                // "": X
   bool use_raw = false;             // raw/X (what scanpy keeps before scaling)
-  std::string preprocess = "none";  // none | log1p (normalize_total 1e4, then log1p)
+  // none | log1p (normalize_total 1e4, then log1p) | rank | rank-top100 | bins (the rank-value
+  // encodings: every cell encoded, models trained and scored in that space; encoded_input.h)
+  std::string preprocess = "none";
   bool allow_counts = false;        // accept integer counts as they are (a warning)
   int n_top_genes = 0;              // > 0: Seurat-flavour HVGs on the training cells
   std::string condition_key = "condition";
@@ -72,7 +74,9 @@ struct PredictConfig {
   std::string cell_type_key, condition_key;  // "": as the model was trained
   std::string layer;
   bool use_raw = false;
-  std::string preprocess;  // "": as the model was trained
+  // "": as the model was trained; none | log1p choose how the file is read (an encoding model
+  // encodes it after that with its own fit); an encoding must be the model's own.
+  std::string preprocess;
   bool allow_counts = false;
   std::string fill_missing;  // "" (error) | zeros
   std::string device = "auto";

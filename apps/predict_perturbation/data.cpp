@@ -6,6 +6,7 @@
 
 #include "apps/common/expression_input.h"
 #include "apps/common/matrix_bridge.h"
+#include "apps/predict_perturbation/encoded_input.h"
 #include "autograd/error.h"
 #include "base/text.h"
 #include "omics/hvg.h"
@@ -13,12 +14,9 @@
 namespace cg::perturb {
 
 PerturbData load_perturb_data(Config& c) {
-  apps::ExpressionOptions input;
-  input.layer = c.layer;
-  input.use_raw = c.use_raw;
-  input.preprocess = c.preprocess;
-  input.allow_counts = c.allow_counts;
-  omics::AnnData a = apps::read_expression(c.data, input);
+  // An encoding (--preprocess rank, ...) is applied later, fitted on each split's training cells.
+  omics::AnnData a =
+      apps::read_expression(c.data, reading_options(c.preprocess, c.layer, c.use_raw, c.allow_counts));
   PerturbData d;
   // No cell-type column (--cell-type-key ""): every cell is one population.
   d.cell_types = c.cell_type_key.empty() ? std::vector<std::string>(a.obs.index.size(), "all")

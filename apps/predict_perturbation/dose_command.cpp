@@ -15,6 +15,7 @@
 #include "apps/common/run_notes.h"
 #include "apps/predict_perturbation/commands.h"
 #include "apps/predict_perturbation/data.h"
+#include "apps/predict_perturbation/encoded_input.h"
 #include "apps/predict_perturbation/evaluate.h"
 #include "apps/predict_perturbation/model_registry.h"
 #include "apps/predict_perturbation/outputs.h"
@@ -88,6 +89,7 @@ int run_dose_benchmark(Config& c) {
     else train.push_back(i);
     if (d.conditions[i] == c.control) controls.push_back(i);
   }
+  if (is_encoding(c.preprocess)) encode_cells(d, c.preprocess, train);  // rank's medians: training doses only
   if (static_cast<int64_t>(controls.size()) < c.min_cells || static_cast<int64_t>(real.size()) < c.min_cells)
     throw Error(c.data + ": --held-out-dose " + held + ": " + std::to_string(controls.size()) + " control and " +
                 std::to_string(real.size()) + " held-out cells, fewer than --min-cells " + std::to_string(c.min_cells));
@@ -136,9 +138,11 @@ int run_dose_benchmark(Config& c) {
     }
     sweep.finish();
   }
+  const std::string values_note = encoded_space_note(c.preprocess);
   const SummaryTable table = summarize(
       results, false,
-      "Dose " + held + " held out, predicted from the control cells; the response is learned at dose " +
+      (values_note.empty() ? "" : values_note + " ") + "Dose " + held +
+          " held out, predicted from the control cells; the response is learned at dose " +
           vidr_fit_value(trained_doses, trained_doses.front()) +
           " and scaled by log1p(dose) / log1p(largest dose) (scVIDR's rule; shift: its gene shift scaled the same "
           "way).\n\n");

@@ -24,7 +24,11 @@ void add_training_flags(CLI::App& app, Config& c, std::string& config_file, int6
   app.add_option("--data", c.data, "AnnData .h5ad (or 10x .h5) with log-normalised expression");
   app.add_option("--layer", c.layer, "read this layer instead of X");
   app.add_flag("--use-raw", c.use_raw, "read .raw (scanpy's log data before scaling) instead of X");
-  app.add_option("--preprocess", c.preprocess, "none, or log1p: normalize_total 1e4 then log1p (for counts)");
+  app.add_option("--preprocess", c.preprocess,
+                 "none, log1p: normalize_total 1e4 then log1p (for counts); rank, rank-top100, bins: the rank-value "
+                 "encodings (Geneformer ranks over training-cell gene medians, 1 - (rank - 1) / 2048; cell2sentence "
+                 "top 100, 1 - (rank - 1) / 100; scGPT's 51 bins / 50) of the log-normalised cells, counts "
+                 "normalised first: models train, predict and are scored in the encoded space");
   app.add_flag("--allow-counts", c.allow_counts, "use integer counts as they are (not recommended)");
   app.add_option("--n-top-genes", c.n_top_genes, "keep the N most variable genes of the training cells (0: all)");
   app.add_option("--condition-key", c.condition_key, "obs column with the condition");
@@ -75,7 +79,9 @@ void add_predict_flags(CLI::App& sub, PredictConfig& p) {
   sub.add_option("--condition-key", p.condition_key, "obs column with the condition (default: the model's)");
   sub.add_option("--layer", p.layer, "read this layer instead of X");
   sub.add_flag("--use-raw", p.use_raw, "read .raw instead of X");
-  sub.add_option("--preprocess", p.preprocess, "none or log1p (default: what the model was trained with)");
+  sub.add_option("--preprocess", p.preprocess,
+                 "none or log1p (default: what the model was trained with); a model trained on an encoding "
+                 "applies its own to the cells read");
   sub.add_flag("--allow-counts", p.allow_counts, "use integer counts as they are (not recommended)");
   sub.add_option("--fill-missing", p.fill_missing, "zeros: set model genes the file lacks to 0 (default: an error)");
   sub.add_option("--device", p.device, "cpu, cuda or auto");

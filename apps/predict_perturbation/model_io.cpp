@@ -1,6 +1,7 @@
 #include "apps/predict_perturbation/model_io.h"
 
 #include "apps/common/run_folder.h"
+#include "apps/predict_perturbation/encoded_input.h"
 #include "apps/predict_perturbation/model_registry.h"
 #include "autograd/error.h"
 #include "base/registry.h"
@@ -10,17 +11,19 @@ namespace cg::perturb {
 namespace {
 
 nlohmann::json to_json(const SavedModel& s) {
-  return {{"model", s.model},
-          {"genes", s.genes},
-          {"condition_key", s.condition_key},
-          {"control", s.control},
-          {"cell_type_key", s.cell_type_key},
-          {"perturbed", s.perturbed},
-          {"preprocess", s.preprocess},
-          {"cell_types", s.cell_types},
-          {"types_with_value", s.types_with_value},
-          {"responses", s.responses},
-          {"training", s.training}};
+  nlohmann::json j = {{"model", s.model},
+                      {"genes", s.genes},
+                      {"condition_key", s.condition_key},
+                      {"control", s.control},
+                      {"cell_type_key", s.cell_type_key},
+                      {"perturbed", s.perturbed},
+                      {"preprocess", s.preprocess},
+                      {"cell_types", s.cell_types},
+                      {"types_with_value", s.types_with_value},
+                      {"responses", s.responses},
+                      {"training", s.training}};
+  if (s.encoding) j["encoding"] = encoding_to_json(*s.encoding);
+  return j;
 }
 
 SavedModel saved_from_json(const apps::ModelFolder& m) {
@@ -43,6 +46,11 @@ SavedModel saved_from_json(const apps::ModelFolder& m) {
     throw Error(where + ": an entry has the wrong type (" + std::string(e.what()) + ")");
   }
   if (s.genes.empty()) throw Error(where + ": lists no genes");
+  if (is_encoding(s.preprocess)) {
+    if (!m.model.contains("encoding"))
+      throw Error(where + ": preprocess '" + s.preprocess + "' needs the fitted 'encoding', which is missing");
+    s.encoding = encoding_from_json(m.model.at("encoding"), s.genes.size(), where);
+  }
   if (s.perturbed.empty()) throw Error(where + ": lists no perturbed values");
   for (const auto& p : s.perturbed)
     if (!s.responses.count(p)) throw Error(where + ": has no fitted response for '" + p + "'");

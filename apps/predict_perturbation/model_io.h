@@ -5,12 +5,14 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "apps/common/model_folder.h"
 #include "apps/predict_perturbation/config.h"
 #include "apps/predict_perturbation/predictors.h"
+#include "omics/input_encoding.h"
 
 namespace cg::perturb {
 
@@ -22,6 +24,9 @@ struct SavedModel {
   std::vector<std::string> perturbed;  // the values it predicts, in its one-hot order
   // The input the model expects, as the training run read it: what predict applies by default.
   std::string preprocess;
+  // --preprocess rank|rank-top100|bins: the encoding fitted on the training cells (rank: each
+  // gene's nonzero median), applied to every file predict reads; empty otherwise.
+  std::optional<omics::InputEncoding> encoding;
   // Training cell types, and for each perturbed value the types that had cells of it.
   std::vector<std::string> cell_types;
   std::map<std::string, std::vector<std::string>> types_with_value;

@@ -14,6 +14,7 @@
 #include "apps/common/run_folder.h"
 #include "apps/common/run_notes.h"
 #include "apps/predict_perturbation/commands.h"
+#include "apps/predict_perturbation/encoded_input.h"
 #include "apps/predict_perturbation/evaluate.h"
 #include "apps/predict_perturbation/model_io.h"
 #include "apps/predict_perturbation/model_registry.h"
@@ -35,14 +36,17 @@ struct NewCells {
 
 NewCells read_new_cells(const PredictConfig& p, const SavedModel& s, const std::string& type_key,
                         const std::string& condition_key) {
-  apps::ExpressionOptions input;
-  input.layer = p.layer;
-  input.use_raw = p.use_raw;
-  input.preprocess = p.preprocess.empty() ? s.preprocess : p.preprocess;
-  input.allow_counts = p.allow_counts;
-  omics::AnnData a = apps::read_expression(p.data, input);
+  const std::string preprocess = p.preprocess.empty() ? s.preprocess : p.preprocess;
+  // An encoding is part of the model (fitted on its training cells): it is applied whenever the
+  // model has one, and can be neither swapped for another nor added to a model without one.
+  if (is_encoding(preprocess) && preprocess != s.preprocess)
+    throw Error("--preprocess " + preprocess + ": the model was trained with --preprocess " + s.preprocess +
+                "; an encoding belongs to the model (none or log1p choose how the file is read)");
+  omics::AnnData a =
+      apps::read_expression(p.data, reading_options(preprocess, p.layer, p.use_raw, p.allow_counts));
   NewCells n;
   n.X = apps::align_genes(a.dense_X(), a.var.index, s.genes, p.fill_missing, p.data);
+  if (s.encoding) apply_encoding(*s.encoding, n.X, a.obs.index, p.data + " (--preprocess " + s.preprocess + ")");
   n.obs = a.obs;
   const size_t cells = a.obs.rows();
   if (a.obs.has(type_key)) {
@@ -157,6 +161,7 @@ int run_predict(PredictConfig& p) {
   else apps::note("model '" + s.model + "' is a baseline without a latent space: no latent.h5ad");
   nlohmann::json all = {{"model", s.model}, {"to", p.to}};
   if (!model.network.empty()) all["decode"] = m.config.decode;
+  if (s.encoding) all["values"] = encoded_space_note(s.preprocess);
   all["cell_types"] = metrics;
   all["warnings"] = apps::run_notes();
   apps::write_text_file(run.path("metrics.json"), all.dump(2) + "\n");

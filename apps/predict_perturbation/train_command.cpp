@@ -10,6 +10,7 @@
 #include "apps/common/run_folder.h"
 #include "apps/common/run_notes.h"
 #include "apps/predict_perturbation/commands.h"
+#include "apps/predict_perturbation/encoded_input.h"
 #include "apps/predict_perturbation/model_io.h"
 #include "apps/predict_perturbation/outputs.h"
 #include "apps/predict_perturbation/training_split.h"
@@ -78,7 +79,9 @@ int run_train(Config& c) {
   PerturbData all_genes = load_perturb_data(c);
   check_trainable(all_genes, c, model);
   const std::vector<int64_t> rows = cells_in_use(all_genes, c.control);
-  const PerturbData d = with_genes(all_genes, highly_variable_columns(all_genes, rows, c.n_top_genes));
+  PerturbData d = with_genes(all_genes, highly_variable_columns(all_genes, rows, c.n_top_genes));
+  std::optional<omics::InputEncoding> encoding;
+  if (is_encoding(c.preprocess)) encoding = encode_cells(d, c.preprocess, rows);
   apps::RunFolder run(c.out, c.overwrite, {c.data});
   std::unique_ptr<apps::RunFolder> saved_copy;
   if (!c.save_model.empty())
@@ -96,6 +99,7 @@ int run_train(Config& c) {
   PerturbModel* network = net == networks.end() ? nullptr : net->second.model.get();
 
   SavedModel saved = describe(c, d, rows);
+  saved.encoding = encoding;
   const TrainingCells cells{d.X, d.cell_types, d.conditions, rows};
   for (const auto& value : d.perturbed)
     saved.responses[value] = model.fit(FitContext{cells, c, d.perturbed, value, seed, device, network});

@@ -12,7 +12,10 @@
 #include "apps/train_multitask/ablation.h"
 #include "apps/train_multitask/baselines.h"
 #include "apps/train_multitask/control_features.h"
+#include "apps/train_multitask/likelihoods.h"
 #include "apps/train_multitask/loss_terms.h"
+#include "apps/train_multitask/model_registry.h"
+#include "apps/train_multitask/preprocessing.h"
 #include "apps/train_multitask/schedules.h"
 #include "autograd/error.h"
 #include "base/registry.h"
@@ -35,7 +38,7 @@ namespace cg::multitask {
   X(test_fraction)                                                                                            \
   X(folds)                                                                                                    \
   X(fold)                                                                                                     \
-  X(validation_fraction) X(hidden) X(latent) X(projector) X(vae) X(kl_warmup) X(temperature) X(no_classifier) \
+  X(validation_fraction) X(model) X(dropout) X(pretrain_epochs) X(hidden) X(latent) X(projector) X(vae) X(kl_warmup) X(temperature) X(no_classifier) \
       X(no_translation) X(no_reconstruction) X(no_discriminator) X(no_contrastive) X(weight_reconstruction)   \
           X(weight_translation) X(weight_discriminator) X(weight_generator) X(weight_classification)          \
               X(weight_contrastive) X(weight_kl) X(schedule) X(weighting) X(epochs) X(patience) X(select_on)  \
@@ -46,6 +49,36 @@ namespace cg::multitask {
 
 namespace {
 [[noreturn]] void fail(const std::string& m) { throw Error(m); }
+
+// What --model and count likelihoods allow together with the other settings.
+void check_model_settings(const Config& c, const std::map<std::string, std::string>& mods) {
+  model_entry(c.model);
+  const bool unitednet = c.model == "unitednet";
+  const std::string m = "--model " + c.model + ": ";
+  if (!(c.dropout >= 0 && c.dropout < 1)) fail("--dropout: expected a value in [0, 1), found " + std::to_string(c.dropout));
+  if (c.pretrain_epochs < 1) fail("--pretrain-epochs: expected at least 1, found " + std::to_string(c.pretrain_epochs));
+  if (unitednet && c.dropout > 0) fail("--dropout: applies to --model mlp and scbutterfly (UnitedNet has no dropout)");
+  if (!unitednet) {
+    if (!c.condition_key.empty()) fail(m + "--condition-key (FiLM-conditioned decoders) is UnitedNet's; leave it out");
+    if (!c.ablation.empty()) fail(m + "--ablation compares UnitedNet variants; leave it out or use --model unitednet");
+    if (c.attributions > 0) fail(m + "--attributions is supported with --model unitednet only");
+    if (c.checkpoint_every > 0) fail(m + "--checkpoint-every is supported with --model unitednet only");
+    if (c.vae) fail(m + "--vae is UnitedNet's (scbutterfly's latents are Gaussian already)");
+    if (c.schedule != "alternating" || c.weighting != "fixed")
+      fail(m + "--schedule and --weighting are UnitedNet's; leave them at their defaults");
+  }
+  const auto dist = parse_assignments(c.distance, "--distance");
+  const auto top = parse_assignments(c.top_features, "--top-features");
+  for (const auto& [name, value] : dist) {
+    if (!mods.count(name) || !likelihood(value).counts) continue;
+    if (top.count(name))
+      fail("--distance " + name + "=" + value + ": predicted counts are scored on the --preprocess scale, which needs "
+           "every feature of a cell; --top-features " + name + " cannot be combined with it");
+    if (unitednet && !c.no_discriminator && c.weight_discriminator > 0 && c.weight_generator > 0)
+      fail("--distance " + name + "=" + value + ": UnitedNet's discriminators compare decoded and real values on one "
+           "scale; add --no-discriminator with a count likelihood");
+  }
+}
 }  // namespace
 
 std::map<std::string, std::string> parse_assignments(const std::vector<std::string>& entries, const std::string& flag) {
@@ -112,8 +145,12 @@ void Config::validate() const {
         fail(flag + " " + name + ": unknown value '" + value + "' (expected " + join(allowed) + ")");
     }
   };
-  check_names(preprocess, "--preprocess", {"none", "log1p", "clr", "tfidf", "standardize"});
-  check_names(distance, "--distance", {"mse", "bce"});
+  check_names(preprocess, "--preprocess", {preprocess_names().begin(), preprocess_names().end()});
+  {
+    const auto known = names_of(likelihoods());
+    check_names(distance, "--distance", std::set<std::string>(known.begin(), known.end()));
+  }
+  check_model_settings(*this, mods);
   check_names(top_features, "--top-features", {});
   parse_control_features(control_features, mods);
   check_matrix_sources(layer, use_raw, mods);
@@ -209,9 +246,23 @@ void load_config_files(int argc, char** argv, Config& c) {
 
 void add_flags(CLI::App& app, Config& c) {
   app.add_option("--modality", c.modalities, "NAME=FILE.h5ad, repeated (at least two; cells paired by obs index)");
-  app.add_option("--preprocess", c.preprocess, "NAME=none|log1p|clr|tfidf|standardize (per modality; default none)");
-  app.add_option("--distance", c.distance,
-                 "NAME=mse|bce (bce binarizes the data and gives the decoder a sigmoid output)");
+  app.add_option("--preprocess", c.preprocess,
+                 "NAME=" + join(preprocess_names(), "|") +
+                     " (per modality; default none). rank, rank-top100, bins: rank-value encodings as numbers, "
+                     "1 - (rank - 1) / K for a cell's top K genes (Geneformer K 2048 over gene medians of the "
+                     "training cells, cell2sentence K 100), 0 elsewhere; scGPT's 51 quantile bins / 50");
+  {
+    std::string likelihood_help, models_help;
+    for (const auto& l : likelihoods()) likelihood_help += std::string("\n  ") + l.name + ": " + l.description;
+    for (const auto& e : models()) models_help += std::string("\n  ") + e.name + ": " + e.description;
+    app.add_option("--distance", c.distance,
+                   "NAME=LIKELIHOOD per modality (default mse; bce binarizes the data; nb and zinb need raw integer "
+                   "counts and score their predicted means on the --preprocess scale):" +
+                       likelihood_help);
+    app.add_option("--model", c.model, "the translator to train:" + models_help);
+    app.add_option("--dropout", c.dropout, "hidden-layer dropout (mlp, scbutterfly)");
+    app.add_option("--pretrain-epochs", c.pretrain_epochs, "scbutterfly: epochs of the per-modality VAE pretraining");
+  }
   app.add_option("--checkpoint-every", c.checkpoint_every,
                  "save the whole training state every N epochs into OUT.checkpoints/ (resume with --resume OUT)");
   app.add_option("--resume", c.resume, "continue the interrupted run into this --out folder from its checkpoints");

@@ -19,8 +19,8 @@ namespace cg::multitask {
 struct Config {
   // ---- inputs
   std::vector<std::string> modalities;    // "NAME=FILE.h5ad", at least two
-  std::vector<std::string> preprocess;    // "NAME=none|log1p|clr|tfidf|standardize" (default none)
-  std::vector<std::string> distance;      // "NAME=mse|bce" (default mse)
+  std::vector<std::string> preprocess;    // "NAME=none|log1p|clr|tfidf|standardize|rank|rank-top100|bins"
+  std::vector<std::string> distance;      // "NAME=mse|bce|nb|zinb" (default mse; likelihoods.h)
   std::vector<std::string> top_features;  // "NAME=N": keep the N most variable features (training cells)
   std::vector<std::string> layer;         // "NAME=LAYER": read that layer of the modality's file instead of X
   std::vector<std::string> use_raw;       // NAMEs whose .raw (raw/X, raw/var) is read instead of X
@@ -35,6 +35,11 @@ struct Config {
   double validation_fraction = 0.15;
 
   // ---- model
+  // unitednet | mlp | scbutterfly (model_registry.h); a model's own defaults replace the settings
+  // below that the user did not give (config.json records the values used).
+  std::string model = "unitednet";
+  double dropout = 0;       // hidden-layer dropout (mlp, scbutterfly; unitednet has none)
+  int pretrain_epochs = 100;  // scbutterfly: epochs of the per-modality VAE pretraining
   std::vector<int64_t> hidden = {64, 64};  // encoder hidden widths (decoders mirror them)
   int64_t latent = 64;
   int64_t projector = 100;

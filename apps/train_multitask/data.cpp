@@ -214,7 +214,7 @@ std::vector<PreparedModality> prepare_modalities(const Dataset& d, const std::ve
     p.var = m.var.take(p.features);
     // The same apply step predict uses, on the columns it would read from a new file.
     p.X = apply_preprocessing(f.prep, f.prep.reads_whole_cell() ? x : csr_columns(x, f.input_columns),
-                              m.file + ": modality '" + m.name + "'");
+                              m.file + ": modality '" + m.name + "'", d.obs.index);
     p.prep = std::move(f.prep);
     out.push_back(std::move(p));
   }

@@ -58,9 +58,9 @@ std::vector<int64_t> match_clusters(const std::vector<int64_t>& truth, const std
 
 }  // namespace
 
-ClassOutputs classify_latents(UnitedNetModel& model, const Tensor& latent) {
+ClassOutputs classify_latents(TranslationModel& model, const Tensor& latent) {
   NoGradGuard no_grad;
-  const Tensor logits = model.classify(model.project(latent));
+  const Tensor logits = model.classify_fused(latent);
   ClassOutputs out;
   for (int32_t c : max_rows(logits).indices.to_vector<int32_t>()) out.predicted.push_back(c);
   out.probabilities = apps::to_matrix(softmax_rows(logits));
@@ -156,7 +156,7 @@ std::vector<int64_t> kmeans(const omics::DenseMatrix& xf, int k, uint64_t seed, 
   return best;
 }
 
-Evaluation evaluate_model(UnitedNetModel& model, const TrainData& d, const std::vector<std::string>& names,
+Evaluation evaluate_model(TranslationModel& model, const TrainData& d, const std::vector<std::string>& names,
                           const std::vector<std::vector<std::string>>& feature_names, const Split& split,
                           bool classifier_trained, Device device, uint64_t seed,
                           const std::vector<std::vector<bool>>& controls) {
@@ -165,7 +165,8 @@ Evaluation evaluate_model(UnitedNetModel& model, const TrainData& d, const std::
   Evaluation ev;
   const size_t M = d.X.size();
   const int64_t N = d.X[0].rows(), chunk = 1024;
-  ev.latent = omics::DenseMatrix(N, model.spec().latent);
+  const bool has_latent = model.latent_width() > 0;
+  ev.latent = omics::DenseMatrix(N, model.latent_width());
   if (classifier_trained) {
     ev.classes.predicted.assign(static_cast<size_t>(N), -1);
     ev.classes.probabilities = omics::DenseMatrix(N, model.spec().classes);
@@ -187,9 +188,13 @@ Evaluation evaluate_model(UnitedNetModel& model, const TrainData& d, const std::
     const int64_t n = std::min(chunk, N - s);
     std::vector<Tensor> x;
     for (size_t m = 0; m < M; ++m) x.push_back(apps::to_tensor(d.X[m].middleRows(s, n), device));
-    auto enc = model.encode(x);
-    Tensor fused = model.fuse(enc.z);
-    ev.latent.middleRows(s, n) = apps::to_matrix(fused);
+    Tensor fused;
+    if (has_latent) {
+      std::vector<Tensor> z;
+      for (size_t m = 0; m < M; ++m) z.push_back(model.encode_one(m, x[m]));
+      fused = model.fuse(z);
+      ev.latent.middleRows(s, n) = apps::to_matrix(fused);
+    }
     if (classifier_trained) {
       const ClassOutputs c = classify_latents(model, fused);
       std::copy(c.predicted.begin(), c.predicted.end(), ev.classes.predicted.begin() + s);
@@ -200,7 +205,10 @@ Evaluation evaluate_model(UnitedNetModel& model, const TrainData& d, const std::
     if (!has_test) continue;
     const Tensor cond = d.condition.cols() > 0 ? apps::to_tensor(d.condition.middleRows(s, n), device) : Tensor();
     for (auto& dir : ev.directions) {
-      const omics::DenseMatrix p = apps::to_matrix(model.predict(dir.target, enc.z[dir.source], cond));
+      omics::DenseMatrix p = apps::to_matrix(model.translate(dir.source, dir.target, x[dir.source], cond));
+      // Count likelihoods predict mean counts; the metrics compare on the model scale (the
+      // preprocessed values the baselines predict), so the counts go through the same apply step.
+      if (model.spec().output(dir.target).counts) p = counts_to_model_scale(d.prep.at(dir.target), p);
       for (int64_t r = s; r < s + n; ++r)
         if (test_index[static_cast<size_t>(r)] >= 0)
           dir.predicted.row(test_index[static_cast<size_t>(r)]) = p.row(r - s);
@@ -215,7 +223,7 @@ Evaluation evaluate_model(UnitedNetModel& model, const TrainData& d, const std::
   ev.metrics["test_cells"] = split.test.size();
   ev.metrics["train_cells"] = split.train.size();
   ev.metrics["validation_cells"] = split.validation.size();
-  if (!d.labels.empty()) {
+  if (!d.labels.empty() && (classifier_trained || has_latent)) {
     std::vector<int64_t> truth;
     for (int64_t r : split.test) truth.push_back(d.labels[static_cast<size_t>(r)]);
     std::vector<int64_t> pred;

@@ -28,13 +28,13 @@ struct ClassOutputs {
 struct Evaluation {
   nlohmann::json metrics;
   std::vector<Direction> directions;
-  omics::DenseMatrix latent;            // fused latent of every cell (cells x latent)
+  omics::DenseMatrix latent;            // fused latent of every cell (cells x latent); 0 columns: none
   std::vector<int64_t> test_predicted;  // class (or matched cluster) per test cell; empty without labels
   ClassOutputs classes;                 // every cell, when a classifier was trained (else empty)
 };
 
 // The classifier on latents (cells x latent, on the model's device), in eval mode, no tape.
-ClassOutputs classify_latents(UnitedNetModel& model, const Tensor& latent);
+ClassOutputs classify_latents(TranslationModel& model, const Tensor& latent);
 
 // One direction's held-out scores as a training run (and every baseline) reports them, over the
 // target's features that are not controls (`control`, per feature; empty: none):
@@ -51,7 +51,7 @@ nlohmann::json translation_metrics(const omics::DenseMatrix& truth, const omics:
                                    const std::vector<bool>& control = {});
 
 // `controls`: per modality, the control mask of its features (empty: no controls anywhere).
-Evaluation evaluate_model(UnitedNetModel& model, const TrainData& d, const std::vector<std::string>& modality_names,
+Evaluation evaluate_model(TranslationModel& model, const TrainData& d, const std::vector<std::string>& modality_names,
                           const std::vector<std::vector<std::string>>& feature_names, const Split& split,
                           bool classifier_trained, Device device, uint64_t seed,
                           const std::vector<std::vector<bool>>& controls = {});

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <set>
+#include <algorithm>
 
 #include "apps/common/app_cli.h"
 #include "apps/common/app_main.h"
@@ -21,7 +23,9 @@
 #include "apps/train_multitask/data.h"
 #include "apps/train_multitask/evaluate.h"
 #include "apps/train_multitask/model.h"
+#include "apps/train_multitask/likelihoods.h"
 #include "apps/train_multitask/model_io.h"
+#include "apps/train_multitask/model_registry.h"
 #include "apps/train_multitask/outputs.h"
 #include "apps/train_multitask/predict.h"
 #include "apps/train_multitask/predict_config.h"
@@ -126,11 +130,27 @@ nlohmann::json run_one(const Config& c, const Dataset& data, const Split& split,
   ModelSpec spec;
   std::vector<std::string> names;
   std::vector<std::vector<std::string>> features;
-  for (const auto& p : prepared) {
+  const auto dist = parse_assignments(c.distance, "--distance");
+  for (size_t m = 0; m < prepared.size(); ++m) {
+    const PreparedModality& p = prepared[m];
     td.X.push_back(p.X);
     td.bce.push_back(p.bce);
+    td.prep.push_back(p.prep);
     spec.inputs.push_back(p.X.cols());
     spec.bce.push_back(p.bce);
+    spec.likelihood.push_back(dist.count(p.name) ? dist.at(p.name) : (p.bce ? "bce" : "mse"));
+    spec.library.push_back(0);
+    td.counts.emplace_back(p.X.rows(), 0);
+    if (likelihood(spec.likelihood.back()).counts) {
+      // The loss's target: the raw counts of the model's features (check_count_modalities made
+      // sure they are counts); the prediction's library: their training cells' mean total.
+      const RawModality& raw = data.modalities[m];
+      const omics::CsrMatrix x = raw.X.sparse ? raw.X.csr : omics::CsrMatrix::from_dense(raw.X.dense);
+      td.counts.back() = csr_columns(x, p.features).to_dense();
+      double total = 0;
+      for (int64_t r : split.train) total += td.counts.back().row(r).sum();
+      spec.library.back() = total / static_cast<double>(split.train.size());
+    }
     names.push_back(p.name);
     features.push_back(p.var.index);
   }
@@ -145,11 +165,16 @@ nlohmann::json run_one(const Config& c, const Dataset& data, const Split& split,
   spec.conditions = td.condition.cols();
   spec.vae = c.vae;
   spec.discriminators = active.has("discriminator") || active.has("generator");
-  UnitedNetModel model(spec, c.seed);
+  spec.model = c.model;
+  spec.dropout = c.dropout;
+  const ModelEntry& entry = model_entry(c.model);
+  if (c.model != "unitednet") spec.classes = 0;  // only UnitedNet has a classifier
+  std::unique_ptr<TranslationModel> owned = entry.make(spec, c.seed);
+  TranslationModel& model = *owned;
 
-  const TrainResult tr = train_model(model, c, td, split, device, dir, label);
-  Evaluation ev =
-      evaluate_model(model, td, names, features, split, active.has("classification"), device, c.seed, controls);
+  const TrainResult tr = entry.train(model, c, td, split, device, dir, label);
+  const bool classified = model.has_classifier() && active.has("classification");
+  Evaluation ev = evaluate_model(model, td, names, features, split, classified, device, c.seed, controls);
   if (with_baselines) ev.metrics["baselines"] = run_baselines(c, prepared, split, controls);
   ev.metrics["split"] = split.name;
   ev.metrics["train_seconds"] = tr.seconds;
@@ -162,12 +187,12 @@ nlohmann::json run_one(const Config& c, const Dataset& data, const Split& split,
   ev.metrics["warnings"] = apps::run_notes();  // those of the run so far (loading included)
   write_metrics(dir, ev.metrics);
   write_loss_curves(dir + "loss_curves.svg", tr, label);
-  write_latent(dir, ev, data, split, c.label_key);
+  if (ev.latent.cols() > 0) write_latent(dir, ev, data, split, c.label_key);
   write_class_report(dir, ev, data, split);
   if (full_outputs) write_translations(dir, ev, data, prepared, split);
   if (full_outputs && c.attributions > 0)
     write_attributions(
-        model, td, names, features, data.label_names, split, active.has("classification"), device,
+        dynamic_cast<UnitedNetModel&>(model), td, names, features, data.label_names, split, active.has("classification"), device,
         AttributionSettings{c.attributions, c.attribution_steps, c.attribution_cells, c.attribution_targets}, dir);
   if (!model_dirs.empty()) {
     const SavedModel saved = describe_model(c, data, prepared, spec, split, tr, splits_in_run);
@@ -196,6 +221,23 @@ void print_summary(const nlohmann::json& m, const std::string& title) {
               m["train_seconds"].get<double>());
   std::fflush(stdout);
   print_baselines(m);
+}
+
+// The settings the user gave (flags and --config files), by their config.json names: a model's
+// defaults (model_registry.h) replace only the others.
+std::set<std::string> given_settings(const CLI::App& app, int argc, char** argv) {
+  std::set<std::string> given;
+  for (const auto& file : apps::read_config_files(argc, argv))
+    for (const auto& [key, value] : file.settings.items()) given.insert(key);
+  const Config defaults;
+  const nlohmann::json settings = to_json(defaults);
+  for (const auto& [key, value] : settings.items()) {
+    std::string flag = "--" + key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    const CLI::Option* o = app.get_option_no_throw(flag);
+    if (o && o->count() > 0) given.insert(key);
+  }
+  return given;
 }
 
 // --resume OUT: the interrupted run's own settings, from OUT.checkpoints/config.json.
@@ -247,6 +289,7 @@ int run(int argc, char** argv) {
     return run_predict(pc);
   }
   if (!c.resume.empty()) c = resumed_config(app, c);
+  else apply_model_defaults(c, given_settings(app, argc, argv));
   c.validate();
   if (c.checkpoint_every > 0 && !c.ablation.empty())
     throw Error("--checkpoint-every: applies to single runs, not to --ablation");
@@ -259,6 +302,7 @@ int run(int argc, char** argv) {
   for (const auto& v : variants) configs.push_back(apply_variant(c, v));  // unknown names fail before any work
   const Device device = apps::resolve_device(c.device);
   const Dataset data = load_dataset(c);
+  check_count_modalities(data, c.distance);
   const std::vector<Split> splits = make_splits(c, data);
   check_baseline_cells(c, splits);
   std::vector<std::string> inputs;  // never inside a folder that is replaced

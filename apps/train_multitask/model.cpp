@@ -3,10 +3,67 @@
 #include "autograd/error.h"
 #include "autograd/ops.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace cg::multitask {
 namespace {
 void append(std::vector<Tensor>& to, const std::vector<Tensor>& from) { to.insert(to.end(), from.begin(), from.end()); }
 }  // namespace
+
+const LikelihoodInfo& ModelSpec::output(size_t m) const {
+  if (m < likelihood.size() && !likelihood[m].empty()) return multitask::likelihood(likelihood[m]);
+  return multitask::likelihood(bce.at(m) ? "bce" : "mse");
+}
+
+TranslationModel::TranslationModel(const std::string& type, const ModelSpec& spec)
+    : nn::Module(type), spec_(spec) {}
+
+Tensor TranslationModel::encode_one(size_t, const Tensor&) {
+  throw Error("the " + spec_.model + " model has no per-modality latent");
+}
+Tensor TranslationModel::fuse(const std::vector<Tensor>&) {
+  throw Error("the " + spec_.model + " model has no per-modality latent");
+}
+Tensor TranslationModel::classify_fused(const Tensor&) {
+  throw Error("the " + spec_.model + " model has no classifier");
+}
+
+void TranslationModel::add_count_parameters() {
+  counts_.assign(modalities(), nullptr);
+  for (size_t m = 0; m < modalities(); ++m)
+    if (spec_.output(m).counts)
+      counts_[m] = register_module("counts" + std::to_string(m),
+                                   std::make_shared<CountParameters>(
+                                       spec_.inputs[m], m < spec_.library.size() ? spec_.library[m] : 1.0));
+}
+
+Tensor TranslationModel::output_loss(size_t m, const Tensor& out, const Tensor& x, const Tensor& counts,
+                                     const Tensor& library) {
+  return multitask::output_loss(spec_.output(m), out, x, counts, library, counts_.empty() ? nullptr : counts_[m].get());
+}
+
+Tensor TranslationModel::output_prediction(size_t m, const Tensor& out) {
+  return multitask::output_prediction(spec_.output(m), out, counts_.empty() ? nullptr : counts_[m].get());
+}
+
+void TranslationModel::start_outputs_at_mean(size_t m, const omics::DenseMatrix& x, const omics::DenseMatrix& counts) {
+  const LikelihoodInfo& l = spec_.output(m);
+  std::vector<float> bias(static_cast<size_t>(spec_.outputs(m)), 0.0f);
+  const int64_t g = spec_.inputs[m];
+  if (l.counts) {
+    const Eigen::RowVectorXd total = counts.cast<double>().colwise().sum();
+    const double all = std::max(total.sum(), 1.0);
+    for (int64_t j = 0; j < g; ++j) bias[j] = static_cast<float>(std::log((total[j] + 0.5) / all));
+  } else {
+    const Eigen::RowVectorXd mean = x.cast<double>().colwise().mean();
+    for (int64_t j = 0; j < g; ++j) {
+      const double p = std::min(std::max(mean[j], 1e-3), 1 - 1e-3);
+      bias[j] = static_cast<float>(l.kind == OutputKind::Bce ? std::log(p / (1 - p)) : mean[j]);
+    }
+  }
+  for (Tensor& b : output_biases(m)) b.copy_(Tensor::from_vector(bias, b.shape()));
+}
 
 ConditionedDecoder::ConditionedDecoder(const std::vector<int64_t>& widths, int64_t conditions, Generator& gen)
     : nn::Module("ConditionedDecoder") {
@@ -35,7 +92,7 @@ Tensor ConditionedDecoder::forward(const Tensor& z, const Tensor& condition) {
 }
 
 UnitedNetModel::UnitedNetModel(const ModelSpec& spec, uint64_t seed)
-    : nn::Module("UnitedNetModel"), spec_(spec), noise_(std::make_shared<Generator>(seed, 11)) {
+    : TranslationModel("UnitedNetModel", spec), noise_(std::make_shared<Generator>(seed, 11)) {
   Generator init(seed, 5);
   const size_t M = spec.inputs.size();
   for (size_t m = 0; m < M; ++m) {
@@ -55,7 +112,7 @@ UnitedNetModel::UnitedNetModel(const ModelSpec& spec, uint64_t seed)
     }
     std::vector<int64_t> dec = {spec.latent};
     dec.insert(dec.end(), spec.hidden.rbegin(), spec.hidden.rend());
-    dec.push_back(spec.inputs[m]);
+    dec.push_back(spec.outputs(m));
     decoders_.push_back(
         register_module("decoder" + n, std::make_shared<ConditionedDecoder>(dec, spec.conditions, init)));
     if (spec.discriminators) {
@@ -78,6 +135,7 @@ UnitedNetModel::UnitedNetModel(const ModelSpec& spec, uint64_t seed)
   projector_ = register_module("projector", nn::make_mlp(proj, init, nullptr));
   if (spec.classes > 0)
     head_ = register_module("head", std::make_shared<nn::ClusterHead>(spec.projector, spec.classes, init));
+  add_count_parameters();
 }
 
 UnitedNetModel::Encoded UnitedNetModel::encode(const std::vector<Tensor>& x) {
@@ -104,8 +162,7 @@ Tensor UnitedNetModel::decode(size_t target, const Tensor& z, const Tensor& cond
 }
 
 Tensor UnitedNetModel::predict(size_t target, const Tensor& z, const Tensor& condition) {
-  Tensor out = decode(target, z, condition);
-  return spec_.bce[target] ? sigmoid(out) : out;
+  return output_prediction(target, decode(target, z, condition));
 }
 
 Tensor UnitedNetModel::fuse(const std::vector<Tensor>& z) { return fuser_->forward(z); }

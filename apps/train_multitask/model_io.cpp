@@ -4,6 +4,7 @@
 
 #include "apps/common/run_folder.h"
 #include "autograd/error.h"
+#include "apps/train_multitask/model_registry.h"
 #include "base/text.h"
 #include "nn/checkpoint.h"
 
@@ -24,7 +25,11 @@ nlohmann::json spec_to_json(const ModelSpec& s) {
           {"classes", s.classes},
           {"conditions", s.conditions},
           {"vae", s.vae},
-          {"discriminators", s.discriminators}};
+          {"discriminators", s.discriminators},
+          {"model", s.model},
+          {"likelihood", s.likelihood},
+          {"library", s.library},
+          {"dropout", s.dropout}};
 }
 
 ModelSpec spec_from_json(const nlohmann::json& j, const std::string& where) {
@@ -39,6 +44,11 @@ ModelSpec spec_from_json(const nlohmann::json& j, const std::string& where) {
     s.conditions = j.at("conditions").get<int64_t>();
     s.vae = j.at("vae").get<bool>();
     s.discriminators = j.at("discriminators").get<bool>();
+    // Absent in model folders written before --model and count likelihoods: UnitedNet, mse/bce.
+    s.model = j.value("model", std::string("unitednet"));
+    s.likelihood = j.value("likelihood", std::vector<std::string>{});
+    s.library = j.value("library", std::vector<double>{});
+    s.dropout = j.value("dropout", 0.0);
   } catch (const nlohmann::json::exception&) {
     fail(where +
          ": 'spec' must hold inputs, bce, hidden (lists), latent, projector, classes, conditions (integers), "
@@ -53,6 +63,15 @@ ModelSpec spec_from_json(const nlohmann::json& j, const std::string& where) {
   positive(s.projector, "projector");
   if (s.hidden.empty()) fail(where + ": spec 'hidden' is empty; expected at least one hidden width");
   if (s.classes < 0 || s.conditions < 0) fail(where + ": spec 'classes' and 'conditions' must be >= 0");
+  try {
+    model_entry(s.model);
+    for (const auto& l : s.likelihood) likelihood(l);
+  } catch (const std::exception& e) {
+    fail(where + ": spec: " + e.what());
+  }
+  if (!s.likelihood.empty() && s.likelihood.size() != s.inputs.size())
+    fail(where + ": spec 'likelihood' names " + std::to_string(s.likelihood.size()) + " modalities, expected " +
+         std::to_string(s.inputs.size()));
   return s;
 }
 
@@ -142,7 +161,7 @@ SavedModel saved_model_from_json(const nlohmann::json& j, const std::string& whe
 }
 
 void write_model_folder(const std::string& folder, const nlohmann::json& config, const SavedModel& saved,
-                        UnitedNetModel& model) {
+                        TranslationModel& model) {
   std::string dir = folder;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   apps::write_text_file(dir + "/config.json", config.dump(2) + "\n");
@@ -160,7 +179,7 @@ LoadedModel load_model_folder(const std::string& dir, Device device) {
   if (!l.folder.manifest["files"].contains(kWeights))
     fail("--model " + dir + ": manifest.json does not list " + kWeights + " (expected a train_multitask model folder)");
   l.saved = saved_model_from_json(l.folder.model, "--model " + dir + ": model.json");
-  l.model = std::make_unique<UnitedNetModel>(l.saved.spec, l.saved.seed);
+  l.model = model_entry(l.saved.spec.model).make(l.saved.spec, l.saved.seed);
   nn::TrainingState state;
   state.modules = {{"model", l.model.get()}};
   try {

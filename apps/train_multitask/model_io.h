@@ -40,12 +40,12 @@ SavedModel saved_model_from_json(const nlohmann::json& j, const std::string& whe
 // Writes config.json, model.json and weights.h5 into the existing folder `dir`, then seals it
 // (manifest.json). `model` may live on any device.
 void write_model_folder(const std::string& dir, const nlohmann::json& config, const SavedModel& saved,
-                        UnitedNetModel& model);
+                        TranslationModel& model);
 
 struct LoadedModel {
   apps::ModelFolder folder;
   SavedModel saved;
-  std::unique_ptr<UnitedNetModel> model;  // the saved weights, on the requested device, in eval mode
+  std::unique_ptr<TranslationModel> model;  // the saved weights, on the requested device, in eval mode
 };
 
 // Opens and checks a model folder (open_model_folder), reads model.json, rebuilds the model from

@@ -72,7 +72,8 @@ Inputs read_inputs(const PredictConfig& c, const SavedModel& m) {
           "The model was trained on " + name + " values before log1p (counts); give it the same kind of values.");
     const omics::DenseMatrix aligned =
         apps::align_genes(a.X.to_dense(), a.var.index, prep.input_features, c.fill_missing, what, "features");
-    in.given.push_back({index[k], name, file, apply_preprocessing(prep, omics::CsrMatrix::from_dense(aligned), what)});
+    in.given.push_back(
+        {index[k], name, file, apply_preprocessing(prep, omics::CsrMatrix::from_dense(aligned), what, cells)});
     if (k == 0) in.obs = std::move(a.obs);
   }
   const int64_t n = static_cast<int64_t>(cells.size());
@@ -108,7 +109,7 @@ struct Latent {
 // The latent the outputs use: the model's Fuser when every modality is given (as training
 // computes it), the Fuser's weights renormalised over the given modalities for a subset, the
 // modality's own latent for one.
-Latent combined_latent(UnitedNetModel& model, const SavedModel& m, const Inputs& in,
+Latent combined_latent(TranslationModel& model, const SavedModel& m, const Inputs& in,
                        const std::vector<omics::DenseMatrix>& z) {
   if (in.given.size() == 1) return {z[0], "the latent of " + in.given[0].name + " (the only modality given)"};
   std::vector<std::string> names;
@@ -125,7 +126,8 @@ Latent combined_latent(UnitedNetModel& model, const SavedModel& m, const Inputs&
     }
     return out;
   }
-  std::vector<float> logits;
+  // UnitedNet's Fuser weights; a model without a Fuser (scbutterfly) averages its latents.
+  std::vector<float> logits(m.modalities.size(), 0.0f);
   for (const auto& [name, t] : model.named_parameters())
     if (name == "fuser.weight") logits = t.to_vector<float>();
   double total = 0;
@@ -136,20 +138,21 @@ Latent combined_latent(UnitedNetModel& model, const SavedModel& m, const Inputs&
   }
   omics::DenseMatrixD sum = omics::DenseMatrixD::Zero(N, z[0].cols());
   for (size_t k = 0; k < z.size(); ++k) sum += z[k].cast<double>() * (w[k] / total);
-  apps::note("latent: the Fuser's weights renormalised over the given modalities (" + join(names) +
+  apps::note("latent: the fusion weights renormalised over the given modalities (" + join(names) +
              "); the model was trained fusing all of " + std::to_string(m.modalities.size()));
-  return {sum.cast<float>(), "the fused latent of " + join(names) + " (Fuser weights renormalised over them)"};
+  return {sum.cast<float>(), "the fused latent of " + join(names) + " (fusion weights renormalised over them)"};
 }
 
 omics::AnnData translation_file(const omics::DenseMatrix& values, const Inputs& in, const ModalityPreprocessing& src,
-                                const ModalityPreprocessing& tgt, const std::string& model_dir) {
+                                const ModalityPreprocessing& tgt, const std::string& model_dir,
+                                const std::string& scale) {
   omics::AnnData a;
   a.X = omics::Matrix::from(values);
   a.obs = in.obs;
   a.var.index = tgt.features;
   a.uns["source_modality"] = omics::UnsValue::text(src.name);
   a.uns["target_modality"] = omics::UnsValue::text(tgt.name);
-  a.uns["scale"] = omics::UnsValue::text(file_scale_description(tgt));
+  a.uns["scale"] = omics::UnsValue::text(scale);
   a.uns["model"] = omics::UnsValue::text(model_dir);
   return a;
 }
@@ -187,6 +190,10 @@ nlohmann::json classification_metrics(const SavedModel& m, const std::vector<std
   return j;
 }
 
+// metrics.json, warnings.txt and the commit of the run folder.
+int finish(apps::RunFolder& run, nlohmann::json& metrics, const std::vector<std::string>& not_computed,
+           const PredictConfig& c);
+
 }  // namespace
 
 int run_predict(const PredictConfig& c) {
@@ -194,7 +201,7 @@ int run_predict(const PredictConfig& c) {
   const Device device = apps::resolve_device(c.device);
   LoadedModel loaded = load_model_folder(c.model, device);
   const SavedModel& m = loaded.saved;
-  UnitedNetModel& model = *loaded.model;
+  TranslationModel& model = *loaded.model;
   const Inputs in = read_inputs(c, m);
   const int64_t N = in.obs.rows();
   std::string given;
@@ -205,7 +212,8 @@ int run_predict(const PredictConfig& c) {
   NoGradGuard no_grad;
   std::vector<omics::DenseMatrix> z;
   for (const auto& g : in.given) {
-    omics::DenseMatrix zg(N, m.spec.latent);
+    if (model.latent_width() == 0) break;
+    omics::DenseMatrix zg(N, model.latent_width());
     for (int64_t s = 0; s < N; s += kChunk) {
       const int64_t n = std::min(kChunk, N - s);
       zg.middleRows(s, n) = apps::to_matrix(model.encode_one(g.model_index, rows(g.X, s, n, device)));
@@ -230,21 +238,34 @@ int run_predict(const PredictConfig& c) {
       for (int64_t s = 0; s < N; s += kChunk) {
         const int64_t n = std::min(kChunk, N - s);
         const Tensor cond = m.spec.conditions > 0 ? rows(in.condition, s, n, device) : Tensor();
-        predicted.middleRows(s, n) = apps::to_matrix(model.predict(t, rows(z[k], s, n, device), cond));
+        predicted.middleRows(s, n) =
+            apps::to_matrix(model.translate(in.given[k].model_index, t, rows(in.given[k].X, s, n, device), cond));
       }
+      // Count likelihoods predict mean counts: written as counts, scored on the model scale.
+      const bool counts = m.spec.output(t).counts;
+      const omics::DenseMatrix scored = counts ? counts_to_model_scale(tgt, predicted) : predicted;
       const std::string name = src.name + "_to_" + tgt.name;
       const auto truth =
           std::find_if(in.given.begin(), in.given.end(), [&](const Input& g) { return g.model_index == t; });
-      if (truth != in.given.end()) directions[name] = translation_metrics(truth->X, predicted, tgt.bce, tgt.features);
+      if (truth != in.given.end()) directions[name] = translation_metrics(truth->X, scored, tgt.bce, tgt.features);
       else
         not_computed.push_back(name + ": no " + tgt.name + " file was given (--modality " + tgt.name +
                                "=FILE with the same cells scores it)");
+      const std::string scale =
+          counts ? "mean counts of the " + std::string(m.spec.output(t).name) +
+                       " likelihood, at the training cells' mean library size"
+                 : file_scale_description(tgt);
       omics::write_h5ad(run.path("translations/" + name + ".h5ad"),
-                        translation_file(to_file_scale(tgt, std::move(predicted)), in, src, tgt, model_dir));
+                        translation_file(counts ? predicted : to_file_scale(tgt, std::move(predicted)), in, src, tgt,
+                                         model_dir, scale));
     }
   }
   if (!directions.empty()) metrics["translation"] = directions;
 
+  if (model.latent_width() == 0) {
+    not_computed.push_back("latent and classification: the " + m.spec.model + " model has no shared latent");
+    return finish(run, metrics, not_computed, c);
+  }
   const Latent latent = combined_latent(model, m, in, z);
   omics::AnnData la;
   la.X = omics::Matrix::from(latent.z);
@@ -276,7 +297,12 @@ int run_predict(const PredictConfig& c) {
     not_computed.push_back("classification: the model has no classifier");
   }
   omics::write_h5ad(run.path("latent.h5ad"), la);
+  return finish(run, metrics, not_computed, c);
+}
 
+namespace {
+int finish(apps::RunFolder& run, nlohmann::json& metrics, const std::vector<std::string>& not_computed,
+           const PredictConfig& c) {
   if (!not_computed.empty()) metrics["not_computed"] = not_computed;
   if (!metrics.contains("translation") && !metrics.contains("classification"))
     metrics["no_metrics"] = "no metrics could be computed: " + join(not_computed, "; ");
@@ -289,5 +315,7 @@ int run_predict(const PredictConfig& c) {
   std::fprintf(stderr, "results in %s\n", c.out.c_str());
   return 0;
 }
+
+}  // namespace
 
 }  // namespace cg::multitask

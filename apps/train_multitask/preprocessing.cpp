@@ -7,6 +7,7 @@
 
 #include "apps/common/run_notes.h"
 #include "autograd/error.h"
+#include "base/text.h"
 #include "omics/preprocess.h"
 
 namespace cg::multitask {
@@ -50,7 +51,7 @@ omics::DenseMatrix dense_columns(const omics::CsrMatrix& x, const std::vector<in
 }
 
 bool is_cell_wide(const std::string& preprocess) {
-  return preprocess == "log1p" || preprocess == "clr" || preprocess == "tfidf";
+  return preprocess == "log1p" || preprocess == "clr" || preprocess == "tfidf" || omics::is_input_encoding(preprocess);
 }
 
 // TF-IDF as muon's defaults (omics::tfidf), but with the idf estimated on the training cells:
@@ -66,9 +67,10 @@ std::vector<double> training_idf(const omics::CsrMatrix& train) {
 }
 
 // The per-cell (or per-value) part of the preprocessing, the same in fit and apply: binarize,
-// log1p of normalised totals, CLR, or tf = x / rowsum * scale times the idf of each column.
+// log1p of normalised totals, CLR, tf = x / rowsum * scale times the idf of each column, or a
+// rank encoding (the rows it could not rank go to `empty_cells` when given).
 void transform_cells(omics::CsrMatrix& x, const ModalityPreprocessing& p, const std::vector<double>& idf_per_column,
-                     const std::string& what) {
+                     const std::string& what, std::vector<int64_t>* empty_cells = nullptr) {
   for (float v : x.data)
     if (!std::isfinite(v)) fail(what + " holds a non-finite value");
   if (p.bce) {
@@ -78,6 +80,10 @@ void transform_cells(omics::CsrMatrix& x, const ModalityPreprocessing& p, const 
     omics::log1p_inplace(x);
   } else if (p.preprocess == "clr") {
     x = omics::clr_per_cell(x, what);
+  } else if (omics::is_input_encoding(p.preprocess)) {
+    omics::EncodedCells e = omics::apply_input_encoding(p.encoding, x, what);
+    x = std::move(e.x);
+    if (empty_cells) *empty_cells = std::move(e.empty_cells);
   } else if (p.preprocess == "tfidf") {
     for (int64_t r = 0; r < x.rows; ++r) {
       double rowsum = 0;
@@ -178,6 +184,15 @@ std::vector<T> get_list(const nlohmann::json& j, const char* key, size_t expecte
 
 }  // namespace
 
+const std::vector<std::string>& preprocess_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n = {"none", "log1p", "clr", "tfidf", "standardize"};
+    for (const auto& e : omics::input_encodings()) n.push_back(e.name);
+    return n;
+  }();
+  return names;
+}
+
 bool ModalityPreprocessing::reads_whole_cell() const { return !bce && is_cell_wide(preprocess); }
 
 omics::CsrMatrix csr_columns(const omics::CsrMatrix& x, const std::vector<int64_t>& cols) {
@@ -212,6 +227,18 @@ FittedModality fit_preprocessing(const omics::CsrMatrix& x, const std::vector<st
   p.preprocess = s.preprocess;
   p.bce = s.bce;
   omics::CsrMatrix train = csr_rows(x, train_rows);
+  if (omics::is_input_encoding(p.preprocess)) {
+    // Only rank's medians depend on the scale: whole numbers are counts (normalised per cell
+    // before the medians), anything else is taken as log1p of normalised counts (expm1 first).
+    bool whole = true;
+    for (float v : train.data) whole = whole && v == std::floor(v);
+    p.encoding = omics::fit_input_encoding(p.preprocess, train, !whole, s.file + ": modality '" + s.name + "'");
+    if (verbose && p.preprocess == "rank")
+      apps::note("modality '" + s.name + "' (--preprocess " + s.name + "=rank): " +
+                 (whole ? "whole numbers, taken as counts: each cell is scaled to 10,000 before the gene medians"
+                        : "values are not whole numbers, taken as log1p of normalised counts: expm1 of them is "
+                          "divided by the gene medians"));
+  }
   const std::vector<double> idf = p.preprocess == "tfidf" && !p.bce ? training_idf(train) : std::vector<double>{};
   transform_cells(train, p, idf, s.file + ": modality '" + s.name + "'");
   const std::vector<int64_t> keep = kept_features(train, s, zero_variance, verbose);
@@ -246,7 +273,8 @@ FittedModality fit_preprocessing(const omics::CsrMatrix& x, const std::vector<st
   return f;
 }
 
-omics::DenseMatrix apply_preprocessing(const ModalityPreprocessing& p, omics::CsrMatrix x, const std::string& what) {
+omics::DenseMatrix apply_preprocessing(const ModalityPreprocessing& p, omics::CsrMatrix x, const std::string& what,
+                                       const std::vector<std::string>& cell_names) {
   if (x.cols != static_cast<int64_t>(p.input_features.size()))
     fail(what + ": expected " + std::to_string(p.input_features.size()) + " input features, found " +
          std::to_string(x.cols));
@@ -255,7 +283,14 @@ omics::DenseMatrix apply_preprocessing(const ModalityPreprocessing& p, omics::Cs
     idf_per_column.assign(static_cast<size_t>(x.cols), 0.0);
     for (size_t j = 0; j < p.kept.size(); ++j) idf_per_column[static_cast<size_t>(p.kept[j])] = p.idf[j];
   }
-  transform_cells(x, p, idf_per_column, what);
+  std::vector<int64_t> empty;
+  transform_cells(x, p, idf_per_column, what, &empty);
+  if (!empty.empty())
+    apps::warn(what + ": " + std::to_string(empty.size()) + " of " + std::to_string(x.rows) +
+               " cells have nothing to encode under --preprocess " + p.name + "=" + p.preprocess + " (" +
+               omics::describe_cells(empty, cell_names) + "): no nonzero value" +
+               (p.preprocess == "rank" ? " in a gene expressed in the training cells" : "") +
+               "; their input is all zeros");
   omics::DenseMatrix X = dense_columns(x, p.kept);
   if (p.preprocess == "standardize")
     for (int64_t j = 0; j < X.cols(); ++j)
@@ -292,6 +327,8 @@ std::string model_scale_description(const ModalityPreprocessing& p) {
   if (p.preprocess == "clr") return "CLR-normalised per cell: log1p(x / geometric mean of (1 + x))";
   if (p.preprocess == "tfidf")
     return "TF-IDF: x / cell total * " + number(p.target_sum) + " * idf of the training cells";
+  if (omics::is_input_encoding(p.preprocess))
+    return p.preprocess + " encoding: " + omics::input_encoding_named(p.preprocess, "encoding").description;
   return "the training file's scale of " + p.name + " (no preprocessing)";
 }
 
@@ -326,6 +363,10 @@ nlohmann::json preprocessing_to_json(const ModalityPreprocessing& p) {
     j["mean"] = p.mean;
     j["sd"] = p.sd;
   }
+  if (omics::is_input_encoding(p.preprocess) && !p.bce) {
+    j["encoding_input"] = p.encoding.log_input ? "log1p" : "counts";
+    if (p.preprocess == "rank") j["gene_medians"] = p.encoding.medians;  // per input feature
+  }
   return j;
 }
 
@@ -342,8 +383,8 @@ ModalityPreprocessing preprocessing_from_json(const nlohmann::json& j, const std
   }
   const std::string where = where_ + " '" + p.name + "'";
   if (p.preprocess != "none" && p.preprocess != "log1p" && p.preprocess != "clr" && p.preprocess != "tfidf" &&
-      p.preprocess != "standardize")
-    fail(where + ": unknown preprocess '" + p.preprocess + "' (expected none, log1p, clr, tfidf or standardize)");
+      p.preprocess != "standardize" && !omics::is_input_encoding(p.preprocess))
+    fail(where + ": unknown preprocess '" + p.preprocess + "' (expected " + join(preprocess_names()) + ")");
   if (p.features.empty()) fail(where + ": 'features' is empty");
   const size_t n = p.features.size();
   if (p.reads_whole_cell()) {
@@ -378,6 +419,20 @@ ModalityPreprocessing preprocessing_from_json(const nlohmann::json& j, const std
   p.sd = get_list<double>(j, "sd", n, standardize, where);
   for (double s : p.sd)
     if (!(s > 0) || !std::isfinite(s)) fail(where + ": 'sd' holds " + number(s) + "; expected positive numbers");
+  if (omics::is_input_encoding(p.preprocess) && !p.bce) {
+    const bool named = j.contains("encoding_input") && j.at("encoding_input").is_string();
+    const std::string input = named ? j.at("encoding_input").get<std::string>() : "";
+    if (input != "counts" && input != "log1p")
+      fail(where + ": '" + p.preprocess + "' needs 'encoding_input' (counts or log1p), found '" + input + "'");
+    p.encoding.name = p.preprocess;
+    p.encoding.log_input = input == "log1p";
+    if (p.preprocess == "rank") {
+      p.encoding.medians = get_list<double>(j, "gene_medians", p.input_features.size(), true, where);
+      for (double m : p.encoding.medians)
+        if (!(m >= 0) || !std::isfinite(m))
+          fail(where + ": 'gene_medians' holds " + number(m) + "; expected numbers >= 0 (0: a gene never expressed)");
+    }
+  }
   return p;
 }
 

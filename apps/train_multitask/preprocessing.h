@@ -10,14 +10,19 @@
 #include <vector>
 
 #include "omics/anndata.h"
+#include "omics/input_encoding.h"
 
 namespace cg::multitask {
+
+// Every --preprocess name: none, log1p, clr, tfidf, standardize, then the rank encodings
+// (omics::input_encodings()).
+const std::vector<std::string>& preprocess_names();
 
 // How a modality is to be prepared, as the user asked for it (--preprocess, --distance,
 // --top-features).
 struct ModalitySettings {
   std::string name, file;
-  std::string preprocess = "none";  // none | log1p | clr | tfidf | standardize
+  std::string preprocess = "none";  // none | log1p | clr | tfidf | standardize | rank | rank-top100 | bins
   bool bce = false;                 // binarized data, sigmoid decoder output, BCE loss
   int64_t top_features = 0;         // 0: keep every feature
 };
@@ -36,8 +41,13 @@ struct ModalityPreprocessing {
   double target_sum = 1e4;            // log1p: normalize_total's target; tfidf: the tf scale
   std::vector<double> idf;            // tfidf: per model feature, from the training cells
   std::vector<double> mean, sd;       // standardize: per model feature, training cells (ddof 1)
+  // rank, rank-top100, bins (omics/input_encoding.h): what the encoding learned on the training
+  // cells, over input_features (rank: each gene's nonzero median, and whether the values were
+  // counts or log1p). The encoding works per cell over every feature, like log1p.
+  omics::InputEncoding encoding;
 
-  // Whether apply reads every feature of a cell (log1p, clr, tfidf) or only the kept ones.
+  // Whether apply reads every feature of a cell (log1p, clr, tfidf, the rank encodings) or only
+  // the kept ones.
   bool reads_whole_cell() const;
 };
 
@@ -55,8 +65,11 @@ FittedModality fit_preprocessing(const omics::CsrMatrix& x, const std::vector<st
                                  const std::string& zero_variance, bool verbose);
 
 // The cells of `x` (whose columns are p.input_features) as the model's input: cells x
-// p.features. `what` names the data in errors (a non-finite value, negative counts).
-omics::DenseMatrix apply_preprocessing(const ModalityPreprocessing& p, omics::CsrMatrix x, const std::string& what);
+// p.features. `what` names the data in errors (a non-finite value, negative counts). Under a
+// rank encoding, cells with no gene to rank become all zeros with a warning that names them by
+// `cell_names` (when given).
+omics::DenseMatrix apply_preprocessing(const ModalityPreprocessing& p, omics::CsrMatrix x, const std::string& what,
+                                       const std::vector<std::string>& cell_names = {});
 
 // Model outputs (cells x p.features, on the model's scale) brought back to the training file's
 // scale where the preprocessing can be undone (standardize: x * sd + mean); unchanged otherwise.

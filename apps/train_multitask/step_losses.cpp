@@ -7,15 +7,20 @@
 
 namespace cg::multitask {
 
-namespace {
-Tensor distance(bool bce, const Tensor& out, const Tensor& target) {
-  return bce ? nn::bce_with_logits_loss(out, target) : nn::mse_loss(out, target);
-}
-}  // namespace
-
 BatchTensors make_batch(const TrainData& d, const std::vector<int64_t>& rows, Device device) {
   BatchTensors b;
   for (const auto& X : d.X) b.x.push_back(apps::to_tensor(apps::take_rows(X, rows), device));
+  for (size_t m = 0; m < d.X.size(); ++m) {
+    if (m >= d.counts.size() || d.counts[m].cols() == 0) {
+      b.counts.emplace_back();
+      b.library.emplace_back();
+      continue;
+    }
+    const omics::DenseMatrix c = apps::take_rows(d.counts[m], rows);
+    b.counts.push_back(apps::to_tensor(c, device));
+    const omics::DenseMatrix library = c.rowwise().sum();
+    b.library.push_back(apps::to_tensor(library, device));
+  }
   if (d.condition.cols() > 0) b.condition = apps::to_tensor(apps::take_rows(d.condition, rows), device);
   if (!d.labels.empty()) {
     std::vector<int32_t> l;
@@ -46,14 +51,15 @@ Terms Step::losses(const BatchTensors& b, bool with_translation, bool with_class
   std::vector<Tensor> rec(M), rec_terms;
   for (size_t m = 0; m < M; ++m) {
     rec[m] = model_.decode(m, enc.z[m], b.condition);
-    rec_terms.push_back(distance(d_.bce[m], rec[m], b.x[m]));
+    rec_terms.push_back(model_.output_loss(m, rec[m], b.x[m], b.counts[m], b.library[m]));
   }
   if (a_.has("reconstruction")) out.t["reconstruction"] = mean_of(rec_terms);
   if (a_.has("translation")) {
     std::vector<Tensor> tr;
     for (size_t i = 0; i < M; ++i)
       for (size_t j = 0; j < M; ++j)
-        if (i != j) tr.push_back(distance(d_.bce[i], model_.decode(i, enc.z[j], b.condition), b.x[i]));
+        if (i != j)
+          tr.push_back(model_.output_loss(i, model_.decode(i, enc.z[j], b.condition), b.x[i], b.counts[i], b.library[i]));
     out.t["translation"] = mean_of(tr);
   }
   if (reconstructions) {

@@ -8,6 +8,7 @@
 
 #include "apps/train_multitask/loss_terms.h"
 #include "apps/train_multitask/model.h"
+#include "apps/train_multitask/preprocessing.h"
 #include "autograd/rng.h"
 #include "omics/matrix.h"
 
@@ -17,6 +18,11 @@ namespace cg::multitask {
 struct TrainData {
   std::vector<omics::DenseMatrix> X;  // per modality
   std::vector<bool> bce;              // per modality
+  // Per modality with a count likelihood: the raw counts of the model's features (0 columns
+  // otherwise), the loss's target; the model's input stays X.
+  std::vector<omics::DenseMatrix> counts;
+  // Per modality: its preprocessing (predicted counts are brought to the model scale with it).
+  std::vector<ModalityPreprocessing> prep;
   omics::DenseMatrix condition;       // one-hot; 0 columns when unconditioned
   std::vector<int32_t> labels;        // empty without a label key
   int64_t classes = 0;
@@ -24,6 +30,7 @@ struct TrainData {
 
 struct BatchTensors {
   std::vector<Tensor> x;
+  std::vector<Tensor> counts, library;  // per modality; undefined without counts (library: [n, 1])
   Tensor condition, labels;
   int64_t n = 0;
 };
