@@ -44,7 +44,7 @@ void add_flags(CLI::App& app, Config& c, std::string& config_file) {
   app.add_option("--outliers", c.outliers, "outlier pairs per kind and encoding");
   app.add_option("--max-cells", c.max_cells, "analyse a random subsample of this many cells (seeded; 0: all)");
   app.add_option("--block", c.block, "rows per similarity tile (memory ~ 4 block^2 bytes)");
-  app.add_option("--seed", c.seed, "seed of the subsample");
+  app.add_option("--seed", c.seed, "seed of the subsample")->check(CLI::NonNegativeNumber);
   app.add_option("--device", c.device, "cpu or auto (the similarities run on the CPU)");
   app.add_option("--out", c.out, "output folder (refused if it holds a run, unless --overwrite)");
   app.add_flag("--overwrite", c.overwrite, "replace an earlier run in --out");

@@ -41,8 +41,8 @@ void add_training_flags(CLI::App& app, Config& c, std::string& config_file, int6
                  "benchmark: hold out every cell of this dose (--condition-key holds numeric doses) and predict it "
                  "from the controls with the models that interpolate doses");
   app.add_option("--models", c.models, "comma-separated:" + perturb_models_help())->delimiter(',');
-  app.add_option("--seeds", c.seeds, "comma-separated seeds (results are averaged)")->delimiter(',');
-  app.add_option("--seed", single_seed, "a single seed (same as --seeds N)");
+  app.add_option("--seeds", c.seeds, "comma-separated seeds (results are averaged)")->delimiter(',')->check(CLI::NonNegativeNumber);
+  app.add_option("--seed", single_seed, "a single seed (same as --seeds N)")->check(CLI::NonNegativeNumber);
   // Training settings: unset, each network uses its own (listed at the end of --help).
   app.add_option("--epochs", c.epochs, "maximum epochs (with patience 0: the fixed budget)");
   app.add_option("--patience", c.patience,

@@ -321,7 +321,7 @@ void add_flags(CLI::App& app, Config& c) {
   app.add_option("--control-features", c.control_features,
                  "NAME=FEAT1,FEAT2: control features of a modality (isotype/blank antibodies), left out of the "
                  "translation means into it and scored separately (default: the file's uns['control_features'])");
-  app.add_option("--seed", c.seed, "random seed (splits, initialisation, batches)");
+  app.add_option("--seed", c.seed, "random seed (splits, initialisation, batches)")->check(CLI::NonNegativeNumber);
   app.add_option("--device", c.device, "cpu, cuda or auto");
   app.add_option("--out", c.out, "output folder (refused if it holds a run, unless --overwrite)");
   app.add_option("--save-model", c.save_model,
