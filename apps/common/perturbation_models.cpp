@@ -19,11 +19,47 @@ Tensor bce_logits(const Tensor& logits, const Tensor& target) { return mean(soft
 
 }  // namespace
 
+// ---- pathway front ----------------------------------------------------------------------------
+PathwayFront::PathwayFront(int64_t genes, const GeneEncoderSpec& spec, Generator& init)
+    : nn::Module("PathwayFront"), pathways_(static_cast<int64_t>(spec.members.size())) {
+  if (spec.kind == GeneEncoderSpec::Kind::MaskedLinear) {
+    Tensor mask = Tensor::zeros({pathways_, genes});  // [out, in] = [sets, genes], as MaskedLinear wants
+    float* m = mask.data<float>();
+    for (int64_t s = 0; s < pathways_; ++s)
+      for (int64_t g : spec.members[static_cast<size_t>(s)]) m[s * genes + g] = 1.0f;
+    masked_ = register_module("masked",
+                              std::make_shared<nn::MaskedLinear>(genes, pathways_, mask, init, nn::Init::XavierUniform));
+  } else {
+    nn::PathwayAttentionConfig pc;
+    pc.genes = genes;
+    pc.pathways = pathways_;
+    pc.dim = spec.embed;
+    pc.heads = spec.heads;
+    pc.mask = spec.soft_mask ? nn::PathwayMask::Soft : nn::PathwayMask::Hard;
+    pc.pooled = true;
+    attention_ = register_module("attention", std::make_shared<nn::SparsePathwayAttention>(
+                                                  pc, spec.members, init,
+                                                  spec.soft_mask ? spec.candidates : std::vector<std::vector<int64_t>>{}));
+  }
+}
+
+// NetActivity puts an ELU on the masked layer's activities; the attention's pooled readout is
+// already a per-pathway linear score and goes to the first hidden block (BatchNorm, LeakyReLU) as is.
+Tensor PathwayFront::forward(const Tensor& x) {
+  if (masked_) return elu(masked_->forward(x));
+  return attention_->forward(x).pooled;
+}
+
 // ---- scGen -------------------------------------------------------------------------------------
 ScGenVAE::ScGenVAE(int64_t genes, const std::vector<int64_t>& hidden, int64_t latent, double dropout, double alpha,
-                   uint64_t seed)
+                   uint64_t seed, const GeneEncoderSpec& gene_encoder)
     : PerturbModel("ScGenVAE"), gen_(std::make_shared<Generator>(seed, 1)), alpha_(alpha) {
   Generator init(seed, 2);
+  // The front draws its initial weights from its own stream, so the Mlp network's draws (and
+  // its weights, bit for bit) are the same as before fronts existed.
+  Generator front_init(seed, 3);
+  if (gene_encoder.kind != GeneEncoderSpec::Kind::Mlp)
+    front_ = register_module("pathways", std::make_shared<PathwayFront>(genes, gene_encoder, front_init));
   nn::MLPConfig block;
   block.activation = nn::Activation::LeakyReLU;
   block.leaky_slope = 0.2;
@@ -32,7 +68,7 @@ ScGenVAE::ScGenVAE(int64_t genes, const std::vector<int64_t>& hidden, int64_t la
   block.dropout_after_activation = true;
   block.init = nn::Init::XavierUniform;
   nn::MLPConfig enc = block;
-  enc.widths = {genes};
+  enc.widths = {front_ ? front_->pathways() : genes};
   enc.widths.insert(enc.widths.end(), hidden.begin(), hidden.end());
   encoder_ = register_module("encoder", std::make_shared<nn::GaussianEncoder>(enc, latent, init, gen_));
   nn::MLPConfig dec = block;
@@ -42,8 +78,12 @@ ScGenVAE::ScGenVAE(int64_t genes, const std::vector<int64_t>& hidden, int64_t la
   decoder_ = register_module("decoder", nn::make_mlp(dec, init, gen_));
 }
 
+nn::GaussianEncoder::Output ScGenVAE::encode(const Tensor& x) {
+  return encoder_->forward(front_ ? front_->forward(x) : x);
+}
+
 LossTerms ScGenVAE::losses(const Tensor& x, const Tensor&) {
-  const auto e = encoder_->forward(x);
+  const auto e = encode(x);
   const Tensor x_hat = decoder_->forward(e.z);
   const double n = static_cast<double>(x.dim(0));
   const Tensor rec = sum(square(x_hat - x)) * (0.5 / n);
@@ -53,17 +93,20 @@ LossTerms ScGenVAE::losses(const Tensor& x, const Tensor&) {
   return {{"loss", total}, {"reconstruction", rec}, {"kl", kl}};
 }
 
-Tensor ScGenVAE::encode_mean(const Tensor& x) { return encoder_->forward(x).mu; }
+Tensor ScGenVAE::encode_mean(const Tensor& x) { return encode(x).mu; }
 Tensor ScGenVAE::decode(const Tensor& z) { return decoder_->forward(z); }
 
 // ---- the MTAe family ---------------------------------------------------------------------------
 MultiTaskAE::MultiTaskAE(const MtaeSpec& spec, uint64_t seed)
     : PerturbModel("MultiTaskAE"), spec_(spec), gen_(std::make_shared<Generator>(seed, 1)) {
   Generator init(seed, 2);
+  Generator front_init(seed, 3);  // its own stream: the Mlp network's weights stay as they were
+  if (spec.gene_encoder.kind != GeneEncoderSpec::Kind::Mlp)
+    front_ = register_module("pathways", std::make_shared<PathwayFront>(spec.genes, spec.gene_encoder, front_init));
   const auto leaky = nn::Activation::LeakyReLU;
   const auto out_act = spec.activated_outputs ? leaky : nn::Activation::None;
   nn::MLPConfig enc;
-  enc.widths = {spec.genes};
+  enc.widths = {front_ ? front_->pathways() : spec.genes};
   enc.widths.insert(enc.widths.end(), spec.hidden.begin(), spec.hidden.end());
   enc.widths.push_back(spec.latent);
   enc.activation = leaky;
@@ -115,7 +158,7 @@ std::vector<std::pair<std::string, Optimizer*>> MultiTaskAE::internal_optimizers
 }
 
 MultiTaskAE::Encoded MultiTaskAE::encode_sampled(const Tensor& x) {
-  const Tensor h = encoder_->forward(x);
+  const Tensor h = encoder_->forward(front_ ? front_->forward(x) : x);
   if (!spec_.variational) return {h, h, Tensor()};
   const nn::Activation act = spec_.activated_outputs ? nn::Activation::LeakyReLU : nn::Activation::None;
   const Tensor mu = nn::apply_activation(act, mu_->forward(h), spec_.slope);

@@ -9,7 +9,9 @@
 #include "autograd/optim.h"
 #include "nn/film.h"
 #include "nn/gaussian_encoder.h"
+#include "nn/masked_linear.h"
 #include "nn/mlp.h"
+#include "nn/sparse_pathway_attention.h"
 
 namespace cg::perturb {
 
@@ -30,19 +32,50 @@ class PerturbModel : public nn::Module {
   virtual std::vector<std::pair<std::string, Optimizer*>> internal_optimizers() { return {}; }
 };
 
+// How a network reads the genes before its hidden layers (methods.md, NetActivity and masked
+// gene-to-pathway attention). Mlp: the genes feed the first hidden layer directly (the published
+// networks). MaskedLinear: genes -> one ELU activity per gene set (weights only on the set's
+// genes) -> the hidden layers. PathwayAttention: SparsePathwayAttention's pooled per-pathway
+// readout (hard mask: only the set's genes; soft: learned gates over the set plus coexpressed
+// candidate genes) -> the hidden layers. Members and candidates are gene indices (columns of X),
+// so a saved model stores them and needs no gene-set file to load.
+struct GeneEncoderSpec {
+  enum class Kind { Mlp, MaskedLinear, PathwayAttention };
+  Kind kind = Kind::Mlp;
+  std::vector<std::vector<int64_t>> members;     // per pathway
+  std::vector<std::vector<int64_t>> candidates;  // per pathway (soft mask only)
+  bool soft_mask = false;
+  int64_t heads = 4, embed = 32;
+};
+
+// Genes -> pathway activities [N, P], the front of a GeneEncoderSpec that is not Mlp.
+class PathwayFront : public nn::Module {
+ public:
+  PathwayFront(int64_t genes, const GeneEncoderSpec& spec, Generator& init);
+  Tensor forward(const Tensor& x);
+  int64_t pathways() const { return pathways_; }
+
+ private:
+  int64_t pathways_;
+  std::shared_ptr<nn::MaskedLinear> masked_;
+  std::shared_ptr<nn::SparsePathwayAttention> attention_;
+};
+
 // scGen: VAE G -> hidden... -> (mu, logvar) latent, decoder latent -> hidden reversed -> G; blocks
 // Linear, BatchNorm, LeakyReLU, Dropout; loss 0.5 * sum_g (x - x_hat)^2 + 0.5 * alpha * KL.
 class ScGenVAE : public PerturbModel {
  public:
   ScGenVAE(int64_t genes, const std::vector<int64_t>& hidden, int64_t latent, double dropout, double alpha,
-           uint64_t seed);
+           uint64_t seed, const GeneEncoderSpec& gene_encoder = {});
   LossTerms losses(const Tensor& x, const Tensor& condition) override;
   Tensor encode_mean(const Tensor& x);  // posterior means (call in eval mode)
   Tensor decode(const Tensor& z);
   std::vector<std::pair<std::string, Generator*>> generators() override { return {{"noise", gen_.get()}}; }
 
  private:
+  nn::GaussianEncoder::Output encode(const Tensor& x);
   std::shared_ptr<Generator> gen_;
+  std::shared_ptr<PathwayFront> front_;  // null for the Mlp encoder
   std::shared_ptr<nn::GaussianEncoder> encoder_;
   std::shared_ptr<nn::Sequential> decoder_;
   double alpha_;
@@ -66,6 +99,9 @@ struct MtaeSpec {
   // MTAeAdv (> 0): a latent discriminator learns control vs perturbed (soft labels 0.1/0.9) with
   // its own Adam at disc_lr; the encoder adds adversarial * BCE(D(z), flipped labels).
   double adversarial = 0, disc_lr = 1e-3;
+  // Not Mlp: the encoder reads pathway activities instead of genes (input dropout then drops
+  // activities, not genes).
+  GeneEncoderSpec gene_encoder;
 };
 
 class MultiTaskAE : public PerturbModel {
@@ -89,6 +125,7 @@ class MultiTaskAE : public PerturbModel {
   Tensor discriminator_logits(const Tensor& z);
   MtaeSpec spec_;
   std::shared_ptr<Generator> gen_;
+  std::shared_ptr<PathwayFront> front_;  // null for the Mlp encoder
   std::shared_ptr<nn::Sequential> encoder_;
   std::shared_ptr<nn::Linear> mu_, logvar_;
   std::vector<std::shared_ptr<nn::Linear>> dec_layers_;  // hidden layers, then the output layer

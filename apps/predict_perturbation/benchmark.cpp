@@ -17,6 +17,7 @@
 #include "apps/predict_perturbation/data.h"
 #include "apps/predict_perturbation/encoded_input.h"
 #include "apps/predict_perturbation/evaluate.h"
+#include "apps/predict_perturbation/gene_sets.h"
 #include "apps/predict_perturbation/held_out_checks.h"
 #include "apps/predict_perturbation/model_registry.h"
 #include "apps/predict_perturbation/outputs.h"
@@ -50,7 +51,7 @@ struct RunContext {
 // One model's predictions for every perturbed value, scored, written and collected.
 void predict_and_score(const RunContext& r, const PerturbData& d, const PerturbModelEntry& model,
                        const HeldOutTask& task, const std::vector<EvalReference>& refs, uint64_t seed,
-                       const TrainedNetwork* net) {
+                       const TrainedNetwork* net, const PathwaySets* sets) {
   const std::string dir = safe_name(task.type) + "/" + model.name + "/seed" + std::to_string(seed) + "/";
   if (net && !net->history.history.empty() && model.writes_history)
     write_history(r.run.path(dir + "history.csv"), r.run.path(dir + "loss_curves.svg"), net->history,
@@ -70,6 +71,10 @@ void predict_and_score(const RunContext& r, const PerturbData& d, const PerturbM
     m["train_seconds"] = net ? net->history.seconds : 0.0;
     if (net) m["best_epoch"] = net->history.best_epoch;
     const std::string suffix = d.perturbed.size() > 1 ? "_" + safe_name(value) : "";
+    if (sets)
+      m["pathway_pearson"] = write_pathway_tables(r.run.path(dir + "pathways_" + safe_name(task.type) + suffix),
+                                                  *sets, pred, refs[p],
+                                                  model.name + ": held-out " + task.type + " (" + value + ")");
     write_prediction_h5ad(r.run.path(dir + "predicted" + suffix + ".h5ad"), pred, d, task.type, r.c.condition_key,
                           r.c.cell_type_key, value);
     const double r2_all = m["r2_all"].is_null() ? NAN : m["r2_all"].get<double>();
@@ -123,6 +128,7 @@ void run_held_out_type(const RunContext& r, const PerturbData& all_genes, const 
   // medians (--preprocess rank), which the encoding of every cell then uses.
   PerturbData d = with_genes(all_genes, highly_variable_columns(all_genes, task.train, r.c.n_top_genes));
   if (is_encoding(r.c.preprocess)) encode_cells(d, r.c.preprocess, task.train);
+  const std::optional<PathwaySets> sets = select_pathways(r.c, d.gene_names);  // on this type's genes
   const EvalSettings es{r.c.top_degs, r.c.bootstrap, r.c.pca_components, 0};
   std::vector<EvalReference> refs;
   for (size_t p = 0; p < d.perturbed.size(); ++p)
@@ -136,7 +142,8 @@ void run_held_out_type(const RunContext& r, const PerturbData& all_genes, const 
     for (const auto& name : r.c.models) {
       const PerturbModelEntry& model = perturb_model(name);
       const auto it = networks.find(model.network);
-      predict_and_score(r, d, model, task, refs, seed, it == networks.end() ? nullptr : &it->second);
+      predict_and_score(r, d, model, task, refs, seed, it == networks.end() ? nullptr : &it->second,
+                        sets ? &*sets : nullptr);
     }
     score_duplicate(r, d, task, seed);
     sweep.finish();
@@ -171,6 +178,8 @@ int run_benchmark(Config& c) {
   const Device device = apps::resolve_device(c.device);
   PerturbData d = load_perturb_data(c);
   const std::vector<std::string> held_out = held_out_types_to_run(d, c);
+  // A bad gene-set file is refused before the run folder exists.
+  if (const auto sets = select_pathways(c, d.gene_names)) apps::note("--gene-sets: " + sets->summary);
   apps::RunFolder run(c.out, c.overwrite, {c.data});
   apps::write_text_file(run.path("config.json"), resolved_json(c).dump(2) + "\n");
 

@@ -6,6 +6,7 @@
 #include "apps/common/expression_input.h"
 #include "apps/common/settings.h"
 #include "apps/predict_perturbation/encoded_input.h"
+#include "apps/predict_perturbation/gene_sets.h"
 #include "apps/predict_perturbation/model_registry.h"
 #include "autograd/error.h"
 
@@ -39,6 +40,7 @@ void Config::validate() const {
   if (checkpoint_every < 0)
     fail("--checkpoint-every: expected 0 (no checkpoints) or a number of epochs, found " +
          std::to_string(checkpoint_every));
+  check_gene_set_settings(*this);
   if (min_cells < 2)
     fail("--min-cells: expected at least 2 (the evaluation compares two groups of cells), found " +
          std::to_string(min_cells));
@@ -87,7 +89,8 @@ void PredictConfig::validate() const {
   X(condition_key)                                                                                                   \
   X(control) X(perturbed) X(cell_type_key) X(held_out) X(held_out_dose) X(models) X(seeds) X(epochs) X(patience) X(batch_size) X(lr)  \
       X(warmup_steps) X(latent) X(dropout) X(input_dropout) X(alpha) X(adversarial) X(model_settings)                 \
-          X(validation_fraction) X(top_degs) X(bootstrap) X(pca_components) X(min_cells) X(save_model)               \
+          X(encoder) X(gene_sets) X(mask) X(heads) X(embed) X(min_set_size) X(max_set_size) X(min_genes_present) \
+          X(redundancy) X(validation_fraction) X(top_degs) X(bootstrap) X(pca_components) X(min_cells) X(save_model)               \
               X(checkpoint_every) X(device) X(out) X(decode)
 
 CG_DEFINE_SETTINGS_JSON(Config, CG_PERTURB_SETTINGS)
@@ -115,6 +118,7 @@ nlohmann::json resolved_json(const Config& c) {
   r.data = apps::absolute_path(r.data);
   r.out = apps::absolute_path(r.out);
   if (!r.save_model.empty()) r.save_model = apps::absolute_path(r.save_model);
+  if (!r.gene_sets.empty()) r.gene_sets = apps::absolute_path(r.gene_sets);
   return to_json(r);
 }
 
@@ -125,6 +129,8 @@ void load_config_files(int argc, char** argv, Config& c) {
     if (file.settings.contains("data")) c.data = apps::path_under(file.folder, c.data);
     if (file.settings.contains("out")) c.out = apps::path_under(file.folder, c.out);
     if (file.settings.contains("save_model")) c.save_model = apps::path_under(file.folder, c.save_model);
+    if (file.settings.contains("gene_sets") && !c.gene_sets.empty())
+      c.gene_sets = apps::path_under(file.folder, c.gene_sets);
   }
 }
 

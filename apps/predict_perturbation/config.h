@@ -41,6 +41,19 @@ struct Config {
   // Per-network settings, {"mtae": {"lr": 1e-4}}, applied before the flags. A run's config.json
   // holds here the resolved recipe of every network it trained.
   nlohmann::json model_settings = nlohmann::json::object();
+  // How the networks read the genes (GeneEncoderSpec, apps/common/perturbation_models.h):
+  // mlp (the published network) | masked-linear | pathway-attention; the last two need gene_sets.
+  std::string encoder = "mlp";
+  // A GMT file. Selects the sets the pathway encoders use and, for any model, the per-pathway
+  // comparison of real and predicted responses (pathways_<type>.csv/.md in the benchmark).
+  std::string gene_sets;
+  std::string mask = "hard";  // pathway-attention: hard | soft (learned gates, plus coexpressed candidates)
+  int64_t heads = 4, embed = 32;  // pathway-attention: heads and embedding width (divisible by heads)
+  // NetActivity-style selection (methods.md): set size as listed in the file within [min, max]
+  // (max 0: no bound), at least min_genes_present genes in the data, and sets whose Jaccard
+  // similarity is >= redundancy merged into the largest (1: only identical sets; NetActivity 0.5).
+  int64_t min_set_size = 0, max_set_size = 0, min_genes_present = 5;
+  double redundancy = 1.0;
   double validation_fraction = 0.2;
   // Latent models (scgen, vidr, mtae): "direct" predicts Dec(z + delta); "residual" predicts
   // x_ctrl + Dec(z + delta) - Dec(z), so the autoencoder's reconstruction error of the controls is

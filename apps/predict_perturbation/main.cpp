@@ -59,6 +59,23 @@ void add_training_flags(CLI::App& app, Config& c, std::string& config_file, int6
   app.add_option("--decode", c.decode,
                  "latent models: direct, Dec(z + delta); or residual, x_ctrl + Dec(z + delta) - Dec(z) (saved with "
                  "the model)");
+  app.add_option("--encoder", c.encoder,
+                 "how the networks (scgen, mtae family) read the genes: mlp (the published network), masked-linear (NetActivity: one ELU "
+                 "activity per gene set, weights only on its genes) or pathway-attention (masked gene-to-pathway "
+                 "attention, pooled per pathway); the last two need --gene-sets");
+  app.add_option("--gene-sets", c.gene_sets,
+                 "GMT file: the pathways of --encoder, and for every model a per-pathway comparison of real and "
+                 "predicted responses (pathways_<type>.csv/.md)");
+  app.add_option("--mask", c.mask, "pathway-attention: hard (only the set's genes) or soft (learned gates, plus 10 "
+                                   "coexpressed candidate genes per pathway)");
+  app.add_option("--heads", c.heads, "pathway-attention: attention heads");
+  app.add_option("--embed", c.embed, "pathway-attention: embedding width (divisible by --heads)");
+  app.add_option("--min-set-size", c.min_set_size, "gene sets: at least this many genes listed in the file");
+  app.add_option("--max-set-size", c.max_set_size, "gene sets: at most this many genes listed (0: no bound)");
+  app.add_option("--min-genes-present", c.min_genes_present, "gene sets: at least this many genes in the data");
+  app.add_option("--redundancy", c.redundancy,
+                 "gene sets: merge sets with Jaccard similarity >= this, keeping the largest (1: only identical "
+                 "sets; NetActivity uses 0.5)");
   app.add_option("--top-degs", c.top_degs, "number of top DEGs for R^2 and common DEGs");
   app.add_option("--bootstrap", c.bootstrap, "bootstrap resamples");
   app.add_option("--pca-components", c.pca_components, "PCA components for distances");

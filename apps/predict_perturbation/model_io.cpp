@@ -2,6 +2,7 @@
 
 #include "apps/common/run_folder.h"
 #include "apps/predict_perturbation/encoded_input.h"
+#include "apps/predict_perturbation/gene_sets.h"
 #include "apps/predict_perturbation/model_registry.h"
 #include "autograd/error.h"
 #include "base/registry.h"
@@ -23,6 +24,7 @@ nlohmann::json to_json(const SavedModel& s) {
                       {"responses", s.responses},
                       {"training", s.training}};
   if (s.encoding) j["encoding"] = encoding_to_json(*s.encoding);
+  if (s.gene_encoder.kind != GeneEncoderSpec::Kind::Mlp) j["gene_encoder"] = gene_encoder_json(s.gene_encoder);
   return j;
 }
 
@@ -51,6 +53,9 @@ SavedModel saved_from_json(const apps::ModelFolder& m) {
       throw Error(where + ": preprocess '" + s.preprocess + "' needs the fitted 'encoding', which is missing");
     s.encoding = encoding_from_json(m.model.at("encoding"), s.genes.size(), where);
   }
+  // Folders written before pathway encoders have no entry: their network reads genes directly.
+  s.gene_encoder =
+      gene_encoder_from_json(m.model.value("gene_encoder", nlohmann::json()), static_cast<int64_t>(s.genes.size()), where);
   if (s.perturbed.empty()) throw Error(where + ": lists no perturbed values");
   for (const auto& p : s.perturbed)
     if (!s.responses.count(p)) throw Error(where + ": has no fitted response for '" + p + "'");
@@ -87,7 +92,7 @@ LoadedModel load_model_folder(const std::string& dir, Device device) {
   const uint64_t seed = l.config.seeds.empty() ? 0 : l.config.seeds.front();
   l.network = perturb_network(entry.network)
                   .make(static_cast<int64_t>(l.saved.genes.size()), 1 + static_cast<int64_t>(l.saved.perturbed.size()),
-                        recipe_for(l.config, entry.network), seed);
+                        recipe_for(l.config, entry.network), l.saved.gene_encoder, seed);
   l.network->to(device);
   nn::TrainingState state;
   state.modules = {{"model", l.network.get()}};

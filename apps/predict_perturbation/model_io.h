@@ -32,6 +32,7 @@ struct SavedModel {
   std::map<std::string, std::vector<std::string>> types_with_value;
   std::map<std::string, Response> responses;  // per perturbed value: what fit learned
   nlohmann::json training;                    // file, cells, best epoch, seconds (for the record)
+  GeneEncoderSpec gene_encoder;               // how the network reads the genes (gene_sets.h)
 };
 
 // Writes config.json, model.json and weights.h5 (when `network` is not null) into `dir` and

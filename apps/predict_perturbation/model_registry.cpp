@@ -65,8 +65,9 @@ Recipe with(Recipe r, double Recipe::*field, double value) {
   return r;
 }
 
-MtaeSpec thesis_spec(int64_t genes, int64_t conditions, const Recipe& r) {
+MtaeSpec thesis_spec(int64_t genes, int64_t conditions, const Recipe& r, const GeneEncoderSpec& gene_encoder) {
   MtaeSpec s;
+  s.gene_encoder = gene_encoder;
   s.genes = genes;
   s.conditions = conditions;
   s.hidden = r.hidden;
@@ -95,8 +96,9 @@ const std::vector<NetworkEntry>& perturb_networks() {
   static const std::vector<NetworkEntry> networks = {
       {"scgen", scgen_recipe(), "scGen (Lotfollahi et al. 2019; methods.md)",
        {"hidden", "latent", "dropout", "alpha", "batch_size", "lr", "warmup_steps", "epochs", "patience"},
-       [](int64_t genes, int64_t, const Recipe& r, uint64_t seed) -> std::unique_ptr<PerturbModel> {
-         return std::make_unique<ScGenVAE>(genes, r.hidden, r.latent, r.dropout, r.alpha, seed);
+       [](int64_t genes, int64_t, const Recipe& r, const GeneEncoderSpec& gene_encoder,
+          uint64_t seed) -> std::unique_ptr<PerturbModel> {
+         return std::make_unique<ScGenVAE>(genes, r.hidden, r.latent, r.dropout, r.alpha, seed, gene_encoder);
        },
        [](PerturbModel& net, const omics::DenseMatrix& X, Device device) {
          return scgen_latent(static_cast<ScGenVAE&>(net), X, device);
@@ -105,21 +107,21 @@ const std::vector<NetworkEntry>& perturb_networks() {
        "the perturbation thesis's MTAe (thodkatz/thesis), learning rate 1e-4 for 400 epochs instead of 1e-5 (ten times "
        "fewer cells, see README)",
        kAutoencoderSettings,
-       [](int64_t genes, int64_t conditions, const Recipe& r, uint64_t seed) -> std::unique_ptr<PerturbModel> {
-         return std::make_unique<MultiTaskAE>(thesis_spec(genes, conditions, r), seed);
+       [](int64_t genes, int64_t conditions, const Recipe& r, const GeneEncoderSpec& gene_encoder, uint64_t seed) -> std::unique_ptr<PerturbModel> {
+         return std::make_unique<MultiTaskAE>(thesis_spec(genes, conditions, r, gene_encoder), seed);
        },
        mtae_family_latent},
       {"mtae-adv", with(mtae_recipe(), &Recipe::adversarial, 0.05),
        "the thesis's MTAeAdv: MTAe plus a latent discriminator, adversarial weight 0.05", plus(kAutoencoderSettings, "adversarial"),
-       [](int64_t genes, int64_t conditions, const Recipe& r, uint64_t seed) -> std::unique_ptr<PerturbModel> {
-         return std::make_unique<MultiTaskAE>(thesis_spec(genes, conditions, r), seed);
+       [](int64_t genes, int64_t conditions, const Recipe& r, const GeneEncoderSpec& gene_encoder, uint64_t seed) -> std::unique_ptr<PerturbModel> {
+         return std::make_unique<MultiTaskAE>(thesis_spec(genes, conditions, r, gene_encoder), seed);
        },
        mtae_family_latent},
       {"mtvae", with(mtae_recipe(), &Recipe::alpha, 0.017),
        "the thesis's MTVae: MTAe with a Gaussian latent, KL weight 0.017 (its final 4 x 64 / 15,000, not annealed)",
        plus(kAutoencoderSettings, "alpha"),
-       [](int64_t genes, int64_t conditions, const Recipe& r, uint64_t seed) -> std::unique_ptr<PerturbModel> {
-         MtaeSpec s = thesis_spec(genes, conditions, r);
+       [](int64_t genes, int64_t conditions, const Recipe& r, const GeneEncoderSpec& gene_encoder, uint64_t seed) -> std::unique_ptr<PerturbModel> {
+         MtaeSpec s = thesis_spec(genes, conditions, r, gene_encoder);
          s.variational = true;
          s.alpha = r.alpha;
          return std::make_unique<MultiTaskAE>(s, seed);
@@ -129,8 +131,8 @@ const std::vector<NetworkEntry>& perturb_networks() {
        "cellgrad's earlier MTAe: linear latent and output, no hidden dropout, LeakyReLU 0.2, lr 1e-3 with early "
        "stopping",
        kAutoencoderSettings,
-       [](int64_t genes, int64_t conditions, const Recipe& r, uint64_t seed) -> std::unique_ptr<PerturbModel> {
-         MtaeSpec s = thesis_spec(genes, conditions, r);
+       [](int64_t genes, int64_t conditions, const Recipe& r, const GeneEncoderSpec& gene_encoder, uint64_t seed) -> std::unique_ptr<PerturbModel> {
+         MtaeSpec s = thesis_spec(genes, conditions, r, gene_encoder);
          s.slope = 0.2;
          s.activated_outputs = false;
          return std::make_unique<MultiTaskAE>(s, seed);

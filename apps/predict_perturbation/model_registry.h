@@ -25,7 +25,9 @@ struct NetworkEntry {
   Recipe defaults;   // its published settings
   std::string source;  // where the defaults come from (shown by --help)
   std::set<std::string> takes;  // the recipe settings it uses
-  std::unique_ptr<PerturbModel> (*make)(int64_t genes, int64_t conditions, const Recipe& r, uint64_t seed);
+  // gene_encoder: how the network reads the genes (--encoder; every network takes it).
+  std::unique_ptr<PerturbModel> (*make)(int64_t genes, int64_t conditions, const Recipe& r,
+                                        const GeneEncoderSpec& gene_encoder, uint64_t seed);
   // The latent of every row of X (latent.h5ad, get_latent_representation in scvi-tools).
   omics::DenseMatrix (*latent)(PerturbModel& network, const omics::DenseMatrix& X, Device device);
 };
@@ -46,6 +48,7 @@ void check_training_settings(const Config& c);
 
 struct TrainedNetwork {
   std::unique_ptr<PerturbModel> model;
+  GeneEncoderSpec gene_encoder;  // what it was built with (saved in model.json)
   TrainHistory history;
 };
 

@@ -6,6 +6,9 @@
 
 #include "apps/common/run_folder.h"
 #include "apps/common/svg_plot.h"
+#include "apps/predict_perturbation/gene_sets.h"
+#include "omics/gene_stats.h"
+#include "omics/pathway_scores.h"
 
 namespace cg::perturb {
 
@@ -108,6 +111,20 @@ void print_scores(const std::string& model, const std::string& label, const nloh
   auto value = [&](const char* key) { return !m.contains(key) || m[key].is_null() ? NAN : m[key].get<double>(); };
   std::fprintf(stderr, "  %-9s %-14s R2 all %.3f  R2 top %.3f  common DEGs %d  logFC r top %.3f\n", model.c_str(),
                label.c_str(), value("r2_all"), value("r2_top"), m["common_degs"].get<int>(), value("logfc_pearson_top"));
+}
+
+nlohmann::json write_pathway_tables(const std::string& stem, const PathwaySets& sets, const omics::DenseMatrix& pred,
+                                    const EvalReference& ref, const std::string& title) {
+  const std::vector<double> pred_mean = omics::column_means(pred);
+  std::vector<double> real_delta(ref.real_mean.size()), pred_delta(ref.real_mean.size());
+  for (size_t g = 0; g < real_delta.size(); ++g) {
+    real_delta[g] = ref.real_mean[g] - ref.ctrl_mean[g];
+    pred_delta[g] = pred_mean[g] - ref.ctrl_mean[g];
+  }
+  const omics::PathwayDiscrepancy d = omics::pathway_discrepancy(sets.ids, sets.members, real_delta, pred_delta);
+  apps::write_text_file(stem + ".csv", omics::discrepancy_csv(d));
+  apps::write_text_file(stem + ".md", omics::discrepancy_markdown(d, title));
+  return std::isnan(d.pearson) ? nlohmann::json() : nlohmann::json(d.pearson);
 }
 
 }  // namespace cg::perturb

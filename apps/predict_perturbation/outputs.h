@@ -33,6 +33,13 @@ void write_mean_scatter(const std::string& path, const omics::DenseMatrix& pred,
 // One line on stderr with a prediction's headline scores (R^2 all and top DEGs, common DEGs,
 // logFC r top), as the benchmark and the dose case print them.
 void print_scores(const std::string& model, const std::string& label, const nlohmann::json& metrics);
+// The pathway discrepancy of a prediction (omics/pathway_scores.h): per set, the mean over its
+// genes of mean(cells) - mean(held-out controls), for the real perturbed cells and the predicted
+// ones; written as <stem>.csv and <stem>.md in real-rank order. Returns their Pearson over sets
+// (null when undefined, e.g. a prediction that changes nothing).
+struct PathwaySets;
+nlohmann::json write_pathway_tables(const std::string& stem, const PathwaySets& sets, const omics::DenseMatrix& pred,
+                                    const EvalReference& ref, const std::string& title);
 void write_history(const std::string& csv_path, const std::string& svg_path, const TrainHistory& h,
                    const std::string& title);
 

@@ -11,6 +11,7 @@
 #include "apps/common/run_notes.h"
 #include "apps/predict_perturbation/commands.h"
 #include "apps/predict_perturbation/encoded_input.h"
+#include "apps/predict_perturbation/gene_sets.h"
 #include "apps/predict_perturbation/model_io.h"
 #include "apps/predict_perturbation/outputs.h"
 #include "apps/predict_perturbation/training_split.h"
@@ -80,6 +81,8 @@ int run_train(Config& c) {
   check_trainable(all_genes, c, model);
   const std::vector<int64_t> rows = cells_in_use(all_genes, c.control);
   PerturbData d = with_genes(all_genes, highly_variable_columns(all_genes, rows, c.n_top_genes));
+  // A bad gene-set file is refused before the run folder exists.
+  if (const auto sets = select_pathways(c, d.gene_names)) apps::note("--gene-sets: " + sets->summary);
   std::optional<omics::InputEncoding> encoding;
   if (is_encoding(c.preprocess)) encoding = encode_cells(d, c.preprocess, rows);
   apps::RunFolder run(c.out, c.overwrite, {c.data});
@@ -100,6 +103,7 @@ int run_train(Config& c) {
 
   SavedModel saved = describe(c, d, rows);
   saved.encoding = encoding;
+  if (network) saved.gene_encoder = net->second.gene_encoder;
   const TrainingCells cells{d.X, d.cell_types, d.conditions, rows};
   for (const auto& value : d.perturbed)
     saved.responses[value] = model.fit(FitContext{cells, c, d.perturbed, value, seed, device, network});

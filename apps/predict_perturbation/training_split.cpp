@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "apps/common/checkpoint_folder.h"
 #include "apps/common/run_notes.h"
+#include "apps/predict_perturbation/gene_sets.h"
 #include "omics/splits.h"
 
 namespace cg::perturb {
@@ -41,13 +43,22 @@ std::map<std::string, TrainedNetwork> train_networks(const Config& c, const Pert
                                                      const std::string& label, uint64_t seed,
                                                      const TrainingSplit& split, const std::string& progress_prefix) {
   std::map<std::string, TrainedNetwork> out;
+  // Pathway encoders: the sets are read and the encoder (soft-mask candidates included) built once,
+  // shared by every network trained here.
+  std::optional<GeneEncoderSpec> gene_encoder;
   for (const NetworkEntry& net : perturb_networks()) {
     const bool needed = std::any_of(c.models.begin(), c.models.end(),
                                     [&](const std::string& m) { return perturb_model(m).network == net.name; });
     if (!needed) continue;
     TrainedNetwork t;
     const Recipe recipe = recipe_for(c, net.name);
-    t.model = net.make(d.X.cols(), conditions.cols(), recipe, seed);
+    if (!gene_encoder) {
+      const std::optional<PathwaySets> sets =
+          c.encoder == "mlp" ? std::nullopt : select_pathways(c, d.gene_names);
+      gene_encoder = gene_encoder_for(c, sets ? &*sets : nullptr, d.X, split.train);
+    }
+    t.gene_encoder = *gene_encoder;
+    t.model = net.make(d.X.cols(), conditions.cols(), recipe, t.gene_encoder, seed);
     TrainSettings ts;
     ts.epochs = recipe.epochs;
     ts.patience = recipe.patience;
