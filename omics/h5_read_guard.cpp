@@ -1,5 +1,6 @@
 #include "omics/h5_read_guard.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -46,6 +47,14 @@ double time_limit_seconds(const std::string& path) {
   // A crash must end the child by its signal, so that the parent can say so: no handler of the
   // parent's (a test framework's report, a sanitizer's, which exits with a status instead) runs.
   for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) ::signal(sig, SIG_DFL);
+  // Whatever the child would print is the parent's to say once: HDF5 diagnostics, warnings of
+  // the read, and a sanitizer build's report of the crash it turns into an exit status.
+  const int devnull = ::open("/dev/null", O_WRONLY);
+  if (devnull >= 0) {
+    ::dup2(devnull, STDOUT_FILENO);
+    ::dup2(devnull, STDERR_FILENO);
+    ::close(devnull);
+  }
   h5::set_read_tracker(fd);
   // An error (a DataError for a malformed file) is not the child's to report: the parent reads
   // again and meets the same error, of the same type, at the same place.
