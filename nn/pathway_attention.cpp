@@ -103,13 +103,17 @@ void PathwayAttention::prepare_indices(int64_t n, Device device) {
   cached_device_ = device;
 }
 
+void check_pathway_layer_input(const std::string& layer, const Tensor& x, int64_t genes, const Tensor& like) {
+  CG_CHECK(x.defined() && x.rank() == 2 && x.dim(1) == genes && x.dim(0) > 0,
+           layer << ": expected expression [N, " << genes << "], found " << (x.defined() ? x.describe() : "undefined"));
+  CG_CHECK(x.dtype() == like.dtype() && x.device() == like.device(),
+           layer << ": input " << x.describe() << " does not match the parameters' " << like.describe()
+                 << " (move or convert the module or the input)");
+}
+
 PathwayAttention::Output PathwayAttention::forward(const Tensor& x) {
   const int64_t H = config_.heads, P = config_.pathways, G = config_.genes, d = config_.dim, dh = d_head_;
-  CG_CHECK(x.defined() && x.rank() == 2 && x.dim(1) == G && x.dim(0) > 0,
-           name() << ": expected expression [N, " << G << "], found " << (x.defined() ? x.describe() : "undefined"));
-  CG_CHECK(x.dtype() == queries.dtype() && x.device() == queries.device(),
-           name() << ": input " << x.describe() << " does not match the parameters' " << queries.describe()
-                  << " (move or convert the module or the input)");
+  check_pathway_layer_input(name(), x, G, queries);
   const int64_t N = x.dim(0);
   prepare_indices(N, x.device());
 

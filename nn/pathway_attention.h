@@ -87,4 +87,8 @@ class PathwayAttention : public Module {
   Tensor idx_query_, idx_gene_head_, idx_expr_, idx_out_;
 };
 
+// The input check both pathway attention layers (dense and sparse) make: expression [N > 0, genes]
+// with the dtype and device of `like` (a parameter); cg::Error naming `layer` otherwise.
+void check_pathway_layer_input(const std::string& layer, const Tensor& x, int64_t genes, const Tensor& like);
+
 }  // namespace cg::nn

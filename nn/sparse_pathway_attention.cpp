@@ -126,11 +126,7 @@ const CsrPattern& SparsePathwayAttention::pattern_on(Device device) {
 
 SparsePathwayAttention::Output SparsePathwayAttention::forward(const Tensor& x, bool with_attention) {
   const int64_t H = config_.heads, P = config_.pathways, G = config_.genes, d = config_.dim, dh = d_head_;
-  CG_CHECK(x.defined() && x.rank() == 2 && x.dim(1) == G && x.dim(0) > 0,
-           name() << ": expected expression [N, " << G << "], found " << (x.defined() ? x.describe() : "undefined"));
-  CG_CHECK(x.dtype() == queries.dtype() && x.device() == queries.device(),
-           name() << ": input " << x.describe() << " does not match the parameters' " << queries.describe()
-                  << " (move or convert the module or the input)");
+  check_pathway_layer_input(name(), x, G, queries);
   const int64_t N = x.dim(0);
   const CsrPattern& pat = pattern_on(x.device());
   const int64_t nnz = pat.nnz;
