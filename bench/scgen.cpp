@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "apps/common/perturbation_models.h"
+#include "apps/common/row_feeder.h"
 #include "autograd/engine.h"
 #include "autograd/optim.h"
 #include "autograd/rng.h"
@@ -47,6 +48,10 @@ struct Options {
   int epochs = 2, warmup = 1, max_steps = 0, threads = 2;
   std::string device = "all";
   bool peer = true, phases = false;
+  // Where minibatches come from on CUDA: "device" keeps the whole matrix on the GPU (uploaded once)
+  // and gathers each batch there; "host" gathers on the host and uploads every batch, as a
+  // PyTorch DataLoader over host tensors does. The CPU always reads host rows.
+  std::string feed = "device";
 };
 
 struct Result {
@@ -61,16 +66,6 @@ double ms_since(clock_type::time_point t0) {
   return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
 }
 
-// Rows of X (cells x genes, row-major) gathered into one tensor on `dev`.
-Tensor gather_rows(const omics::DenseMatrix& X, const std::vector<int64_t>& order, size_t begin, size_t end,
-                   Device dev) {
-  Tensor t = Tensor::empty({static_cast<int64_t>(end - begin), X.cols()});
-  float* out = t.data<float>();
-  for (size_t i = begin; i < end; ++i)
-    std::memcpy(out + (i - begin) * X.cols(), X.row(order[i]).data(), sizeof(float) * X.cols());
-  return dev == Device::CPU ? t : t.to(dev);
-}
-
 Result train_cellgrad(const omics::DenseMatrix& X, int batch, Device dev, const Options& o) {
   perturb::ScGenVAE model(X.cols(), {800, 800}, 100, 0.2, 5e-5, 0);
   model.to(dev);
@@ -80,6 +75,7 @@ Result train_cellgrad(const omics::DenseMatrix& X, int batch, Device dev, const 
   Adam adam(model.main_parameters(), ao);
   Generator shuffle(0, 3);
   const Tensor no_condition;
+  const apps::RowFeeder feeder(X, dev, o.feed == "device");  // the apps' trainers feed batches the same way
   std::vector<int64_t> order(static_cast<size_t>(X.rows()));
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
   std::vector<size_t> starts;
@@ -98,7 +94,7 @@ Result train_cellgrad(const omics::DenseMatrix& X, int batch, Device dev, const 
     const auto t0 = clock_type::now();
     for (size_t s : starts) {
       const size_t end = std::min(order.size(), s + batch);
-      const Tensor x = gather_rows(X, order, s, end, dev);
+      const Tensor x = feeder.rows(std::vector<int64_t>(order.begin() + s, order.begin() + end));
       if (o.phases) {  // synchronised phase timers: a little slower than the plain step
         sync(dev);
         auto t = clock_type::now();
@@ -172,7 +168,8 @@ std::map<int, Result> run_peer(const Options& o, const std::string& script, cons
   std::ostringstream cmd;
   cmd << "OMP_NUM_THREADS=" << o.threads << " " << python << " " << script << " --data '" << o.data << "' --batches "
       << batches.str() << " --epochs " << o.epochs << " --warmup " << o.warmup << " --max-steps " << o.max_steps
-      << " --device " << device << " --threads " << o.threads << " 2>&1";
+      << " --device " << device << " --threads " << o.threads
+      << (device == "cuda" && o.feed == "device" ? " --resident" : "") << " 2>&1";
   std::fflush(stdout);
   FILE* p = popen(cmd.str().c_str(), "r");
   if (!p) {
@@ -235,10 +232,13 @@ Options parse(int argc, char** argv) {
     else if (a == "--device") o.device = value();
     else if (a == "--no-peer") o.peer = false;
     else if (a == "--phases") o.phases = true;
+    else if (a == "--feed") o.feed = value();
     else if (a == "--help" || a == "-h") {
       std::printf(
           "usage: bench_scgen [--data FILE.h5ad] [--batches 32,512] [--epochs 2] [--warmup 1] [--max-steps N]\n"
-          "                   [--device cpu|cuda|all] [--threads 2] [--no-peer] [--phases]\n");
+          "                   [--device cpu|cuda|all] [--threads 2] [--no-peer] [--phases] [--feed device|host]\n"
+          "  --feed: on CUDA, batches gathered from the matrix kept on the GPU (device, the default) or\n"
+          "          gathered on the host and uploaded each step (host); the peer is fed the same way\n");
       std::exit(0);
     } else {
       throw std::runtime_error("unknown argument '" + a + "' (see --help)");
@@ -248,6 +248,8 @@ Options parse(int argc, char** argv) {
     throw std::runtime_error("--epochs and --threads must be >= 1, --warmup >= 0, --batches non-empty");
   for (int b : o.batches)
     if (b < 2) throw std::runtime_error("batch sizes must be >= 2 (batch norm)");
+  if (o.feed != "device" && o.feed != "host")
+    throw std::runtime_error("--feed must be device or host, found '" + o.feed + "'");
   if (o.device != "cpu" && o.device != "cuda" && o.device != "all")
     throw std::runtime_error("--device must be cpu, cuda or all, found '" + o.device + "'");
   return o;
@@ -271,9 +273,11 @@ int main(int argc, char** argv) {
         "dropout 0.2; Adam lr 1e-3\n",
         static_cast<long long>(X.rows()), static_cast<long long>(X.cols()), o.data.c_str(),
         static_cast<long long>(X.cols()));
-    std::printf("%d timed epoch(s) after %d warm-up epoch(s)%s; cellgrad on %d OpenMP thread(s); load average %.2f\n",
+    std::printf("%d timed epoch(s) after %d warm-up epoch(s)%s; CUDA batches fed from the %s; cellgrad on %d OpenMP "
+                "thread(s); load average %.2f\n",
                 o.epochs, o.warmup,
                 o.max_steps > 0 ? (", " + std::to_string(o.max_steps) + " steps per epoch at most").c_str() : "",
+                o.feed == "device" ? "matrix kept on the GPU" : "host (gathered and uploaded per step)",
                 omp_get_max_threads(), load_average());
 
     std::vector<std::pair<std::string, Device>> devices;

@@ -26,9 +26,10 @@ struct ScriptRun {
 };
 
 // Runs the script from the repository root (the directory `make test` runs in).
-ScriptRun run_gpu_check(const cg::test::TempDir& tmp, const std::string& args) {
+// `env` goes before the command (VAR=value ...).
+ScriptRun run_gpu_check(const cg::test::TempDir& tmp, const std::string& args, const std::string& env = "") {
   const std::string log = tmp.file("gpu_check_log.txt");
-  const std::string cmd = "scripts/gpu_check.sh " + args + " > " + log + " 2>&1";
+  const std::string cmd = env + " scripts/gpu_check.sh " + args + " > " + log + " 2>&1";
   const int status = std::system(cmd.c_str());
   std::ifstream f(log);
   std::stringstream ss;
@@ -67,7 +68,8 @@ TEST_CASE("gpu_check.sh --dry-run: one line per stage, GPU stages skipped with t
 
   const std::vector<std::string> expected{"bundle",         "probe",           "cuda_tests", "racecheck",
                                           "memcheck_train", "parity_predict",  "parity_multitask",
-                                          "bench",          "speed_bars",      "memcheck_tests"};
+                                          "bench",          "speed_bars",      "profile",
+                                          "memcheck_tests"};
   REQUIRE(r.stages.size() == expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
     const Stage& s = r.stages[i];
@@ -89,7 +91,7 @@ TEST_CASE("gpu_check.sh --dry-run: one line per stage, GPU stages skipped with t
   CHECK(contains(r.stages[5].reason, "the CPU half ran: r2_all"));
   CHECK(contains(r.stages[6].reason, "the CPU half ran: translation/"));
   CHECK((contains(r.stages[7].reason, "the peer's CPU path ran") || contains(r.stages[7].reason, "no python3 with torch")));
-  for (const size_t gpu_only : {2, 3, 4, 8, 9}) {
+  for (const size_t gpu_only : {2, 3, 4, 8, 9, 10}) {
     CAPTURE(r.stages[gpu_only].name);
     CHECK(r.stages[gpu_only].status == "SKIP");
     CHECK(contains(r.stages[gpu_only].reason, "dry run: needs a GPU"));
@@ -115,4 +117,39 @@ TEST_CASE("gpu_check.sh: an unknown argument is refused with exit status 2, befo
   CHECK(r.code == 2);
   CHECK(contains(r.output, "unknown argument '--no-such-flag'"));
   CHECK(r.stages.empty());
+}
+
+// The GPU machine's image has no `bc` (the first real call found every stage "out of time" because
+// of it), and a second, short call reruns only the stages a fix touched (--only).
+TEST_CASE("gpu_check.sh --only: the named stages run, the others are skipped; no bc needed") {
+  if (!std::filesystem::exists("scripts/gpu_check.sh")) {
+    FAIL_CHECK("scripts/gpu_check.sh not found: run the tests from the repository root");
+    return;
+  }
+  if (!cg::test::have_app("cellgrad_tests")) return;
+  cg::test::TempDir tmp;
+  const std::string stub = tmp.file("nobc");
+  std::filesystem::create_directories(stub);
+  {
+    std::ofstream bc(stub + "/bc");
+    bc << "#!/bin/sh\necho 'bc: not on this machine' >&2\nexit 127\n";
+  }
+  std::filesystem::permissions(stub + "/bc", std::filesystem::perms::owner_all);
+  const ScriptRun r = run_gpu_check(
+      tmp, "--dry-run --only cuda_tests --bin '" + cg::test::app_bin_dir() + "' --out '" + tmp.file("out") + "'",
+      "PATH='" + stub + "':\"$PATH\"");
+  INFO(r.output);
+  CHECK(r.code == 0);
+  REQUIRE(r.stages.size() == 11);
+  CHECK(r.stages[1].name == "probe");
+  CHECK(r.stages[1].status == "PASS");
+  CHECK(r.stages[2].name == "cuda_tests");
+  CHECK(contains(r.stages[2].reason, "dry run: needs a GPU"));
+  for (size_t i = 3; i < r.stages.size(); ++i) {
+    CAPTURE(r.stages[i].name);
+    CHECK(r.stages[i].status == "SKIP");
+    CHECK(contains(r.stages[i].reason, "not in --only cuda_tests"));
+  }
+  CHECK_FALSE(contains(r.output, "out of time"));
+  CHECK_FALSE(contains(r.output, "bc:"));
 }

@@ -47,11 +47,16 @@ TEST_CASE("reductions: CUDA matches the CPU") {
                                             {"sum_rows", sum_rows}, {"mean_rows", mean_rows},
                                             {"sum_cols", sum_cols}, {"mean_cols", mean_cols}};
   uint64_t seed = 20;
-  for (const auto& [name, fn] : ops) {
-    auto f = fn;
-    cg::test::check_cuda_parity(name, [f](const std::vector<Tensor>& in) { return f(in[0]); },
-                                {random_input({129, 300}, seed++)});
-  }
+  // Shapes for every path of the two-pass CUDA reductions: one column tile and many row chunks
+  // (4099 x 5), many tiles and one chunk (3 x 7001), a partial last tile and chunk (129 x 300), a
+  // sum over more elements than the first pass's grid has threads (600 x 700), and one element.
+  const Shape shapes[] = {{129, 300}, {4099, 5}, {3, 7001}, {600, 700}, {1, 1}};
+  for (const auto& [name, fn] : ops)
+    for (const Shape& shape : shapes) {
+      auto f = fn;
+      cg::test::check_cuda_parity(name, [f](const std::vector<Tensor>& in) { return f(in[0]); },
+                                  {random_input(shape, seed++)});
+    }
   cg::test::check_cuda_parity("max_rows", [](const std::vector<Tensor>& in) { return max_rows(in[0]).values; },
                               {random_input({129, 300}, 50)});
 }

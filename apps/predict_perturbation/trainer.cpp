@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "apps/common/matrix_bridge.h"
+#include "apps/common/row_feeder.h"
 #include "autograd/engine.h"
 #include "autograd/error.h"
 #include "autograd/ops.h"
@@ -12,20 +12,16 @@
 namespace cg::perturb {
 namespace {
 
-Tensor batch_of(const omics::DenseMatrix& m, const std::vector<int64_t>& rows, Device device) {
-  return apps::to_tensor(apps::take_rows(m, rows), device);
-}
-
 // The mean of every loss term over the validation cells (eval mode, no tape).
-double validation_loss(PerturbModel& model, const omics::DenseMatrix& X, const omics::DenseMatrix& C,
-                       const std::vector<int64_t>& rows, int batch, Device device) {
+double validation_loss(PerturbModel& model, const apps::RowFeeder& X, const apps::RowFeeder& C,
+                       const std::vector<int64_t>& rows, int batch) {
   NoGradGuard no_grad;
   model.eval();
   double total = 0;
   int64_t cells = 0;
   for (size_t s = 0; s < rows.size(); s += batch) {
     const std::vector<int64_t> part(rows.begin() + s, rows.begin() + std::min(rows.size(), s + batch));
-    const LossTerms terms = model.losses(batch_of(X, part, device), batch_of(C, part, device));
+    const LossTerms terms = model.losses(X.rows(part), C.rows(part));
     total += terms.front().second.item() * static_cast<double>(part.size());
     cells += static_cast<int64_t>(part.size());
   }
@@ -40,6 +36,7 @@ TrainHistory train_model(PerturbModel& model, const omics::DenseMatrix& X, const
                          const TrainSettings& s) {
   if (train.size() < 2) throw Error(s.label + ": fewer than two training cells");
   model.to(s.device);
+  const apps::RowFeeder x_rows(X, s.device), c_rows(C, s.device);
   AdamOptions opt;
   opt.lr = s.lr;
   // The thesis trains MTAe's encoder and decoder with two Adams of the same rate and warm-up:
@@ -51,7 +48,7 @@ TrainHistory train_model(PerturbModel& model, const omics::DenseMatrix& X, const
   main.name = "main";
   main.optimizer = &adam;
   main.forward = [&](const nn::Rows& rows) {
-    const Tensor x = batch_of(X, rows, s.device), c = batch_of(C, rows, s.device);
+    const Tensor x = x_rows.rows(rows), c = c_rows.rows(rows);
     // The step count is optimizer state, so a resumed fit continues the warm-up where it was.
     if (s.warmup_steps > 0) warmup.apply(adam, adam.step_count());
     nn::StepTerms t;
@@ -64,7 +61,7 @@ TrainHistory train_model(PerturbModel& model, const omics::DenseMatrix& X, const
   nn::FitHooks hooks;
   hooks.validate = [&](int, nn::EpochRow& row) {
     row["val_loss"] =
-        validation.empty() ? row.at("train_loss") : validation_loss(model, X, C, validation, 256, s.device);
+        validation.empty() ? row.at("train_loss") : validation_loss(model, x_rows, c_rows, validation, 256);
   };
   nn::FitOptions o;
   o.epochs = s.epochs;

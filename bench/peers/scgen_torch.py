@@ -16,6 +16,8 @@ Adam step, and read the loss back (loss.item(), which also waits for the GPU).
   compile  the model's forward and the loss under torch.compile (default mode), one compile per
            batch size (torch._dynamo.reset() between them), Adam eager; the warm-up epoch pays
            for compiling (torch 2.x).
+--resident keeps the whole matrix on the GPU (uploaded once) and gathers each batch there, as
+bench_scgen --feed device does; without it each batch is gathered on the host and uploaded.
 The data is read with h5py (dense or CSR/CSC X), or with anndata where h5py is missing.
 
 Prints one machine-readable line per batch size:
@@ -23,7 +25,7 @@ Prints one machine-readable line per batch size:
 and one line naming the BLAS torch uses:  SCGEN_TORCH_INFO torch=1.13.0 blas=...
 Usage: scgen_torch.py --data FILE.h5ad [--batches 32,512] [--epochs 2] [--warmup 1]
                       [--max-steps 0] [--device cpu|cuda] [--threads 2] [--seed 0]
-                      [--mode eager|graph|compile]
+                      [--mode eager|graph|compile] [--resident]
 """
 import argparse
 import os
@@ -167,6 +169,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--mode", default="eager", choices=["eager", "graph", "compile"])
+    ap.add_argument("--resident", action="store_true", help="keep X on the device and gather batches there")
     a = ap.parse_args()
 
     try:
@@ -192,6 +195,9 @@ def main():
 
     X = torch.from_numpy(read_X(a.data, np))
     cells, genes = X.shape
+    resident = a.resident and dev.type == "cuda"
+    if resident:
+        X = X.to(dev)
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
 
     for batch in [int(b) for b in a.batches.split(",") if b]:
@@ -220,7 +226,9 @@ def main():
             t0 = time.perf_counter()
             for s in starts:
                 rows = order[s : s + batch]
-                x = X[rows].to(dev)  # gathered on the host and uploaded, as cellgrad's trainer does
+                # gathered on the device from the resident matrix (only the index travels), or
+                # gathered on the host and uploaded
+                x = X[rows.to(dev)] if resident else X[rows].to(dev)
                 if graph_step is not None:
                     loss = graph_step(x)
                 else:
@@ -234,8 +242,9 @@ def main():
                 times.append(time.perf_counter() - t0)
                 mean_loss = loss_sum / len(starts)
         epoch_ms = 1e3 * sum(times) / len(times)
-        print("SCGEN_TORCH device=%s batch=%d threads=%d steps_per_epoch=%d epochs=%d epoch_ms=%.3f step_ms=%.4f loss=%.4f mode=%s"
-              % (a.device, batch, a.threads, len(starts), a.epochs, epoch_ms, epoch_ms / len(starts), mean_loss, a.mode))
+        print("SCGEN_TORCH device=%s batch=%d threads=%d steps_per_epoch=%d epochs=%d epoch_ms=%.3f step_ms=%.4f loss=%.4f mode=%s feed=%s"
+              % (a.device, batch, a.threads, len(starts), a.epochs, epoch_ms, epoch_ms / len(starts), mean_loss, a.mode,
+                 "device" if resident else "host"))
         sys.stdout.flush()
     return 0
 

@@ -22,9 +22,13 @@
                         std::to_string(static_cast<int>(cg_st_)));              \
   } while (0)
 
-// Kernel launches report errors lazily; check right after the launch.
-#define CG_CUDA_LAUNCH_CHECK() CG_CUDA_CHECK(cudaGetLastError())
+// Kernel launches report errors lazily; check right after the launch. A fault inside a kernel
+// surfaces only at a later synchronising call, far from its cause: with CELLGRAD_CUDA_SYNC=1 in
+// the environment every launch is followed by a device synchronisation, so the error names the
+// kernel's launch site (slow; a debugging mode).
+#define CG_CUDA_LAUNCH_CHECK() ::cg::kernels::cuda::check_launch(__FILE__, __LINE__)
 
 namespace cg::kernels::cuda {
 cublasHandle_t cublas_handle();
+void check_launch(const char* file, int line);
 }

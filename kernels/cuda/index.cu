@@ -45,20 +45,16 @@ void scatter_add_rows(const float* g, const int32_t* index, float* gx, int64_t n
 
 int64_t first_out_of_range(const int32_t* index, int64_t n, int64_t limit) {
   if (n == 0) return -1;
-  const unsigned long long none = ~0ull;
-  unsigned long long* flag = static_cast<unsigned long long*>(raw_malloc(sizeof(unsigned long long)));
-  unsigned long long host = none;
-  try {
-    copy_host_to_device(flag, &host, sizeof host);
-    range_check_kernel<<<blocks_for(n), kThreads>>>(index, n, limit, flag);
-    CG_CUDA_LAUNCH_CHECK();
-    copy_device_to_host(&host, flag, sizeof host);
-  } catch (...) {
-    raw_free(flag);
-    throw;
-  }
-  raw_free(flag);
-  return host == none ? -1 : static_cast<int64_t>(host);
+  // One device word per thread for the whole process (gather_rows checks every call, several
+  // times per forward pass): set to "none" (all ones) by a memset, not a cudaMalloc and upload.
+  thread_local unsigned long long* flag =
+      static_cast<unsigned long long*>(raw_malloc(sizeof(unsigned long long)));
+  CG_CUDA_CHECK(cudaMemset(flag, 0xFF, sizeof(unsigned long long)));
+  range_check_kernel<<<blocks_for(n), kThreads>>>(index, n, limit, flag);
+  CG_CUDA_LAUNCH_CHECK();
+  unsigned long long host = 0;
+  copy_device_to_host(&host, flag, sizeof host);
+  return host == ~0ull ? -1 : static_cast<int64_t>(host);
 }
 
 }  // namespace cg::kernels::cuda

@@ -1,4 +1,6 @@
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/runtime.h"
@@ -20,10 +22,34 @@ std::string device_name() {
   return prop.name;
 }
 
+static std::string mib(size_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
+
 void* raw_malloc(size_t bytes) {
   void* p = nullptr;
-  CG_CUDA_CHECK(cudaMalloc(&p, bytes));
-  return p;
+  const cudaError_t err = cudaMalloc(&p, bytes);
+  if (err == cudaSuccess) return p;
+  // A failed cudaMalloc also sets the runtime's last-error flag; left set, the next unrelated
+  // launch check would report this out-of-memory as its own failure.
+  cudaGetLastError();
+  size_t free_bytes = 0, total_bytes = 0;
+  std::string where;
+  if (cudaMemGetInfo(&free_bytes, &total_bytes) == cudaSuccess)
+    where = " (" + mib(free_bytes) + " free of " + mib(total_bytes) + " on the GPU)";
+  else
+    cudaGetLastError();
+  throw ::cg::Error("CUDA could not allocate " + mib(bytes) + where + ": " + cudaGetErrorString(err));
+}
+
+void check_launch(const char* file, int line) {
+  static const bool sync_each = [] {
+    const char* v = std::getenv("CELLGRAD_CUDA_SYNC");
+    return v && std::strcmp(v, "0") != 0 && *v;
+  }();
+  cudaError_t err = cudaGetLastError();
+  if (err == cudaSuccess && sync_each) err = cudaDeviceSynchronize();
+  if (err != cudaSuccess)
+    throw ::cg::Error(std::string("CUDA kernel launched at ") + file + ":" + std::to_string(line) + " failed: " +
+                      cudaGetErrorString(err) + (sync_each ? "" : " (CELLGRAD_CUDA_SYNC=1 names the failing launch)"));
 }
 void raw_free(void* p) { CG_CUDA_CHECK(cudaFree(p)); }
 void copy_host_to_device(void* dst, const void* src, size_t bytes) {
