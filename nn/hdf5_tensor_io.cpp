@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "autograd/error.h"
@@ -71,7 +72,10 @@ File File::open_read(const std::string& path) {
 }
 
 void File::close() {
-  if (!handle_.close()) fail("closing (flushing) the file failed");
+  errno = 0;
+  if (!handle_.close())
+    fail(errno == ENOSPC ? "no space left on the device (closing and flushing the file failed)"
+                         : "closing (flushing) the file failed");
 }
 
 Hid create_group(const File& f, hid_t parent, const std::string& name, const std::string& where) {
@@ -115,8 +119,11 @@ void write_tensor(const File& f, hid_t group, const std::string& name, const Ten
   if (!d.valid()) f.fail("cannot create dataset '" + at(where, name) + "'");
   if (t.numel() == 0) return;
   const Tensor host = t.device() == Device::CPU ? t : t.to(Device::CPU);
+  errno = 0;
   if (H5Dwrite(d.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, host.raw_data()) < 0)
-    f.fail("cannot write dataset '" + at(where, name) + "'");
+    // A full disk is the usual cause (HDF5's file driver leaves the write's errno): say so.
+    f.fail(std::string(errno == ENOSPC ? "no space left on the device: " : "") + "cannot write dataset '" +
+           at(where, name) + "'");
 }
 
 TensorInfo tensor_info(const File& f, hid_t group, const std::string& name, const std::string& where) {

@@ -19,9 +19,12 @@
 #include "test_omics_io_util.h"
 #include "test_paths.h"
 #include "tests/app_runner.h"
+#include "tests/multitask_fixtures.h"
 
 namespace fs = std::filesystem;
 using cg::test::TempDir;
+using cg::test::multitask::cell_names;
+using cg::test::multitask::write_modality;
 
 namespace {
 
@@ -29,31 +32,6 @@ using Result = cg::test::AppResult;
 
 // Runs the binary with `args` (stdout and stderr captured together).
 Result run(const TempDir& tmp, const std::string& args) { return cg::test::run_app("train_multitask", tmp, args); }
-
-// A small dense modality: `cells` named c0.. (with replacements), deterministic values, an obs
-// column "type" cycling through `types` classes.
-void write_modality(const std::string& path, std::vector<std::string> names, int features, int types,
-                    int constant_features = 0) {
-  cg::omics::AnnData a;
-  const int64_t n = static_cast<int64_t>(names.size());
-  cg::omics::DenseMatrix x(n, features);
-  for (int64_t i = 0; i < n; ++i)
-    for (int j = 0; j < features; ++j)
-      x(i, j) = j < constant_features ? 1.0f : static_cast<float>((i * 7 + j * 3) % 11) / 5.0f;
-  a.X = cg::omics::Matrix::from(x);
-  a.obs.index = names;
-  std::vector<std::string> t;
-  for (int64_t i = 0; i < n; ++i) t.push_back("type" + std::to_string(i % types));
-  a.obs.set("type", cg::omics::Column::categorical(t));
-  for (int j = 0; j < features; ++j) a.var.index.push_back("f" + std::to_string(j));
-  cg::omics::write_h5ad(path, a);
-}
-
-std::vector<std::string> cell_names(int n) {
-  std::vector<std::string> v;
-  for (int i = 0; i < n; ++i) v.push_back("c" + std::to_string(i));
-  return v;
-}
 
 bool have_binary() { return cg::test::have_app("train_multitask"); }
 
