@@ -16,12 +16,14 @@ Tensor gather_rows(const Tensor& x, const Tensor& index) {
   detail::check_defined("gather_rows", index, "index");
   CG_CHECK(index.dtype() == DType::I32 && index.rank() == 1,
            "op 'gather_rows': expected a rank-1 int32 index, found " << index.describe());
-  CG_CHECK(index.device() == x.device(),
+  // A host index may pick rows of a device tensor: it is checked on the host, where that is free,
+  // and uploaded (a minibatch's rows are chosen on the host; this spares a sync per batch).
+  CG_CHECK(index.device() == x.device() || index.device() == Device::CPU,
            "op 'gather_rows': x and index are on different devices: " << x.describe() << " and " << index.describe());
   const int64_t n_rows = x.dim(0), n_index = index.numel();
   const int64_t inner = n_rows == 0 ? 0 : x.numel() / n_rows;
   // Validate before any kernel reads x[index[i]]: an out-of-range index would read (or, in
-  // backward, write) outside the tensor. On CUDA this costs one small kernel and a sync.
+  // backward, write) outside the tensor. A device index costs one small kernel and a sync.
   int64_t bad = -1;
   if (index.device() == Device::CPU) bad = kernels::cpu::first_out_of_range(index.data<int32_t>(), n_index, n_rows);
   else CG_IF_CUDA(bad = kernels::cuda::first_out_of_range(index.data<int32_t>(), n_index, n_rows));
@@ -31,6 +33,7 @@ Tensor gather_rows(const Tensor& x, const Tensor& index) {
                 " is out of range for " + x.describe() + " (valid rows: 0 to " + std::to_string(n_rows - 1) + ")");
   }
 
+  const Tensor on_device = index.device() == x.device() ? index : index.to(x.device());
   Shape out_shape = x.shape();
   out_shape[0] = n_index;
   Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
@@ -38,12 +41,12 @@ Tensor gather_rows(const Tensor& x, const Tensor& index) {
     CG_DISPATCH_FLOAT(x.dtype(), "gather_rows", T,
                       kernels::cpu::gather_rows<T>(x.data<T>(), index.data<int32_t>(), out.data<T>(), n_index, inner));
   else
-    CG_IF_CUDA(kernels::cuda::gather_rows(x.data<float>(), index.data<int32_t>(), out.data<float>(), n_index, inner));
+    CG_IF_CUDA(kernels::cuda::gather_rows(x.data<float>(), on_device.data<int32_t>(), out.data<float>(), n_index, inner));
   if (!needs_grad({&x})) return out;
 
   const Shape in_shape = x.shape();
   // A private copy: the caller may refill its index buffer (next minibatch) before backward.
-  const Tensor idx = index.clone();
+  const Tensor idx = on_device.clone();
   return record(out, "gather_rows", {x}, [=](const Tensor& g) -> std::vector<Tensor> {
     Tensor gx = Tensor::zeros(in_shape, g.dtype(), g.device());
     if (g.device() == Device::CPU)

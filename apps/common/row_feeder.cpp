@@ -20,7 +20,7 @@ Tensor RowFeeder::rows(const std::vector<int64_t>& rows) const {
   Tensor index = Tensor::empty({static_cast<int64_t>(rows.size())}, DType::I32);
   int32_t* out = index.data<int32_t>();
   for (size_t i = 0; i < rows.size(); ++i) out[i] = static_cast<int32_t>(rows[i]);
-  return gather_rows(resident_, index.to(device_));
+  return gather_rows(resident_, index);  // a host index: checked on the host, then uploaded
 }
 
 }  // namespace cg::apps
