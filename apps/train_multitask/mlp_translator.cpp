@@ -77,8 +77,9 @@ nn::FitResult train_mlp(MlpTranslator& model, const Config& c, const TrainData& 
   phase.name = "translation";
   phase.optimizer = &opt;
   phase.zero_grad_module = &model;
+  const BatchFeeder feeder(d, device);  // the training steps' batches (resident on a GPU)
   phase.forward = [&](const nn::Rows& rows) {
-    const Tensor loss = translation_loss(model, make_batch(d, rows, device));
+    const Tensor loss = translation_loss(model, feeder.batch(rows));
     nn::StepTerms t;
     t.logged.push_back({"translation", loss});
     t.weighted.push_back({"translation", loss});

@@ -121,7 +121,7 @@ Tensor labels_of(size_t m, int64_t n, Device device) {
 class ScButterflyTraining {
  public:
   ScButterflyTraining(ScButterflyModel& model, const Config& c, const TrainData& d, const Split& split, Device device)
-      : model_(model), c_(c), d_(d), split_(split), device_(device) {
+      : model_(model), c_(c), d_(d), split_(split), device_(device), feeder_(d, device) {
     for (size_t m = 0; m < model.modalities(); ++m)
       model.start_outputs_at_mean(m, apps::take_rows(d.X[m], split.train), apps::take_rows(d.counts[m], split.train));
     model.to(device);
@@ -142,7 +142,7 @@ class ScButterflyTraining {
     pre.name = "pretrain";
     pre.optimizer = pretrain_opt_.get();
     pre.zero_grad_module = &model_;
-    pre.forward = [this](const nn::Rows& rows) { return terms(pretrain_losses(make_batch(d_, rows, device_))); };
+    pre.forward = [this](const nn::Rows& rows) { return terms(pretrain_losses(feeder_.batch(rows))); };
     nn::FitOptions po = options(c_.pretrain_epochs, label + " pretrain", {"reconstruction", "kl"});
     if (!folder.empty()) po.history_csv = folder + "pretrain_history.csv";
     nn::FitState state{&model_, {}, {{"noise", &model_.noise_generator()}}};
@@ -156,7 +156,7 @@ class ScButterflyTraining {
     cross.optimizer = cross_opt_.get();
     cross.zero_grad_module = &model_;
     cross.forward = [this](const nn::Rows& rows) {
-      batch_ = make_batch(d_, rows, device_);
+      batch_ = feeder_.batch(rows);
       return terms(cross_losses(batch_, &latents_));
     };
     cross.after_step = [this, M](const nn::Rows&) {
@@ -274,6 +274,7 @@ class ScButterflyTraining {
   const TrainData& d_;
   const Split& split_;
   Device device_;
+  BatchFeeder feeder_;  // the training steps' batches (resident on a GPU)
   std::unique_ptr<Adam> pretrain_opt_, cross_opt_, disc_opt_;
   BatchTensors validation_, batch_;
   std::vector<Tensor> latents_;

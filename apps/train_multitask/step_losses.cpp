@@ -31,6 +31,38 @@ BatchTensors make_batch(const TrainData& d, const std::vector<int64_t>& rows, De
   return b;
 }
 
+BatchFeeder::BatchFeeder(const TrainData& d, Device device) : d_(d), device_(device) {
+  for (size_t m = 0; m < d.X.size(); ++m) {
+    x_.push_back(std::make_unique<apps::RowFeeder>(d.X[m], device));
+    const bool has_counts = m < d.counts.size() && d.counts[m].cols() > 0;
+    library_.push_back(has_counts ? omics::DenseMatrix(d.counts[m].rowwise().sum()) : omics::DenseMatrix());
+  }
+  // Feeders hold references: the library matrices are in place before any feeder sees them.
+  for (size_t m = 0; m < d.X.size(); ++m) {
+    const bool has_counts = library_[m].size() > 0;
+    counts_.push_back(has_counts ? std::make_unique<apps::RowFeeder>(d.counts[m], device) : nullptr);
+    library_rows_.push_back(has_counts ? std::make_unique<apps::RowFeeder>(library_[m], device) : nullptr);
+  }
+  if (d.condition.cols() > 0) condition_ = std::make_unique<apps::RowFeeder>(d.condition, device);
+}
+
+BatchTensors BatchFeeder::batch(const std::vector<int64_t>& rows) const {
+  BatchTensors b;
+  for (const auto& x : x_) b.x.push_back(x->rows(rows));
+  for (size_t m = 0; m < x_.size(); ++m) {
+    b.counts.push_back(counts_[m] ? counts_[m]->rows(rows) : Tensor());
+    b.library.push_back(library_rows_[m] ? library_rows_[m]->rows(rows) : Tensor());
+  }
+  if (condition_) b.condition = condition_->rows(rows);
+  if (!d_.labels.empty()) {
+    std::vector<int32_t> l;
+    for (int64_t r : rows) l.push_back(d_.labels[static_cast<size_t>(r)]);
+    b.labels = Tensor::from_indices(l, device_);
+  }
+  b.n = static_cast<int64_t>(rows.size());
+  return b;
+}
+
 Tensor mean_of(const std::vector<Tensor>& v) {
   Tensor s = v[0];
   for (size_t i = 1; i < v.size(); ++i) s = s + v[i];

@@ -1,4 +1,7 @@
 #pragma once
+#include <memory>
+
+#include "apps/common/row_feeder.h"
 // The multi-task model's loss terms for one batch (reconstruction, translation, generator,
 // contrastive, KL, classification; see loss_terms.h), unweighted, and the batch tensors they
 // are computed from.
@@ -34,7 +37,25 @@ struct BatchTensors {
   Tensor condition, labels;
   int64_t n = 0;
 };
+// One batch, gathered on the host and uploaded (validation sets, one-off batches).
 BatchTensors make_batch(const TrainData& d, const std::vector<int64_t>& rows, Device device);
+
+// The training steps' batches: on a GPU every matrix (modalities, counts and their library sizes,
+// the condition) is uploaded once and each batch gathered there (apps::RowFeeder), instead of
+// gathering and uploading batch x features floats per step. On the CPU the same tensors as
+// make_batch, bit for bit.
+class BatchFeeder {
+ public:
+  BatchFeeder(const TrainData& d, Device device);
+  BatchTensors batch(const std::vector<int64_t>& rows) const;
+
+ private:
+  const TrainData& d_;
+  Device device_;
+  std::vector<omics::DenseMatrix> library_;  // per modality with counts: each cell's count total
+  std::vector<std::unique_ptr<apps::RowFeeder>> x_, counts_, library_rows_;
+  std::unique_ptr<apps::RowFeeder> condition_;
+};
 
 Tensor mean_of(const std::vector<Tensor>& v);
 

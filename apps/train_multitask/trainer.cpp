@@ -33,6 +33,7 @@ class MultitaskTraining {
         d_(d),
         split_(split),
         device_(device),
+        feeder_(d, device),
         a_(active_terms(c, !d.labels.empty())),
         sched_(schedule(c.schedule)),
         classify_(a_.has("classification")),
@@ -125,7 +126,7 @@ class MultitaskTraining {
   // The forward of one step: every term logged unweighted; the group's terms scaled by their
   // weights for the strategy; the classifier on its own unless the schedule is joint.
   nn::StepTerms forward(const nn::Rows& rows, bool with_translation, bool with_classification) {
-    batch_ = make_batch(d_, rows, device_);
+    batch_ = feeder_.batch(rows);
     Terms terms = step_.losses(batch_, with_translation, with_classification, kl_factor_,
                                opt_disc_ && with_translation ? &reconstructions_ : nullptr);
     nn::StepTerms t;
@@ -204,6 +205,7 @@ class MultitaskTraining {
   const TrainData& d_;
   const Split& split_;
   Device device_;
+  BatchFeeder feeder_;  // the training steps' batches (resident on a GPU)
   ActiveTerms a_;
   const Schedule& sched_;
   bool classify_, has_translation_ = false;
