@@ -5,6 +5,7 @@
 
 #include "autograd/dispatch.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 #include "kernels/cpu/elementwise.h"
 #ifdef CELLGRAD_CUDA
 #include "kernels/cuda/elementwise.h"
@@ -125,7 +126,11 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
     if (found == grads.end()) continue;  // no gradient flowed into this node
     Tensor g = found->second;
     grads.erase(found);
-    std::vector<Tensor> input_grads = node->backward(g);
+    std::vector<Tensor> input_grads;
+    {
+      const profiler::Scope timed(node->op.c_str(), profiler::Pass::Backward);
+      input_grads = node->backward(g);
+    }
     CG_CHECK(input_grads.size() == node->inputs.size(), "backward of '" << node->op << "' returned "
                                                                         << input_grads.size() << " gradients for "
                                                                         << node->inputs.size() << " inputs");

@@ -3,6 +3,7 @@
 #include "autograd/dispatch.h"
 #include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 #include "kernels/cpu/elementwise.h"
 #ifdef CELLGRAD_CUDA
 #include "kernels/cuda/elementwise.h"
@@ -76,6 +77,7 @@ Tensor binary_raw(BinaryOp op, const char* name, const Tensor& a, const Tensor& 
 }
 
 Tensor binary(BinaryOp op, const char* name, const Tensor& a, const Tensor& b) {
+  CG_PROFILE_OP(name);
   const BroadcastPlan p = detail::plan_broadcast(name, a, b);
   Tensor out = binary_raw(op, name, a, b, p);
   if (!needs_grad({&a, &b})) return out;
@@ -113,6 +115,7 @@ Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Mul, "mul
 Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Div, "div", a, b); }
 
 Tensor bias_add(const Tensor& x, const Tensor& bias) {
+  CG_PROFILE_OP("bias_add");
   detail::check_same("bias_add", x, bias);
   CG_CHECK(bias.rank() == 1 && bias.dim(0) == x.cols(), "op 'bias_add': expected a bias of shape ["
                                                             << x.cols() << "] for input " << shape_str(x.shape())

@@ -12,6 +12,7 @@
 #include "autograd/dispatch.h"
 #include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 #include "kernels/cpu/csr_attention.h"
 #ifdef CELLGRAD_CUDA
 #include "kernels/cuda/csr_attention.h"
@@ -93,6 +94,7 @@ template <class T> T* ptr_or_null(const Tensor& t) { return t.defined() ? t.data
 
 Tensor csr_attention(const Tensor& x, const Tensor& qk, const Tensor& values, const Tensor& bias,
                      const CsrPattern& pattern, Tensor* attention) {
+  CG_PROFILE_OP("csr_attention");
   const char* op = "csr_attention";
   detail::check_same(op, x, qk);
   detail::check_same(op, x, values);

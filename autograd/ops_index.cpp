@@ -4,6 +4,7 @@
 #include "autograd/dispatch.h"
 #include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 #include "kernels/cpu/index.h"
 #ifdef CELLGRAD_CUDA
 #include "kernels/cuda/index.h"
@@ -12,6 +13,7 @@
 namespace cg {
 
 Tensor gather_rows(const Tensor& x, const Tensor& index) {
+  CG_PROFILE_OP("gather_rows");
   detail::check_float("gather_rows", x);
   detail::check_defined("gather_rows", index, "index");
   CG_CHECK(index.dtype() == DType::I32 && index.rank() == 1,

@@ -14,6 +14,7 @@
 #include "autograd/engine.h"
 #include "autograd/ops.h"
 #include "autograd/rng.h"
+#include "autograd/profiler.h"
 #include "kernels/cpu/mask.h"
 #ifdef CELLGRAD_CUDA
 #include "kernels/cuda/mask.h"
@@ -22,6 +23,7 @@
 namespace cg {
 
 Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
+  CG_PROFILE_OP("dropout");
   detail::check_float("dropout", x);
   CG_CHECK(p >= 0.0 && p < 1.0, "op 'dropout': p must be in [0, 1), found " << p << " for " << x.describe());
   if (!training || p == 0.0) return x;
@@ -59,6 +61,7 @@ Tensor masked_fill_raw(const Tensor& x, const Tensor& mask, kernels::Bcast mode,
 }  // namespace
 
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
+  CG_PROFILE_OP("masked_fill");
   detail::check_defined("masked_fill", mask, "mask");
   detail::check_same("masked_fill", x, mask);  // float mask of x's dtype, on x's device
   // Same shape, a scalar, a row [cols]/[1, cols] or a column [rows, 1]; anything else throws
@@ -73,6 +76,7 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
 }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  CG_PROFILE_OP("where");
   detail::check_same_shape("where", a, b);
   detail::check_defined("where", cond, "cond");
   detail::check_same("where", cond, a);

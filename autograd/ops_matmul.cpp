@@ -3,6 +3,7 @@
 #include "autograd/dispatch.h"
 #include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 #include "kernels/cpu/gemm.h"
 #ifdef CELLGRAD_CUDA
 #include "kernels/cuda/gemm.h"
@@ -70,6 +71,7 @@ bool accumulate_into_leaf(const Tensor& leaf, const Tensor& x, const Tensor& y, 
 }
 
 Tensor matmul_impl(const char* op, const Tensor& a, const Tensor& b, bool ta, bool tb, bool batched) {
+  CG_PROFILE_OP(op);
   const GemmShape s = gemm_shape(op, a, b, ta, tb, batched);
   Tensor out = gemm_raw(a, b, ta, tb, s, batched);
   if (!needs_grad({&a, &b})) return out;

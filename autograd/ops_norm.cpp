@@ -3,6 +3,7 @@
 #include "autograd/dispatch.h"
 #include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 #include "kernels/cpu/norm.h"
 #ifdef CELLGRAD_CUDA
 #include "kernels/cuda/norm.h"
@@ -29,6 +30,7 @@ bool wants_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
 }  // namespace
 
 Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps) {
+  CG_PROFILE_OP("layer_norm");
   const char* op = "layer_norm";
   detail::check_float(op, x);
   const int64_t rows = x.rows(), cols = x.cols();
@@ -69,6 +71,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, doub
 
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
                   const Tensor& running_var, bool training, double momentum, double eps) {
+  CG_PROFILE_OP("batch_norm");
   const char* op = "batch_norm";
   detail::check_float(op, x);
   detail::check_rank(op, x, 2);
@@ -154,6 +157,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
 }
 
 Tensor l2_normalize_rows(const Tensor& x, double eps) {
+  CG_PROFILE_OP("l2_normalize_rows");
   const char* op = "l2_normalize_rows";
   detail::check_float(op, x);
   CG_CHECK(eps >= 0, "op 'l2_normalize_rows': eps must be >= 0, found " << eps);

@@ -3,6 +3,7 @@
 #include "autograd/dispatch.h"
 #include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 #include "kernels/cpu/reduce.h"
 #ifdef CELLGRAD_CUDA
 #include "kernels/cuda/reduce.h"
@@ -14,6 +15,7 @@ using kernels::Bcast;
 using kernels::ReduceAxis;
 
 Tensor reduce(ReduceAxis axis, bool average, const char* name, const Tensor& x) {
+  CG_PROFILE_OP(name);
   detail::check_float(name, x);
   const int64_t rows = x.rows(), cols = x.cols();
   Shape out_shape;
@@ -63,6 +65,7 @@ Tensor sum_cols(const Tensor& x) { return reduce(ReduceAxis::Cols, false, "sum_c
 Tensor mean_cols(const Tensor& x) { return reduce(ReduceAxis::Cols, true, "mean_cols", x); }
 
 MaxRows max_rows(const Tensor& x) {
+  CG_PROFILE_OP("max_rows");
   detail::check_float("max_rows", x);
   const int64_t rows = x.rows(), cols = x.cols();
   CG_CHECK(cols > 0, "op 'max_rows': rows of " << x.describe() << " are empty");

@@ -5,6 +5,7 @@
 #include "autograd/dispatch.h"
 #include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 #include "kernels/cpu/shape.h"
 #ifdef CELLGRAD_CUDA
 #include "kernels/cuda/shape.h"
@@ -47,6 +48,7 @@ void check_axis(const char* op, int axis) {
 }  // namespace
 
 Tensor concat(const std::vector<Tensor>& parts, int axis) {
+  CG_PROFILE_OP("concat");
   check_axis("concat", axis);
   CG_CHECK(!parts.empty(), "op 'concat': no tensors to concatenate");
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -94,6 +96,7 @@ Tensor concat(const std::vector<Tensor>& parts, int axis) {
 }
 
 Tensor slice(const Tensor& x, int axis, int64_t start, int64_t end) {
+  CG_PROFILE_OP("slice");
   check_axis("slice", axis);
   detail::check_float("slice", x);
   detail::check_rank("slice", x, 2);
@@ -126,6 +129,7 @@ Tensor transpose_raw(const Tensor& x) {
 }  // namespace
 
 Tensor transpose(const Tensor& x) {
+  CG_PROFILE_OP("transpose");
   detail::check_float("transpose", x);
   detail::check_rank("transpose", x, 2);
   Tensor out = transpose_raw(x);

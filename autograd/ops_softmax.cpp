@@ -3,6 +3,7 @@
 #include "autograd/dispatch.h"
 #include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 #include "kernels/cpu/softmax.h"
 #ifdef CELLGRAD_CUDA
 #include "kernels/cuda/softmax.h"
@@ -12,6 +13,7 @@ namespace cg {
 namespace {
 
 Tensor softmax_impl(const Tensor& x, bool log, const char* name) {
+  CG_PROFILE_OP(name);
   detail::check_float(name, x);
   const int64_t rows = x.rows(), cols = x.cols();
   CG_CHECK(cols > 0, "op '" << name << "': the rows of " << x.describe() << " are empty (last dim 0)");

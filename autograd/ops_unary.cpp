@@ -2,6 +2,7 @@
 #include "autograd/dispatch.h"
 #include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 #include "kernels/cpu/elementwise.h"
 #ifdef CELLGRAD_CUDA
 #include "kernels/cuda/elementwise.h"
@@ -13,6 +14,7 @@ using kernels::UnaryOp;
 using kernels::UnaryParams;
 
 Tensor unary(UnaryOp op, const char* name, const Tensor& x, UnaryParams params = {}) {
+  CG_PROFILE_OP(name);
   detail::check_float(name, x);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   if (x.device() == Device::CPU)

@@ -6,6 +6,7 @@
 #include "autograd/dispatch.h"
 #include "autograd/engine.h"
 #include "autograd/error.h"
+#include "autograd/profiler.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/optim.h"
 #ifdef CELLGRAD_CUDA
@@ -124,6 +125,7 @@ int Optimizer::num_segments() {
 }
 
 void Optimizer::step() {
+  const profiler::Scope timed("optimizer step", profiler::Pass::Optimizer);
   refresh_segments();
   ++step_count_;
   Segments s;

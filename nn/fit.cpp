@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 #include "autograd/engine.h"
 #include "autograd/ops.h"
 #include "autograd/optim.h"
+#include "autograd/profiler.h"
 #include "nn/checkpoint.h"
 #include "nn/progress.h"
 #include "nn/training.h"
@@ -255,10 +257,22 @@ FitResult fit(const FitState& state, const std::function<std::vector<Phase*>(int
   for (int epoch = first_epoch; epoch <= o.epochs && !finished; ++epoch) {
     if (hooks.begin_epoch) hooks.begin_epoch(epoch);
     TermMeans means(o.label, epoch);
+    const bool profiling = o.profile_epoch > 0 && epoch == std::min(o.profile_epoch, o.epochs);
+    const auto steps_start = std::chrono::steady_clock::now();
+    if (profiling) profiler::start();
     for (Phase* phase : phases(epoch)) {
       if (std::find(all_phases.begin(), all_phases.end(), phase) == all_phases.end()) all_phases.push_back(phase);
       for (const Rows& rows : shuffled_batches(order, shuffle, o.batch_size, o.min_batch))
         run_step(*phase, rows, means);
+    }
+    if (profiling) {
+      profiler::stop();
+      const double wall_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - steps_start).count();
+      result.profile = "profile of " + o.label + ", epoch " + std::to_string(epoch) +
+                       " (training steps; the device synchronised around each op):\n" +
+                       profiler::table(profiler::results(), wall_ms);
+      std::fprintf(stderr, "%s", result.profile.c_str());
     }
     if (result.terms.empty()) result.terms = means.names();
     EpochRow row;

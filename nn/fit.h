@@ -82,6 +82,9 @@ struct FitOptions {
   std::string resume_checkpoint;
   int checkpoint_every = 0;
   bool resume = false;
+  // Op-level profile of one epoch's training steps (apps' --profile): 0 none; N the N-th epoch
+  // (the last one when training is shorter). The table goes to stderr and into FitResult.profile.
+  int profile_epoch = 0;
   // Metrics log (one row per epoch); empty paths: none.
   std::string history_csv, history_jsonl;
   // All four files in `folder` (a path ending in '/'): best.h5, last.h5, history.csv and
@@ -112,6 +115,7 @@ struct FitResult {
   std::vector<EpochRow> history;   // per epoch: epoch, train_<term>, the validation columns, seconds
   std::vector<std::string> terms;  // logged terms in logging order
   int best_epoch = 0;              // 1-based
+  std::string profile;             // the op table of FitOptions::profile_epoch; empty without one
   double best_val = 0, seconds = 0;
 };
 

@@ -72,6 +72,7 @@ struct Config {
   std::string device = "auto";
   std::string out;
   bool overwrite = false;
+  bool profile = false;  // print op time totals of one training epoch per network (not stored)
 
   void validate() const;  // throws cg::Error naming the setting
   // The training flags given (as recipe settings, e.g. {"lr": 1e-4}).

@@ -70,6 +70,7 @@ TrainHistory train_model(PerturbModel& model, const omics::DenseMatrix& X, const
   o.seed = s.seed;
   o.label = s.label;
   o.progress_prefix = s.progress_prefix;
+  o.profile_epoch = s.profile ? 2 : 0;
   if (!s.checkpoint_folder.empty()) o.resume_into(s.checkpoint_folder + "/", s.checkpoint_every, s.resume);
   return nn::fit(
       {&model, model.internal_optimizers(), model.generators()}, [&](int) { return std::vector<nn::Phase*>{&main}; },

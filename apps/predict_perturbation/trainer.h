@@ -26,6 +26,7 @@ struct TrainSettings {
   std::string checkpoint_folder;
   int checkpoint_every = 0;
   bool resume = false;
+  bool profile = false;  // op time totals of the second epoch (nn::FitOptions::profile_epoch)
 };
 
 // history: per epoch "train_<term>" (terms by name) and "val_loss".

@@ -66,6 +66,7 @@ std::map<std::string, TrainedNetwork> train_networks(const Config& c, const Pert
     ts.lr = recipe.lr;
     ts.warmup_steps = recipe.warmup_steps;
     ts.seed = seed;
+    ts.profile = c.profile;
     ts.device = device;
     ts.label = net.name + " " + label;
     ts.progress_prefix = progress_prefix;

@@ -323,6 +323,9 @@ void add_flags(CLI::App& app, Config& c) {
                  "translation means into it and scored separately (default: the file's uns['control_features'])");
   app.add_option("--seed", c.seed, "random seed (splits, initialisation, batches)")->check(CLI::NonNegativeNumber);
   app.add_option("--device", c.device, "cpu, cuda or auto");
+  app.add_flag("--profile", c.profile,
+               "print the time each op took in the second epoch's training steps (forward, backward, optimizer; "
+               "the GPU synchronised around each op, so slower while it runs)");
   app.add_option("--out", c.out, "output folder (refused if it holds a run, unless --overwrite)");
   app.add_option("--save-model", c.save_model,
                  "also write the trained model (the first split's) as a folder here, for `train_multitask predict "

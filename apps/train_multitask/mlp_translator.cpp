@@ -102,6 +102,7 @@ nn::FitResult train_mlp(MlpTranslator& model, const Config& c, const TrainData& 
   o.seed = c.seed;
   o.label = label;
   o.terms = {"translation"};
+  o.profile_epoch = c.profile ? 2 : 0;
   o.write_into(folder);
   nn::FitState state{&model, {}, {{"dropout", &model.dropout_generator()}}};
   std::vector<nn::Phase*> phases = {&phase};

@@ -186,6 +186,7 @@ class ScButterflyTraining {
     o.seed = c_.seed;
     o.label = label;
     o.terms = std::move(terms);
+    o.profile_epoch = c_.profile ? 2 : 0;
     return o;
   }
 

@@ -56,6 +56,7 @@ class MultitaskTraining {
     o.seed = c_.seed;
     o.label = label;
     o.terms = group_;
+    o.profile_epoch = c_.profile ? 2 : 0;
     if (!sched_.joint && classify_) o.terms.push_back("classification");
     if (opt_disc_) o.terms.push_back("discriminator");
     o.write_into(folder);
