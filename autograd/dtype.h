@@ -17,4 +17,10 @@ inline const char* device_name(Device d) { return d == Device::CPU ? "cpu" : "cu
 // True when this build has CUDA support compiled in and a GPU is usable right now.
 bool cuda_available();
 
+// Deterministic CUDA results (apps' --deterministic): ops that would accumulate with atomics (the
+// backward of gather_rows) sum in a fixed order instead, the CPU's, at some cost. Reductions and
+// cuBLAS are deterministic anyway, and so is everything on the CPU. Off by default.
+void set_deterministic(bool on);
+bool deterministic();
+
 }  // namespace cg

@@ -56,8 +56,8 @@ Tensor gather_rows(const Tensor& x, const Tensor& index) {
           g.dtype(), "gather_rows", T,
           kernels::cpu::scatter_add_rows<T>(g.data<T>(), idx.data<int32_t>(), gx.data<T>(), n_index, inner));
     else
-      CG_IF_CUDA(
-          kernels::cuda::scatter_add_rows(g.data<float>(), idx.data<int32_t>(), gx.data<float>(), n_index, inner));
+      CG_IF_CUDA(kernels::cuda::scatter_add_rows(g.data<float>(), idx.data<int32_t>(), gx.data<float>(), n_index,
+                                                 inner, deterministic()));
     return {gx};
   });
 }

@@ -1,5 +1,7 @@
 #include "autograd/storage.h"
 
+#include <atomic>
+
 #include "autograd/allocator.h"
 #include "autograd/error.h"
 #ifdef CELLGRAD_CUDA
@@ -16,6 +18,12 @@ bool cuda_available() {
   return false;
 #endif
 }
+
+namespace {
+std::atomic<bool> g_deterministic{false};
+}
+void set_deterministic(bool on) { g_deterministic = on; }
+bool deterministic() { return g_deterministic.load(); }
 
 Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
   if (device == Device::CPU) {

@@ -193,4 +193,23 @@ TEST_CASE("shape ops: CUDA matches the CPU") {
     CHECK(g[5 * 4] == 2.0);  // row 5 picked twice
     CHECK(g[1 * 4] == 0.0);  // row 1 never
   }
+  if (cg::test::cuda_ready("gather_rows deterministic backward")) {
+    // --deterministic: repeated rows' gradients summed in the CPU's order, so equal bit for bit
+    // (the atomic version may differ in the last bits from run to run).
+    std::vector<int32_t> rep;
+    for (int i = 0; i < 3000; ++i) rep.push_back((i * 7919) % 37);
+    const Tensor index = Tensor::from_indices(rep);
+    const Tensor g = random_input({3000, 33}, 42).to(DType::F32);
+    auto grad_on = [&](Device dev) {
+      Tensor x = Tensor::zeros({37, 33}, DType::F32, dev);
+      x.set_requires_grad(true);
+      sum(mul(gather_rows(x, index.to(dev)), g.to(dev))).backward();
+      return x.grad().to_vector<float>();
+    };
+    set_deterministic(true);
+    const std::vector<float> cpu = grad_on(Device::CPU), gpu = grad_on(Device::CUDA), again = grad_on(Device::CUDA);
+    set_deterministic(false);
+    CHECK(gpu == cpu);
+    CHECK(again == gpu);
+  }
 }

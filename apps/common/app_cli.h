@@ -41,6 +41,11 @@ void prepare_app_process();
 // other than --resume and --device is an error naming it.
 void refuse_flags_besides_resume(const std::vector<const CLI::App*>& commands);
 
+// The --deterministic flag's help, the same in every app.
+inline constexpr const char* kDeterministicHelp =
+    "reproducible GPU runs: ops that would accumulate with atomics (gather_rows' backward) sum in the "
+    "CPU's fixed order instead, slower; reductions and cuBLAS are deterministic anyway, and so is the CPU";
+
 // "cpu", "cuda" (an error when no CUDA device is available) or "auto".
 Device resolve_device(const std::string& device);
 

@@ -73,6 +73,7 @@ struct Config {
   std::string out;
   bool overwrite = false;
   bool profile = false;  // print op time totals of one training epoch per network (not stored)
+  bool deterministic = false;  // CUDA: no atomics, the CPU's summation order (not stored)
 
   void validate() const;  // throws cg::Error naming the setting
   // The training flags given (as recipe settings, e.g. {"lr": 1e-4}).

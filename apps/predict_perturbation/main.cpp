@@ -87,6 +87,7 @@ void add_training_flags(CLI::App& app, Config& c, std::string& config_file, int6
   app.add_flag("--profile", c.profile,
                "print, for each network trained, the time each op took in its second epoch's training steps "
                "(forward, backward, optimizer; the GPU synchronised around each op, so slower while it runs)");
+  app.add_flag("--deterministic", c.deterministic, apps::kDeterministicHelp);
 }
 
 void add_predict_flags(CLI::App& sub, PredictConfig& p) {
@@ -140,6 +141,7 @@ int run(int argc, char** argv) {
     return run_predict(p);
   }
   if (single_seed >= 0) c.seeds = {static_cast<uint64_t>(single_seed)};
+  set_deterministic(c.deterministic);
   if (train->parsed() && !c.resume.empty()) {
     // Everything but the device comes from the interrupted run's own config.
     apps::refuse_flags_besides_resume({&app, train});

@@ -326,6 +326,7 @@ void add_flags(CLI::App& app, Config& c) {
   app.add_flag("--profile", c.profile,
                "print the time each op took in the second epoch's training steps (forward, backward, optimizer; "
                "the GPU synchronised around each op, so slower while it runs)");
+  app.add_flag("--deterministic", c.deterministic, apps::kDeterministicHelp);
   app.add_option("--out", c.out, "output folder (refused if it holds a run, unless --overwrite)");
   app.add_option("--save-model", c.save_model,
                  "also write the trained model (the first split's) as a folder here, for `train_multitask predict "

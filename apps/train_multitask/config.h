@@ -99,6 +99,7 @@ struct Config {
   std::string checkpoint_folder;  // set by the app: "<out>.checkpoints" when checkpointing
   std::string device = "auto";
   bool profile = false;  // print op time totals of one training epoch (not stored)
+  bool deterministic = false;  // CUDA: no atomics, the CPU's summation order (not stored)
   std::string out;
   // Also write the model folder (of the first split) here, on its own, for `predict --model`;
   // every single run writes its model(s) into <out>/model/ anyway.

@@ -291,6 +291,7 @@ int run(int argc, char** argv) {
   if (!c.resume.empty()) c = resumed_config(app, c);
   else apply_model_defaults(c, given_settings(app, argc, argv));
   c.validate();
+  set_deterministic(c.deterministic);
   if (c.checkpoint_every > 0 && !c.ablation.empty())
     throw Error("--checkpoint-every: applies to single runs, not to --ablation");
   // RunFolder would refuse it too, but naming --out; and before loading anything.

@@ -1,3 +1,6 @@
+#include <map>
+#include <vector>
+
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/grid_stride.cuh"
 #include "kernels/cuda/index.h"
@@ -23,6 +26,19 @@ __global__ void scatter_add_rows_kernel(const float* g, const int32_t* index, fl
   }
 }
 
+// Deterministic scatter: destination d (row dest[d]) sums g's rows sources[start[d] .. start[d+1])
+// in that (increasing) order onto what gx holds.
+__global__ void scatter_add_rows_ordered_kernel(const float* g, const int32_t* start, const int32_t* sources,
+                                                const int32_t* dest, float* gx, int64_t n_dest, int64_t cols) {
+  CG_GRID_STRIDE(i, n_dest * cols) {
+    const int64_t d = i / cols, c = i % cols;
+    float* out = gx + static_cast<int64_t>(dest[d]) * cols + c;
+    float s = *out;
+    for (int32_t k = start[d]; k < start[d + 1]; ++k) s += g[static_cast<int64_t>(sources[k]) * cols + c];
+    *out = s;
+  }
+}
+
 // Records the smallest bad position (atomicMin), so the error can name the first offender.
 __global__ void range_check_kernel(const int32_t* index, int64_t n, int64_t limit, unsigned long long* first_bad) {
   CG_GRID_STRIDE(i, n)
@@ -37,9 +53,50 @@ void gather_rows(const float* x, const int32_t* index, float* out, int64_t n_ind
   CG_CUDA_LAUNCH_CHECK();
 }
 
-void scatter_add_rows(const float* g, const int32_t* index, float* gx, int64_t n_index, int64_t cols) {
+void scatter_add_rows(const float* g, const int32_t* index, float* gx, int64_t n_index, int64_t cols,
+                      bool deterministic) {
   if (n_index * cols == 0) return;
-  scatter_add_rows_kernel<<<blocks_for(n_index * cols), kThreads>>>(g, index, gx, n_index, cols);
+  if (!deterministic) {
+    scatter_add_rows_kernel<<<blocks_for(n_index * cols), kThreads>>>(g, index, gx, n_index, cols);
+    CG_CUDA_LAUNCH_CHECK();
+    return;
+  }
+  // The index on the host, grouped by destination row with a stable counting sort (sources stay
+  // in increasing order within a row), then [start | sources | dest] uploaded in one block.
+  std::vector<int32_t> host(static_cast<size_t>(n_index));
+  copy_device_to_host(host.data(), index, sizeof(int32_t) * host.size());
+  std::map<int32_t, int32_t> count;  // destination row -> its number of sources, rows in order
+  for (int32_t r : host) ++count[r];
+  const size_t n_dest = count.size();
+  std::vector<int32_t> table(n_dest + 1 + host.size() + n_dest);
+  int32_t* start = table.data();
+  int32_t* sources = start + n_dest + 1;
+  int32_t* dest = sources + host.size();
+  std::map<int32_t, int32_t> slot;  // destination row -> its position in dest
+  int32_t at = 0, d = 0;
+  for (const auto& [row, n] : count) {
+    start[d] = at;
+    dest[d] = row;
+    slot[row] = d++;
+    at += n;
+  }
+  start[n_dest] = at;
+  std::vector<int32_t> fill(start, start + n_dest);
+  for (int64_t i = 0; i < n_index; ++i) sources[fill[static_cast<size_t>(slot[host[static_cast<size_t>(i)]])]++] = static_cast<int32_t>(i);
+  // One device block per host thread, grown as needed and kept (the default stream orders its reuse).
+  thread_local int32_t* device_table = nullptr;
+  thread_local size_t capacity = 0;
+  if (table.size() > capacity) {
+    if (device_table) raw_free(device_table);
+    device_table = nullptr;
+    capacity = 0;
+    device_table = static_cast<int32_t*>(raw_malloc(sizeof(int32_t) * table.size()));
+    capacity = table.size();
+  }
+  copy_host_to_device(device_table, table.data(), sizeof(int32_t) * table.size());
+  const int64_t nd = static_cast<int64_t>(n_dest);
+  scatter_add_rows_ordered_kernel<<<blocks_for(nd * cols), kThreads>>>(
+      g, device_table, device_table + n_dest + 1, device_table + n_dest + 1 + host.size(), gx, nd, cols);
   CG_CUDA_LAUNCH_CHECK();
 }
 
