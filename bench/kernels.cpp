@@ -71,9 +71,31 @@ double time_ms(Device dev, const std::function<void()>& fn) {
   return m;
 }
 
+// Datasheet peaks of the GPUs we know (dense, no sparsity): HBM GB/s, FP32 and TF32 GFLOP/s. Leads,
+// not ceilings: a large device-to-device copy reached about 4.3 TB/s on an H200 here.
+struct Peak {
+  double gbs = 0, fp32 = 0, tf32 = 0;
+};
+Peak g_peak;
+Peak peak_of(const std::string& device) {
+  if (device.find("H200") != std::string::npos) return {4800, 67000, 494700};
+  if (device.find("H100") != std::string::npos) return {3350, 67000, 494700};
+  if (device.find("A100") != std::string::npos) return {2039, 19500, 156000};
+  return {};
+}
+
+// One row; CUDA rows on a known GPU also give the share of its peak bandwidth and arithmetic rate
+// (TF32 rows against the TF32 rate): a GEMM should be near the rate, an elementwise kernel near
+// the bandwidth.
 void report(const std::string& name, const char* dev, double ms, double flops, double bytes, double err = -1) {
-  std::printf("%-44s %-9s %10.3f ms %9.1f GFLOP/s %8.1f GB/s", name.c_str(), dev, ms, flops / ms / 1e6,
-              bytes / ms / 1e6);
+  const double gflops = flops / ms / 1e6, gbs = bytes / ms / 1e6;
+  std::printf("%-44s %-9s %10.3f ms %9.1f GFLOP/s %8.1f GB/s", name.c_str(), dev, ms, gflops, gbs);
+  const bool cuda_row = std::string(dev).rfind("cuda", 0) == 0;
+  if (cuda_row && g_peak.gbs > 0) {
+    const double rate = std::string(dev).find("tf32") != std::string::npos ? g_peak.tf32 : g_peak.fp32;
+    std::printf("  peak: %5.1f%% HBM %5.1f%% %s", 100 * gbs / g_peak.gbs, 100 * gflops / rate,
+                rate == g_peak.tf32 ? "TF32" : "FP32");
+  }
   if (err >= 0) std::printf("   rel.err vs cpu %.1e", err);
   std::printf("\n");
   std::fflush(stdout);
@@ -270,7 +292,13 @@ int main(int argc, char** argv) {
   g_cuda = cuda_available();
   std::printf("cellgrad kernel microbenchmarks: cpu with %d OpenMP threads", omp_get_max_threads());
 #ifdef CELLGRAD_CUDA
-  if (g_cuda) std::printf("; cuda on %s", kernels::cuda::device_name().c_str());
+  if (g_cuda) {
+    g_peak = peak_of(kernels::cuda::device_name());
+    std::printf("; cuda on %s", kernels::cuda::device_name().c_str());
+    if (g_peak.gbs > 0)
+      std::printf(" (datasheet peaks: %.0f GB/s HBM, %.0f TFLOP/s FP32, %.0f TFLOP/s TF32)", g_peak.gbs,
+                  g_peak.fp32 / 1000, g_peak.tf32 / 1000);
+  }
   else std::printf("; cuda: no device found, CPU only");
 #else
   std::printf("; built without CUDA, CPU only");
