@@ -7,6 +7,18 @@
 
 namespace cg::multitask {
 
+namespace {
+
+// The rows' class labels as an int32 tensor; undefined without labels.
+Tensor labels_of(const TrainData& d, const std::vector<int64_t>& rows, Device device) {
+  if (d.labels.empty()) return Tensor();
+  std::vector<int32_t> l;
+  for (int64_t r : rows) l.push_back(d.labels[static_cast<size_t>(r)]);
+  return Tensor::from_indices(l, device);
+}
+
+}  // namespace
+
 BatchTensors make_batch(const TrainData& d, const std::vector<int64_t>& rows, Device device) {
   BatchTensors b;
   for (const auto& X : d.X) b.x.push_back(apps::to_tensor(apps::take_rows(X, rows), device));
@@ -22,11 +34,7 @@ BatchTensors make_batch(const TrainData& d, const std::vector<int64_t>& rows, De
     b.library.push_back(apps::to_tensor(library, device));
   }
   if (d.condition.cols() > 0) b.condition = apps::to_tensor(apps::take_rows(d.condition, rows), device);
-  if (!d.labels.empty()) {
-    std::vector<int32_t> l;
-    for (int64_t r : rows) l.push_back(d.labels[static_cast<size_t>(r)]);
-    b.labels = Tensor::from_indices(l, device);
-  }
+  b.labels = labels_of(d, rows, device);
   b.n = static_cast<int64_t>(rows.size());
   return b;
 }
@@ -54,11 +62,7 @@ BatchTensors BatchFeeder::batch(const std::vector<int64_t>& rows) const {
     b.library.push_back(library_rows_[m] ? library_rows_[m]->rows(rows) : Tensor());
   }
   if (condition_) b.condition = condition_->rows(rows);
-  if (!d_.labels.empty()) {
-    std::vector<int32_t> l;
-    for (int64_t r : rows) l.push_back(d_.labels[static_cast<size_t>(r)]);
-    b.labels = Tensor::from_indices(l, device_);
-  }
+  b.labels = labels_of(d_, rows, device_);
   b.n = static_cast<int64_t>(rows.size());
   return b;
 }
