@@ -1,9 +1,18 @@
 #pragma once
 // Joins names for messages ("types present: A, B, C"). Here, below every layer that writes
 // error messages, so that nn/, omics/ and apps/ share one.
+#include <sstream>
 #include <string>
 
 namespace cg {
+
+// A number as a user wrote it in messages: 0.0003 as "0.0003", 1e-05 as "1e-05" (ostream's
+// shortest default form, not to_string's six fixed decimals).
+inline std::string format_number(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
 
 template <class Range> std::string join(const Range& items, const std::string& separator = ", ") {
   std::string out;

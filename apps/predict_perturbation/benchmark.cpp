@@ -19,6 +19,7 @@
 #include "apps/predict_perturbation/evaluate.h"
 #include "apps/predict_perturbation/gene_sets.h"
 #include "apps/predict_perturbation/held_out_checks.h"
+#include "apps/predict_perturbation/lr_search.h"
 #include "apps/predict_perturbation/model_registry.h"
 #include "apps/predict_perturbation/outputs.h"
 #include "apps/predict_perturbation/table.h"
@@ -70,6 +71,7 @@ void predict_and_score(const RunContext& r, const PerturbData& d, const PerturbM
     nlohmann::json m = evaluate_prediction(pred, refs[p], es);
     m["train_seconds"] = net ? net->history.seconds : 0.0;
     if (net) m["best_epoch"] = net->history.best_epoch;
+    if (net && !net->lr_search.is_null()) m["lr_search"] = net->lr_search;
     const std::string suffix = d.perturbed.size() > 1 ? "_" + safe_name(value) : "";
     if (sets)
       m["pathway_pearson"] = write_pathway_tables(r.run.path(dir + "pathways_" + safe_name(task.type) + suffix),
@@ -136,7 +138,8 @@ void run_held_out_type(const RunContext& r, const PerturbData& all_genes, const 
   for (size_t s = 0; s < r.c.seeds.size(); ++s) {
     const uint64_t seed = r.c.seeds[s];
     sweep.begin({t, static_cast<int>(s)});
-    const TrainingSplit split = split_training_cells(d, task.train, r.c.validation_fraction, seed);
+    TrainingSplit split = split_training_cells(d, task.train, r.c.validation_fraction, seed);
+    if (r.c.search_lr) drop_validation_of_type(split, d, type);
     const auto networks = train_networks(r.c, d, r.conditions, r.device, type + " seed " + std::to_string(seed), seed,
                                          split, sweep.prefix());
     for (const auto& name : r.c.models) {
@@ -202,7 +205,8 @@ int run_benchmark(Config& c) {
     jsonl += line.dump() + "\n";
   }
   apps::write_text_file(run.path("results.jsonl"), jsonl);
-  const SummaryTable table = summarize(results, d.perturbed.size() > 1, table_preface(c));
+  SummaryTable table = summarize(results, d.perturbed.size() > 1, table_preface(c));
+  if (const std::string searched = lr_search_summary(results); !searched.empty()) table.markdown += "\n" + searched;
   apps::write_text_file(run.path("table.md"), table.markdown);
   apps::write_text_file(run.path("table.csv"), table.csv);
   write_run_notes(run);

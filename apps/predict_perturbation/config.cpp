@@ -7,6 +7,7 @@
 #include "apps/common/settings.h"
 #include "apps/predict_perturbation/encoded_input.h"
 #include "apps/predict_perturbation/gene_sets.h"
+#include "apps/predict_perturbation/lr_search.h"
 #include "apps/predict_perturbation/model_registry.h"
 #include "autograd/error.h"
 
@@ -32,6 +33,7 @@ void Config::validate() const {
   if (top_degs < 1 || bootstrap < 1 || pca_components < 2)
     fail("--top-degs and --bootstrap must be positive and --pca-components at least 2");
   check_training_settings(*this);  // every chosen network's resolved recipe (model_registry.h)
+  check_lr_search_settings(*this);
   decode_named(decode, "--decode");
   check_preprocess(preprocess, "--preprocess");
   if (!layer.empty() && use_raw) fail("--layer and --use-raw both choose the matrix to read; give one of them");
@@ -88,7 +90,7 @@ void PredictConfig::validate() const {
   X(n_top_genes)                                                                                                     \
   X(condition_key)                                                                                                   \
   X(control) X(perturbed) X(cell_type_key) X(held_out) X(held_out_dose) X(models) X(seeds) X(epochs) X(patience) X(batch_size) X(lr)  \
-      X(warmup_steps) X(latent) X(dropout) X(input_dropout) X(alpha) X(adversarial) X(model_settings)                 \
+      X(warmup_steps) X(latent) X(dropout) X(input_dropout) X(alpha) X(adversarial) X(model_settings) X(search_lr)                 \
           X(encoder) X(gene_sets) X(mask) X(heads) X(embed) X(min_set_size) X(max_set_size) X(min_genes_present) \
           X(redundancy) X(validation_fraction) X(top_degs) X(bootstrap) X(pca_components) X(min_cells) X(save_model)               \
               X(checkpoint_every) X(device) X(out) X(decode)

@@ -41,6 +41,9 @@ struct Config {
   // Per-network settings, {"mtae": {"lr": 1e-4}}, applied before the flags. A run's config.json
   // holds here the resolved recipe of every network it trained.
   nlohmann::json model_settings = nlohmann::json::object();
+  // Train every network once per rate of its declared grid (NetworkEntry::lr_grid) and keep the
+  // one with the lowest validation loss (lr_search.h). Off by default: it multiplies training time.
+  bool search_lr = false;
   // How the networks read the genes (GeneEncoderSpec, apps/common/perturbation_models.h):
   // mlp (the published network) | masked-linear | pathway-attention; the last two need gene_sets.
   std::string encoder = "mlp";

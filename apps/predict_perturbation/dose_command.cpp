@@ -17,6 +17,7 @@
 #include "apps/predict_perturbation/data.h"
 #include "apps/predict_perturbation/encoded_input.h"
 #include "apps/predict_perturbation/evaluate.h"
+#include "apps/predict_perturbation/lr_search.h"
 #include "apps/predict_perturbation/model_registry.h"
 #include "apps/predict_perturbation/outputs.h"
 #include "apps/predict_perturbation/table.h"
@@ -129,6 +130,7 @@ int run_dose_benchmark(Config& c) {
       nlohmann::json m = evaluate_prediction(pred, ref, EvalSettings{c.top_degs, c.bootstrap, c.pca_components, seed});
       m["train_seconds"] = it == networks.end() ? 0.0 : it->second.history.seconds;
       if (response.contains("dose_scale")) m["dose_scale"] = response["dose_scale"];
+      if (it != networks.end() && !it->second.lr_search.is_null()) m["lr_search"] = it->second.lr_search;
       const std::string dir = "dose_" + held + "/" + name + "/seed" + std::to_string(seed) + "/";
       write_prediction_h5ad(run.path(dir + "predicted.h5ad"), pred, d, label, c.condition_key, "population", held);
       apps::write_text_file(run.path(dir + "metrics.json"), m.dump(2) + "\n");
@@ -139,13 +141,14 @@ int run_dose_benchmark(Config& c) {
     sweep.finish();
   }
   const std::string values_note = encoded_space_note(c.preprocess);
-  const SummaryTable table = summarize(
+  SummaryTable table = summarize(
       results, false,
       (values_note.empty() ? "" : values_note + " ") + "Dose " + held +
           " held out, predicted from the control cells; the response is learned at dose " +
           vidr_fit_value(trained_doses, trained_doses.front()) +
           " and scaled by log1p(dose) / log1p(largest dose) (scVIDR's rule; shift: its gene shift scaled the same "
           "way).\n\n");
+  if (const std::string searched = lr_search_summary(results); !searched.empty()) table.markdown += "\n" + searched;
   apps::write_text_file(run.path("table.md"), table.markdown);
   apps::write_text_file(run.path("table.csv"), table.csv);
   write_run_notes(run);

@@ -49,6 +49,12 @@ void add_training_flags(CLI::App& app, Config& c, std::string& config_file, int6
                  "early-stopping patience (epochs without a better validation loss); 0: a fixed budget");
   app.add_option("--batch-size", c.batch_size, "minibatch size");
   app.add_option("--lr", c.lr, "Adam learning rate");
+  app.add_flag("--search-lr", c.search_lr,
+               "train each network once per learning rate of its declared grid (listed below with its settings), "
+               "everything else from its recipe (same seed and split), and keep the one with the lowest best-epoch "
+               "validation loss (ties: the smaller rate); benchmark: the validation cells of the training types "
+               "only. Multiplies training time by the grid's size (3 or 4); not with --lr or a model_settings lr. "
+               "metrics.json (train: model.json) records every rate's validation loss and the choice");
   app.add_option("--warmup-steps", c.warmup_steps, "linear learning-rate warm-up over the first N steps");
   app.add_option("--validation-fraction", c.validation_fraction, "validation share of each (type, condition) group");
   app.add_option("--alpha", c.alpha, "KL weight (scgen, mtvae)");

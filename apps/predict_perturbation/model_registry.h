@@ -23,6 +23,9 @@ namespace cg::perturb {
 struct NetworkEntry {
   std::string name;  // also the progress label
   Recipe defaults;   // its published settings
+  // The learning rates --search-lr tries, ascending (lr_search.h): the published rate and its
+  // neighbours, declared here beside the recipe so the table can say what was searched.
+  std::vector<double> lr_grid;
   std::string source;  // where the defaults come from (shown by --help)
   std::set<std::string> takes;  // the recipe settings it uses
   // gene_encoder: how the network reads the genes (--encoder; every network takes it).
@@ -50,6 +53,9 @@ struct TrainedNetwork {
   std::unique_ptr<PerturbModel> model;
   GeneEncoderSpec gene_encoder;  // what it was built with (saved in model.json)
   TrainHistory history;
+  // --search-lr: the grid, every candidate's best validation loss and epoch, the chosen rate
+  // (lr_search.h); null when the recipe's rate was used as it is.
+  nlohmann::json lr_search;
 };
 
 // What a model's fit sees: the training cells and the value whose response it learns.

@@ -115,6 +115,7 @@ int run_train(Config& c) {
     saved.training["epochs_run"] = h.history.size();
     saved.training["best_val_loss"] = h.best_val;
     saved.training["seconds"] = h.seconds;
+    if (!net->second.lr_search.is_null()) saved.training["lr_search"] = net->second.lr_search;
     write_history(run.path("history.csv"), run.path("loss_curves.svg"), h, model.name + " (train)");
     omics::DataFrame obs;
     obs.index = d.cell_names;

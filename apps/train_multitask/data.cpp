@@ -57,7 +57,8 @@ std::vector<omics::AnnData> read_paired_obs(const ModalityFiles& files, size_t m
     ro.load_layers = false;
     ro.load_obsm = false;
     ro.load_uns = false;
-    heads.push_back(omics::read_guarded(file, [&] { return omics::read_h5ad(file, ro); }));
+    const std::string& path = file;  // a structured binding cannot be captured (C++17; clang refuses)
+    heads.push_back(omics::read_guarded(path, [&] { return omics::read_h5ad(path, ro); }));
     const auto& idx = heads.back().obs.index;
     std::unordered_map<std::string, int64_t> seen;
     for (size_t i = 0; i < idx.size(); ++i)
