@@ -10,6 +10,29 @@
 namespace cg::nn::h5 {
 
 namespace {
+// Creation properties without HDF5's per-object modification times (on by default), so the same
+// state written twice gives the same bytes: checkpoints and model folders are reproducible files.
+hid_t untimed(hid_t cls) {
+  static const Hid dataset = [] {
+    Hid p(H5Pcreate(H5P_DATASET_CREATE));
+    H5Pset_obj_track_times(p.get(), 0);
+    return p;
+  }();
+  static const Hid group = [] {
+    Hid p(H5Pcreate(H5P_GROUP_CREATE));
+    H5Pset_obj_track_times(p.get(), 0);
+    return p;
+  }();
+  static const Hid file = [] {  // the root group's
+    Hid p(H5Pcreate(H5P_FILE_CREATE));
+    H5Pset_obj_track_times(p.get(), 0);
+    return p;
+  }();
+  return cls == H5P_GROUP_CREATE ? group.get() : cls == H5P_FILE_CREATE ? file.get() : dataset.get();
+}
+}  // namespace
+
+namespace {
 hid_t native_type(DType d) {
   switch (d) {
     case DType::F32: return H5T_NATIVE_FLOAT;
@@ -51,7 +74,7 @@ File File::create(const std::string& path) {
   silence_errors();
   File f;
   f.path_ = path;
-  f.handle_ = Hid(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+  f.handle_ = Hid(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, untimed(H5P_FILE_CREATE), H5P_DEFAULT));
   if (!f.handle_.valid()) f.fail("cannot create the file (does its folder exist, and is it writable?)");
   return f;
 }
@@ -80,7 +103,7 @@ void File::close() {
 
 Hid create_group(const File& f, hid_t parent, const std::string& name, const std::string& where) {
   if (exists(parent, name)) f.fail("'" + at(where, name) + "' is written twice (duplicate name)");
-  Hid g(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  Hid g(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, untimed(H5P_GROUP_CREATE), H5P_DEFAULT));
   if (!g.valid()) f.fail("cannot create group '" + at(where, name) + "'");
   return g;
 }
@@ -115,7 +138,7 @@ void write_tensor(const File& f, hid_t group, const std::string& name, const Ten
   Hid space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
   const hid_t type = native_type(t.dtype());
   if (exists(group, name)) f.fail("'" + at(where, name) + "' is written twice (duplicate name)");
-  Hid d(H5Dcreate2(group, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  Hid d(H5Dcreate2(group, name.c_str(), type, space.get(), H5P_DEFAULT, untimed(H5P_DATASET_CREATE), H5P_DEFAULT));
   if (!d.valid()) f.fail("cannot create dataset '" + at(where, name) + "'");
   if (t.numel() == 0) return;
   const Tensor host = t.device() == Device::CPU ? t : t.to(Device::CPU);
@@ -176,7 +199,7 @@ void write_u64(const File& f, hid_t group, const std::string& name, const std::v
   const hsize_t n = v.size();
   Hid space(H5Screate_simple(1, &n, nullptr));
   if (exists(group, name)) f.fail("'" + at(where, name) + "' is written twice (duplicate name)");
-  Hid d(H5Dcreate2(group, name.c_str(), H5T_NATIVE_UINT64, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  Hid d(H5Dcreate2(group, name.c_str(), H5T_NATIVE_UINT64, space.get(), H5P_DEFAULT, untimed(H5P_DATASET_CREATE), H5P_DEFAULT));
   if (!d.valid() || H5Dwrite(d.get(), H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
     f.fail("cannot write '" + at(where, name) + "'");
 }
@@ -244,7 +267,7 @@ std::string read_attr_string(const File& f, hid_t obj, const std::string& name) 
 void write_string(const File& f, hid_t group, const std::string& name, const std::string& v) {
   Hid type = string_type(v.size());
   Hid space = scalar_space();
-  Hid d(H5Dcreate2(group, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  Hid d(H5Dcreate2(group, name.c_str(), type.get(), space.get(), H5P_DEFAULT, untimed(H5P_DATASET_CREATE), H5P_DEFAULT));
   std::string buf = v.empty() ? std::string(1, '\0') : v;
   if (!d.valid() || H5Dwrite(d.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
     f.fail("cannot write '" + name + "'");

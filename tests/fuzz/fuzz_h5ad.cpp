@@ -8,22 +8,20 @@
 
 #include "omics/anndata.h"
 #include "omics/error.h"
+#include "tests/fuzz/fuzz_input_file.h"
 
 using namespace cg::omics;
 
 namespace {
 const std::string& temp_path() {
-  static const std::string p = "/tmp/cellgrad_fuzz_h5ad_" + std::to_string(::getpid()) + ".h5ad";
+  static const std::string p = fuzz_temp_path("h5ad");
   return p;
 }
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string& path = temp_path();
-  FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) return 0;
-  std::fwrite(data, 1, size, f);
-  std::fclose(f);
+  if (!write_fuzz_input(path, data, size)) return 0;
   try {
     AnnData a = read_h5ad(path);
     // Exercise the subset paths and the dense conversion on whatever was accepted.

@@ -1,8 +1,12 @@
 // Writes the seed corpora for the fuzzers at run time (no binary blobs in the repository):
-// small .h5ad files in each layout the reader handles, a 10x .h5, and GMT / PROGENy texts.
-//   make_seeds H5AD_DIR GMT_DIR
+// small .h5ad files in each layout the reader handles, a 10x .h5, and GMT / PROGENy texts; with
+// APP_DIR, also the app loaders' seeds: a perturbation file (obs condition and cell_type) and a
+// train_multitask modality (cells c0..c29, obs type) that pairs with fuzz_multitask_input's partner.
+//   make_seeds H5AD_DIR GMT_DIR [APP_DIR]
 #include <fstream>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "omics/anndata.h"
 #include "omics/hdf5_util.h"
@@ -40,11 +44,44 @@ void tenx(const std::string& path) {
   h5::write_strings(feat, "id", {"E1", "E2", "E3", "E4"}, false, 0);
 }
 
+// Control and stimulated cells of three types, log-normalised-looking values.
+AnnData perturbation() {
+  AnnData a;
+  std::vector<std::string> cond, type;
+  DenseMatrix x(24, 6);
+  for (int i = 0; i < 24; ++i) {
+    a.obs.index.push_back("p" + std::to_string(i));
+    cond.push_back(i % 2 ? "stim" : "control");
+    type.push_back(std::string(1, static_cast<char>('A' + i % 3)));
+    for (int j = 0; j < 6; ++j) x(i, j) = static_cast<float>((i * 5 + j * 7) % 13) / 4.0f + (i % 2 ? 0.5f * j : 0.0f);
+  }
+  a.X = Matrix::from(CsrMatrix::from_dense(x));
+  a.obs.set("condition", Column::categorical(cond));
+  a.obs.set("cell_type", Column::categorical(type));
+  for (int j = 0; j < 6; ++j) a.var.index.push_back("g" + std::to_string(j));
+  return a;
+}
+
+AnnData modality() {
+  AnnData a;
+  std::vector<std::string> type;
+  DenseMatrix x(30, 5);
+  for (int i = 0; i < 30; ++i) {
+    a.obs.index.push_back("c" + std::to_string(i));
+    type.push_back("type" + std::to_string(i % 3));
+    for (int j = 0; j < 5; ++j) x(i, j) = static_cast<float>((i * 3 + j * 5) % 7);
+  }
+  a.X = Matrix::from(x);
+  a.obs.set("type", Column::categorical(type));
+  for (int j = 0; j < 5; ++j) a.var.index.push_back("m" + std::to_string(j));
+  return a;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: make_seeds H5AD_DIR GMT_DIR\n";
+  if (argc != 3 && argc != 4) {
+    std::cerr << "usage: make_seeds H5AD_DIR GMT_DIR [APP_DIR]\n";
     return 2;
   }
   const std::string h = argv[1], g = argv[2];
@@ -59,6 +96,10 @@ int main(int argc, char** argv) {
     write_h5ad(h + "/full.h5ad", u);
     write_h5ad(h + "/gzip.h5ad", small(true), WriteOptions{6});
     tenx(h + "/tenx.h5");
+    if (argc == 4) {
+      write_h5ad(std::string(argv[3]) + "/perturbation.h5ad", perturbation());
+      write_h5ad(std::string(argv[3]) + "/modality.h5ad", modality());
+    }
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
     return 1;
