@@ -56,6 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       c.modalities = {"A=" + path, "B=" + temp_path("b")};
       c.preprocess = {std::string("A=") + preprocess};
       c.label_key = "type";
+      c.out = "/nonexistent/unused";  // validate() requires one; the loader writes nothing
       c.validate();
       const cg::multitask::Dataset d = cg::multitask::load_dataset(c);
       const std::vector<cg::multitask::Split> splits = cg::multitask::make_splits(c, d);
