@@ -8,6 +8,7 @@
 // ([rows, 1]); the first operand may also be the smaller one. Any other pair is an error.
 #include <vector>
 
+#include "autograd/csr_pattern.h"
 #include "autograd/tensor.h"
 
 namespace cg {
@@ -105,24 +106,7 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 
 // ---- sparse masked attention (ops_csr_attention.cpp) ---------------------------------------------
-// A fixed rows x cols sparsity pattern (e.g. pathways x genes) in CSR order, with the transposed
-// index the backward needs; int32 tensors on one device. Entry e is the e-th link in row-major
-// order: rows[p] listed ascending, rows one after another.
-struct CsrPattern {
-  int64_t rows = 0, cols = 0, nnz = 0;
-  Tensor row_ptr;      // [rows + 1]
-  Tensor col_index;    // [nnz]
-  Tensor entry_row;    // [nnz]: the row of each entry
-  Tensor col_ptr;      // [cols + 1]
-  Tensor col_entries;  // [nnz]: the entries of column c are col_entries[col_ptr[c] .. col_ptr[c + 1])
-  // members[p]: the columns of row p, any order (sorted here); each in [0, cols), no repeats
-  // (cg::Error naming the row and the column otherwise).
-  static CsrPattern from_rows(const std::vector<std::vector<int64_t>>& members, int64_t cols,
-                              Device device = Device::CPU);
-  CsrPattern to(Device device) const;
-  Device device() const { return row_ptr.device(); }
-  std::vector<std::vector<int64_t>> members() const;  // back to per-row column lists
-};
+// CsrPattern and CsrMatrix: autograd/csr_pattern.h.
 // Masked multi-head attention of pattern.rows queries over pattern.cols tokens whose keys and
 // values are x[n, g] times per-token rows, computed only at the pattern's entries (see
 // kernels/cpu/csr_attention.h for the formulas):
@@ -133,5 +117,11 @@ struct CsrPattern {
 // Differentiable w.r.t. x, qk, values and bias.
 Tensor csr_attention(const Tensor& x, const Tensor& qk, const Tensor& values, const Tensor& bias,
                      const CsrPattern& pattern, Tensor* attention = nullptr);
+
+// ---- sparse times dense (ops_csr_matmul.cpp) -----------------------------------------------------
+// a [rows, cols] (CSR) times b [cols, m] -> [rows, m], on a's and b's device (the same one; b's
+// dtype is a.values' dtype). Differentiable w.r.t. b (grad = a^T grad_out); a is data (an
+// expression batch), its values get no gradient. See kernels/cpu/csr_matmul.h.
+Tensor csr_matmul(const CsrMatrix& a, const Tensor& b);
 
 }  // namespace cg

@@ -1,5 +1,5 @@
-// csr_attention: masked attention computed only at the links of a fixed CSR pattern, and the
-// pattern itself (CsrPattern). The op boundary follows the engine's factorisation of gene tokens
+// csr_attention: masked attention computed only at the links of a fixed CSR pattern
+// (CsrPattern, autograd/csr_pattern.h). The op boundary follows the engine's factorisation of gene tokens
 // (nn/pathway_attention.h): keys and values are x[n, g] times per-gene rows, so the op takes x,
 // the per-link query-key dots qk [nnz, H] (cell-independent, built by the caller from existing
 // ops), the per-gene value rows and an optional per-link score bias (a soft mask's log gate).
@@ -20,73 +20,7 @@
 
 namespace cg {
 
-CsrPattern CsrPattern::from_rows(const std::vector<std::vector<int64_t>>& members, int64_t cols, Device device) {
-  CG_CHECK(cols > 0, "CsrPattern: expected a positive number of columns, found " << cols);
-  int64_t nnz = 0;
-  for (const auto& row : members) nnz += static_cast<int64_t>(row.size());
-  CG_CHECK(nnz < std::numeric_limits<int32_t>::max() && cols < std::numeric_limits<int32_t>::max() &&
-               static_cast<int64_t>(members.size()) < std::numeric_limits<int32_t>::max(),
-           "CsrPattern: " << members.size() << " rows x " << cols << " columns with " << nnz
-                          << " entries do not fit int32 indices");
-  std::vector<int32_t> row_ptr{0}, col_index, entry_row, col_count(static_cast<size_t>(cols) + 1, 0);
-  col_index.reserve(static_cast<size_t>(nnz));
-  entry_row.reserve(static_cast<size_t>(nnz));
-  for (size_t p = 0; p < members.size(); ++p) {
-    std::vector<int64_t> row = members[p];
-    std::sort(row.begin(), row.end());
-    for (size_t k = 0; k < row.size(); ++k) {
-      CG_CHECK(row[k] >= 0 && row[k] < cols, "CsrPattern: row " << p << " names column " << row[k]
-                                                                << ", expected one in [0, " << cols << ")");
-      CG_CHECK(k == 0 || row[k] != row[k - 1], "CsrPattern: row " << p << " names column " << row[k] << " twice");
-      col_index.push_back(static_cast<int32_t>(row[k]));
-      entry_row.push_back(static_cast<int32_t>(p));
-      ++col_count[static_cast<size_t>(row[k]) + 1];
-    }
-    row_ptr.push_back(static_cast<int32_t>(col_index.size()));
-  }
-  std::vector<int32_t> col_ptr(col_count);
-  for (size_t c = 1; c < col_ptr.size(); ++c) col_ptr[c] += col_ptr[c - 1];
-  std::vector<int32_t> col_entries(static_cast<size_t>(nnz)), fill(col_ptr.begin(), col_ptr.end() - 1);
-  for (size_t e = 0; e < col_index.size(); ++e)  // ascending e per column
-    col_entries[static_cast<size_t>(fill[static_cast<size_t>(col_index[e])]++)] = static_cast<int32_t>(e);
-  CsrPattern out;
-  out.rows = static_cast<int64_t>(members.size());
-  out.cols = cols;
-  out.nnz = nnz;
-  out.row_ptr = Tensor::from_indices(row_ptr, device);
-  out.col_index = Tensor::from_indices(col_index, device);
-  out.entry_row = Tensor::from_indices(entry_row, device);
-  out.col_ptr = Tensor::from_indices(col_ptr, device);
-  out.col_entries = Tensor::from_indices(col_entries, device);
-  return out;
-}
-
-CsrPattern CsrPattern::to(Device device) const {
-  CsrPattern out = *this;
-  for (Tensor* t : {&out.row_ptr, &out.col_index, &out.entry_row, &out.col_ptr, &out.col_entries}) *t = t->to(device);
-  return out;
-}
-
-std::vector<std::vector<int64_t>> CsrPattern::members() const {
-  const auto ptr = row_ptr.to_vector<int32_t>(), col = col_index.to_vector<int32_t>();
-  std::vector<std::vector<int64_t>> out(static_cast<size_t>(rows));
-  for (int64_t p = 0; p < rows; ++p)
-    for (int32_t e = ptr[static_cast<size_t>(p)]; e < ptr[static_cast<size_t>(p) + 1]; ++e)
-      out[static_cast<size_t>(p)].push_back(col[static_cast<size_t>(e)]);
-  return out;
-}
-
 namespace {
-
-kernels::CsrAttentionIndex index_of(const CsrPattern& p) {
-  kernels::CsrAttentionIndex idx;
-  idx.row_ptr = p.row_ptr.data<int32_t>();
-  idx.col_index = p.col_index.data<int32_t>();
-  idx.entry_row = p.entry_row.data<int32_t>();
-  idx.col_ptr = p.col_ptr.data<int32_t>();
-  idx.col_entries = p.col_entries.data<int32_t>();
-  return idx;
-}
 
 template <class T> T* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
 
@@ -128,7 +62,7 @@ Tensor csr_attention(const Tensor& x, const Tensor& qk, const Tensor& values, co
   s.head_dim = values.dim(1) / H;
   s.nnz = nnz;
   const int64_t d = values.dim(1);
-  const kernels::CsrAttentionIndex idx = index_of(pattern);
+  const kernels::CsrAttentionIndex idx = pattern.index();
   const Device dev = x.device();
   const DType dt = x.dtype();
 
@@ -163,7 +97,7 @@ Tensor csr_attention(const Tensor& x, const Tensor& qk, const Tensor& values, co
     Tensor gqk = want_qk ? Tensor::empty(qks.shape(), g.dtype(), gd) : Tensor();
     Tensor gv = want_v ? Tensor::empty(vs.shape(), g.dtype(), gd) : Tensor();
     Tensor gb = want_b ? Tensor::empty(bs.shape(), g.dtype(), gd) : Tensor();
-    const kernels::CsrAttentionIndex ix = index_of(pat);
+    const kernels::CsrAttentionIndex ix = pat.index();
     if (gd == Device::CPU)
       CG_DISPATCH_FLOAT(g.dtype(), op, T,
                         kernels::cpu::csr_attention_backward<T>(

@@ -3,6 +3,8 @@
 // kernels/cpu/csr_attention.h and kernels/cuda/csr_attention.h (see the former for the maths).
 #include <cstdint>
 
+#include "kernels/csr_index.h"
+
 namespace cg::kernels {
 
 struct CsrAttentionSizes {
@@ -14,16 +16,7 @@ struct CsrAttentionSizes {
   int64_t nnz = 0;       // links (CSR entries)
 };
 
-// The mask pattern, device pointers (int32). Entries are numbered in CSR order: the links of
-// pathway p are entries row_ptr[p] .. row_ptr[p + 1] - 1, entry e links pathway entry_row[e] to
-// gene col_index[e]. The transposed view lists, for gene g, the entries
-// col_entries[col_ptr[g] .. col_ptr[g + 1] - 1] (ascending), so gene-side sums need no atomics.
-struct CsrAttentionIndex {
-  const int32_t* row_ptr = nullptr;      // [P + 1]
-  const int32_t* col_index = nullptr;    // [nnz]
-  const int32_t* entry_row = nullptr;    // [nnz]
-  const int32_t* col_ptr = nullptr;      // [G + 1]
-  const int32_t* col_entries = nullptr;  // [nnz]
-};
+// The mask pattern (pathways x genes): see kernels/csr_index.h.
+using CsrAttentionIndex = CsrIndex;
 
 }  // namespace cg::kernels

@@ -20,6 +20,17 @@ Tensor Linear::forward(const Tensor& x) {
   return bias.defined() ? bias_add(y, bias) : y;
 }
 
+Tensor Linear::forward(const CsrMatrix& x) {
+  CG_CHECK(x.values.defined() && x.cols() == in_,
+           "Linear(" << in_ << " -> " << out_ << "): expected a sparse input [N, " << in_ << "], found "
+                     << (x.values.defined() ? "[" + std::to_string(x.rows()) + ", " + std::to_string(x.cols()) + "]"
+                                            : std::string("none")));
+  // W^T as a contiguous [in, out] copy: the sparse product then reads whole rows of it per
+  // nonzero (coalesced on the GPU, vectorised here); the transpose's backward routes dW back.
+  Tensor y = csr_matmul(x, transpose(weight));
+  return bias.defined() ? bias_add(y, bias) : y;
+}
+
 // ---- activations -------------------------------------------------------------------------------
 Activation parse_activation(const std::string& name) {
   if (name == "none" || name.empty()) return Activation::None;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/csr_pattern.h"
 #include "autograd/rng.h"
 #include "nn/init.h"
 #include "nn/module.h"
@@ -15,6 +16,9 @@ class Linear : public Layer {
   // y = x W^T + b with W [out, in] (PyTorch layout, so fan-in conventions carry over).
   Linear(int64_t in, int64_t out, Generator& gen, Init init = Init::TorchDefault, bool bias = true);
   Tensor forward(const Tensor& x) override;
+  // The same layer on a sparse batch [N, in] (an expression matrix in CSR): the product only
+  // touches the nonzeros (csr_matmul); results equal forward(x.to_dense()) up to rounding.
+  Tensor forward(const CsrMatrix& x);
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }
   Tensor weight, bias;
