@@ -1,6 +1,6 @@
 #pragma once
-// Allocators. CPU: 64-byte aligned blocks; blocks of 32 MiB or more are cached for reuse (at
-// most 2 GiB), since the C library maps and faults them in afresh on every request. CUDA: a caching allocator that
+// Allocators. CPU: 64-byte aligned blocks; blocks of 1 MiB or more are cached for reuse (at
+// most 2 GiB), since the C library faults their pages in afresh on every request. CUDA: a caching allocator that
 // keeps freed blocks in size-class free lists, so that a steady-state training step (same shapes every step) reuses
 // memory and makes no cudaMalloc/cudaFree calls. With CELLGRAD_CUDA_EXACT_ALLOC=1 in the environment
 // (read once, at the first CUDA allocation) it caches nothing and asks the driver for exactly the

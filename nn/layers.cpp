@@ -6,17 +6,18 @@
 namespace cg::nn {
 
 // ---- Linear ------------------------------------------------------------------------------------
-Linear::Linear(int64_t in, int64_t out, Generator& gen, Init init, bool use_bias)
-    : Layer("Linear"), in_(in), out_(out) {
+Linear::Linear(int64_t in, int64_t out, Generator& gen, Init init, bool use_bias, WeightLayout layout)
+    : Layer("Linear"), in_(in), out_(out), layout_(layout) {
   CG_CHECK(in > 0 && out > 0, "Linear: widths must be positive, found in " << in << " out " << out);
-  weight = register_parameter("weight", init_weight(init, in, out, gen));
+  const Tensor w = init_weight(init, in, out, gen);
+  weight = register_parameter("weight", layout == WeightLayout::OutIn ? w : transpose(w));
   if (use_bias) bias = register_parameter("bias", init_bias(init, in, out, gen));
 }
 
 Tensor Linear::forward(const Tensor& x) {
   CG_CHECK(x.defined() && x.rank() == 2 && x.cols() == in_,
            "Linear(" << in_ << " -> " << out_ << "): expected input [N, " << in_ << "], found " << x.describe());
-  Tensor y = matmul(x, weight, false, true);
+  Tensor y = layout_ == WeightLayout::OutIn ? matmul(x, weight, false, true) : matmul(x, weight);
   return bias.defined() ? bias_add(y, bias) : y;
 }
 
@@ -25,9 +26,9 @@ Tensor Linear::forward(const CsrMatrix& x) {
            "Linear(" << in_ << " -> " << out_ << "): expected a sparse input [N, " << in_ << "], found "
                      << (x.values.defined() ? "[" + std::to_string(x.rows()) + ", " + std::to_string(x.cols()) + "]"
                                             : std::string("none")));
-  // W^T as a contiguous [in, out] copy: the sparse product then reads whole rows of it per
-  // nonzero (coalesced on the GPU, vectorised here); the transpose's backward routes dW back.
-  Tensor y = csr_matmul(x, transpose(weight));
+  // The product reads whole [in, out] rows per nonzero (coalesced on the GPU, vectorised here); an
+  // OutIn weight is transposed for it (and its gradient back) every call.
+  Tensor y = csr_matmul(x, layout_ == WeightLayout::InOut ? weight : transpose(weight));
   return bias.defined() ? bias_add(y, bias) : y;
 }
 

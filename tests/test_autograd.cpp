@@ -227,12 +227,24 @@ TEST_CASE("CPU allocator: a freed large block is reused, small blocks and odd si
   CHECK(zeros.raw_data() == first);
   CHECK(zeros.data<float>()[0] == 0.0f);
   zeros = Tensor();
-  // A size in the same 1 MiB class shares the block; values written are read back.
+  // A size in the same class (4 MiB steps at 40 MiB) shares the block; values written are read back.
   Tensor near = Tensor::full({10 * (1 << 20) - 7}, 2.0f);
   CHECK(near.raw_data() == first);
   CHECK(near.data<float>()[10 * (1 << 20) - 8] == 2.0f);
   Tensor small = Tensor::ones({3});
   CHECK(small.data<float>()[2] == 1.0f);
+  near = Tensor();
+  // Blocks from 1 MiB up are kept too (a 22 MB weight transpose per step faulted in every page).
+  const void* mid = nullptr;
+  {
+    Tensor t = Tensor::zeros({6998, 800});
+    mid = t.raw_data();
+  }
+  Tensor mid_again = Tensor::empty({6998, 800});
+  CHECK(mid_again.raw_data() == mid);
+  // Below 1 MiB the C library's own heap reuses memory without new pages.
+  Tensor under = Tensor::ones({1000});
+  CHECK(under.data<float>()[999] == 1.0f);
 }
 
 TEST_CASE("CUDA allocator: freeing memory it does not know (a double free) aborts with a message") {

@@ -78,6 +78,27 @@ TEST_CASE("Linear on a sparse batch: same output and parameter gradients as on t
   CHECK(cg::test::max_rel_diff(dense_db, sparse_db) < 1e-13);
 }
 
+TEST_CASE("Linear with an [in, out] weight: same initial values, same outputs and gradients, dense and sparse") {
+  Generator g1(7), g2(7);
+  nn::Linear out_in(11, 4, g1), in_out(11, 4, g2, nn::Init::TorchDefault, true, nn::WeightLayout::InOut);
+  CHECK(in_out.weight.shape() == Shape{11, 4});
+  CHECK(in_out.weight.to_vector<double>() == transpose(out_in.weight).to_vector<double>());
+  CHECK(in_out.bias.to_vector<double>() == out_in.bias.to_vector<double>());
+  const Tensor dense = sparse_like(8, 11, 0.2, 8).to(DType::F32);
+  const Tensor w = random_input({8, 4}, 9, 1.0, 0.0, false).to(DType::F32);
+  const auto reference = out_in.forward(dense).to_vector<double>();
+  sum(mul(out_in.forward(dense), w)).backward();
+  const auto reference_dw = transpose(out_in.weight.grad()).to_vector<double>();
+  for (const bool sparse : {false, true}) {
+    INFO((sparse ? "sparse batch" : "dense batch"));
+    in_out.weight.zero_grad();
+    const Tensor y = sparse ? in_out.forward(CsrMatrix::from_dense(dense)) : in_out.forward(dense);
+    CHECK(cg::test::max_rel_diff(y.to_vector<double>(), reference) < 1e-6);
+    sum(mul(y, w)).backward();
+    CHECK(cg::test::max_rel_diff(in_out.weight.grad().to_vector<double>(), reference_dw) < 1e-6);
+  }
+}
+
 TEST_CASE("csr_matmul: CUDA parity (forward and gradient)") {
   const CsrMatrix cpu = CsrMatrix::from_dense(sparse_like(37, 300, 0.05, 10).to(DType::F32));
   CsrMatrix on_cuda;
