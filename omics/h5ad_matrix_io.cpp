@@ -63,14 +63,10 @@ void sort_row(CsrMatrix& m, size_t begin, size_t end) {
   std::copy(val.begin(), val.end(), m.data.begin() + static_cast<std::ptrdiff_t>(begin));
 }
 
-struct SparseGroup {
-  bool csc = false;
-  int64_t rows = 0, cols = 0, nnz = 0;
-  Hid data, indices;
-  std::vector<int64_t> indptr;
-};
 
-// Opens a csr/csc group and checks everything that does not need the full data/indices.
+}  // namespace
+
+// Checks everything that does not need the full data/indices.
 SparseGroup open_sparse(hid_t loc, const std::string& file, const std::string& key) {
   SparseGroup s;
   Hid g = h5::open_group(loc, file, key);
@@ -133,7 +129,6 @@ SparseGroup open_sparse(hid_t loc, const std::string& file, const std::string& k
   return s;
 }
 
-// CSR with a subset: only the runs of rows asked for are read from data/indices.
 CsrMatrix read_csr(SparseGroup& s, const std::string& file, const std::string& key, const Subset& sub) {
   std::vector<int64_t> rows = checked_rows(sub, s.rows, file, key);
   std::vector<int64_t> cmap = column_map(sub, s.cols, file, key);
@@ -184,6 +179,8 @@ CsrMatrix read_csr(SparseGroup& s, const std::string& file, const std::string& k
   }
   return m;
 }
+
+namespace {
 
 // CSC is read whole, transposed to CSR by counting sort, then subset in memory.
 CsrMatrix read_csc(SparseGroup& s, const std::string& file, const std::string& key, const Subset& sub) {
