@@ -83,16 +83,7 @@ void scatter_add_rows(const float* g, const int32_t* index, float* gx, int64_t n
   start[n_dest] = at;
   std::vector<int32_t> fill(start, start + n_dest);
   for (int64_t i = 0; i < n_index; ++i) sources[fill[static_cast<size_t>(slot[host[static_cast<size_t>(i)]])]++] = static_cast<int32_t>(i);
-  // One device block per host thread, grown as needed and kept (the default stream orders its reuse).
-  thread_local int32_t* device_table = nullptr;
-  thread_local size_t capacity = 0;
-  if (table.size() > capacity) {
-    if (device_table) raw_free(device_table);
-    device_table = nullptr;
-    capacity = 0;
-    device_table = static_cast<int32_t*>(raw_malloc(sizeof(int32_t) * table.size()));
-    capacity = table.size();
-  }
+  int32_t* device_table = static_cast<int32_t*>(device_scratch(sizeof(int32_t) * table.size()));
   copy_host_to_device(device_table, table.data(), sizeof(int32_t) * table.size());
   const int64_t nd = static_cast<int64_t>(n_dest);
   scatter_add_rows_ordered_kernel<<<blocks_for(nd * cols), kThreads>>>(

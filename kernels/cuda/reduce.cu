@@ -29,13 +29,12 @@ __global__ void sum_all_partials_kernel(const float* x, int64_t n, double* parti
   s = block_sum(s);
   if (threadIdx.x == 0) partial[blockIdx.x] = s;
 }
-__global__ void sum_partials_kernel(const double* partial, int64_t parts, int64_t cols, float* out, double scale) {
-  // out[c] = scale * sum over p of partial[p * cols + c]; one block per output when cols == 1
-  const int64_t c = blockIdx.x;
+__global__ void sum_partials_kernel(const double* partial, int64_t parts, float* out, double scale) {
+  // out[0] = scale * sum of the partials; one block, fixed order (deterministic)
   double s = 0;
-  for (int64_t p = threadIdx.x; p < parts; p += blockDim.x) s += partial[p * cols + c];
+  for (int64_t p = threadIdx.x; p < parts; p += blockDim.x) s += partial[p];
   s = block_sum(s);
-  if (threadIdx.x == 0) out[c] = static_cast<float>(s * scale);
+  if (threadIdx.x == 0) out[0] = static_cast<float>(s * scale);
 }
 
 // Column sums. Block (tile, chunk) covers 32 columns and one chunk of rows: threadIdx.x picks
@@ -68,21 +67,9 @@ __global__ void sum_cols_finish_kernel(const double* partial, int64_t chunks, in
   out[c] = static_cast<float>(s * scale);
 }
 
-// Device scratch for the partial sums, one per host thread, grown as needed and kept (the
-// reductions run on the default stream, so one launch's partials are consumed before the next
-// reduction overwrites them).
-double* partial_buffer(size_t count) {
-  thread_local double* buf = nullptr;
-  thread_local size_t capacity = 0;
-  if (count > capacity) {
-    if (buf) raw_free(buf);
-    buf = nullptr;
-    capacity = 0;
-    buf = static_cast<double*>(raw_malloc(count * sizeof(double)));
-    capacity = count;
-  }
-  return buf;
-}
+// Device scratch for the partial sums (see device_scratch: one launch's partials are consumed
+// before the next reduction overwrites them).
+double* partial_buffer(size_t count) { return static_cast<double*>(device_scratch(count * sizeof(double))); }
 
 __global__ void max_rows_kernel(const float* x, float* out, int32_t* index, int64_t rows, int64_t cols) {
   const int64_t r = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
@@ -110,7 +97,7 @@ void reduce_sum(const float* x, float* out, int64_t rows, int64_t cols, ReduceAx
       double* partial = partial_buffer(static_cast<size_t>(blocks));
       sum_all_partials_kernel<<<blocks, kAllThreads>>>(x, n, partial);
       CG_CUDA_LAUNCH_CHECK();
-      sum_partials_kernel<<<1, 256>>>(partial, blocks, 1, out, scale);
+      sum_partials_kernel<<<1, 256>>>(partial, blocks, out, scale);
       break;
     }
     case ReduceAxis::Rows:

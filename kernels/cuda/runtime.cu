@@ -52,6 +52,19 @@ void check_launch(const char* file, int line) {
                       cudaGetErrorString(err) + (sync_each ? "" : " (CELLGRAD_CUDA_SYNC=1 names the failing launch)"));
 }
 void raw_free(void* p) { CG_CUDA_CHECK(cudaFree(p)); }
+
+void* device_scratch(size_t bytes) {
+  thread_local void* area = nullptr;
+  thread_local size_t capacity = 0;
+  if (bytes > capacity) {
+    if (area) raw_free(area);
+    area = nullptr;
+    capacity = 0;
+    area = raw_malloc(bytes);
+    capacity = bytes;
+  }
+  return area;
+}
 void copy_host_to_device(void* dst, const void* src, size_t bytes) {
   CG_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
 }

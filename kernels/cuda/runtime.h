@@ -33,6 +33,13 @@ class ExactFloat32Gemm {
   int saved_mode_;  // a cublasMath_t, held as int so that this header needs no CUDA header
 };
 
+// A device scratch area per host thread, grown to the largest request and kept for the process
+// (kernels that need temporary device memory on every call: reduction partials, the ordered
+// scatter's index table). Safe to reuse between calls because every kernel runs on the default
+// stream, so one call's kernels finish reading before the next call's overwrite it. The pointer
+// is valid until the next device_scratch call on the same thread.
+void* device_scratch(size_t bytes);
+
 // Launch configuration shared by the elementwise kernels.
 constexpr int kThreads = 256;
 inline int blocks_for(int64_t n) {
