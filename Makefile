@@ -28,6 +28,14 @@ ifeq ($(OPENBLAS),1)
   LDLIBS    += -lopenblas
 endif
 
+# Data-parallel training across processes (mpirun) when Open MPI's headers are installed
+# (make deps installs libopenmpi-dev and openmpi-bin; make MPI=0 builds without).
+MPI       ?= $(if $(wildcard /usr/lib/x86_64-linux-gnu/openmpi/include/mpi.h),1,0)
+ifeq ($(MPI),1)
+  CXXFLAGS  += -DCELLGRAD_MPI -isystem /usr/lib/x86_64-linux-gnu/openmpi/include
+  LDLIBS    += -L/usr/lib/x86_64-linux-gnu/openmpi/lib -lmpi
+endif
+
 # ---- CUDA detection ------------------------------------------------------------------------
 NVCC      ?= $(shell command -v nvcc 2>/dev/null || { test -x /usr/local/cuda/bin/nvcc && echo /usr/local/cuda/bin/nvcc; })
 CUDA      ?= $(if $(NVCC),1,0)
@@ -88,7 +96,7 @@ $(BUILD)/bin/bench_%: $(BUILD)/obj/bench/%.o $(LIB)
 # ---- set-up ------------------------------------------------------------------------------------
 # Installs only what is missing, so it costs a few dpkg queries on a ready machine.
 DEB_PKGS   := g++ make libhdf5-dev libeigen3-dev doctest-dev libcli11-dev nlohmann-json3-dev \
-              python3-numpy python3-scipy python3-anndata libopenblas-dev libssl-dev
+              python3-numpy python3-scipy python3-anndata libopenblas-dev libssl-dev libopenmpi-dev openmpi-bin
 BENCH_PKGS := python3-torch libopenblas0-pthread
 define install_missing
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

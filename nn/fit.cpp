@@ -16,6 +16,7 @@
 #include "autograd/optim.h"
 #include "autograd/profiler.h"
 #include "nn/checkpoint.h"
+#include "nn/data_parallel.h"
 #include "nn/progress.h"
 #include "nn/training.h"
 
@@ -62,12 +63,41 @@ namespace {
 class TermMeans {
  public:
   TermMeans(const std::string& label, int epoch) : label_(label), epoch_(epoch) {}
-  void add(const NamedLosses& terms, int64_t n) {
+  // A non-finite term stops training at once; in a process group only after every process has
+  // heard of it (check_group), so that none is left waiting in a collective.
+  void add(const NamedLosses& terms, int64_t n, bool defer_check = false) {
     for (const auto& [name, t] : terms) {
       const double v = t.item();
-      if (!std::isfinite(v)) diverged(label_, "loss term '" + name + "'", name, v, epoch_);
+      if (!std::isfinite(v)) {
+        if (!defer_check) diverged(label_, "loss term '" + name + "'", name, v, epoch_);
+        if (bad_name_.empty()) {
+          bad_name_ = name;
+          bad_value_ = v;
+        }
+      }
       sums_[name] += v * static_cast<double>(n);
       counts_[name] += n;
+    }
+  }
+  void check_group(ProcessGroup& group) {
+    double bad = bad_name_.empty() ? 0 : 1;
+    group.all_reduce_sum(&bad, 1);
+    if (bad == 0) return;
+    if (!bad_name_.empty()) diverged(label_, "loss term '" + bad_name_ + "'", bad_name_, bad_value_, epoch_);
+    diverged(label_, "loss (on another process)", "loss", NAN, epoch_);
+  }
+  // Sums and counts over every process: the epoch means of the global batches.
+  void all_reduce(ProcessGroup& group) {
+    std::vector<double> v;
+    for (const auto& [name, s] : sums_) {
+      v.push_back(s);
+      v.push_back(static_cast<double>(counts_.at(name)));
+    }
+    group.all_reduce_sum(v.data(), static_cast<int64_t>(v.size()));
+    size_t i = 0;
+    for (auto& [name, s] : sums_) {
+      s = v[i++];
+      counts_[name] = static_cast<int64_t>(v[i++]);
     }
   }
   // train_<term> for each of `order` (NaN when never logged this epoch), or every term seen.
@@ -90,6 +120,8 @@ class TermMeans {
  private:
   std::string label_;
   int epoch_;
+  std::string bad_name_;
+  double bad_value_ = 0;
   std::map<std::string, double> sums_;
   std::map<std::string, int64_t> counts_;
 };
@@ -100,9 +132,13 @@ Tensor sum_of(const NamedLosses& terms) {
   return total;
 }
 
-void run_step(Phase& phase, const Rows& rows, TermMeans& means) {
+// One step on `rows`; in a process group `rows` is this process's share of a global batch of
+// `global_rows`, and the gradients are reduced to the global batch's before the update.
+void run_step(Phase& phase, const Rows& rows, TermMeans& means, ProcessGroup* group = nullptr,
+              int64_t global_rows = 0) {
   const StepTerms terms = phase.forward(rows);
-  means.add(terms.logged, static_cast<int64_t>(rows.size()));
+  means.add(terms.logged, static_cast<int64_t>(rows.size()), group != nullptr);
+  if (group) means.check_group(*group);
   if (phase.zero_grad_module) phase.zero_grad_module->zero_grad();
   phase.optimizer->zero_grad();
   if (!terms.weighted.empty()) {
@@ -110,6 +146,9 @@ void run_step(Phase& phase, const Rows& rows, TermMeans& means) {
     else sum_of(terms.weighted).backward();
   }
   for (const auto& [name, t] : terms.separate) t.backward();
+  if (group)
+    reduce_gradients(*group, phase.optimizer->params(),
+                     static_cast<double>(rows.size()) / static_cast<double>(global_rows));
   phase.optimizer->step();
   if (phase.after_step) means.add(phase.after_step(rows), static_cast<int64_t>(rows.size()));
 }
@@ -184,16 +223,22 @@ FitResult fit(const FitState& state, const std::function<std::vector<Phase*>(int
            o.label << ": " << train.size() << " training cells, at least " << o.min_batch << " are needed");
   CG_CHECK(o.epochs >= 1 && o.patience >= 1, o.label << ": epochs and patience must be at least 1");
   Module& model = *state.model;
+  ProcessGroup* group = o.group && o.group->size() > 1 ? o.group : nullptr;
+  const bool writer = !group || group->rank() == 0;  // the process that writes files and progress
+  CG_CHECK(!group || o.resume_checkpoint.empty(),
+           o.label << ": resumable training is not available with several processes yet; run without --resume "
+                      "or in one process");
+  if (group) broadcast_state(*group, model);
   model.train();
   Generator shuffle(o.seed, 3);
   EarlyStopping stopper("val_loss", EarlyStopping::Mode::Min, o.patience);
   std::unique_ptr<MetricsLogger> logger;
-  if (!o.history_csv.empty() || !o.history_jsonl.empty())
+  if (writer && (!o.history_csv.empty() || !o.history_jsonl.empty()))
     logger = std::make_unique<MetricsLogger>(o.history_csv, o.history_jsonl);
   TrainingState best_state;
   best_state.modules = {{"model", &model}};
   BestCopy best_copy;
-  const bool to_files = !o.best_checkpoint.empty();
+  const bool to_files = writer && !o.best_checkpoint.empty();
   std::vector<Phase*> all_phases;
 
   FitResult result;
@@ -262,8 +307,20 @@ FitResult fit(const FitState& state, const std::function<std::vector<Phase*>(int
     if (profiling) profiler::start();
     for (Phase* phase : phases(epoch)) {
       if (std::find(all_phases.begin(), all_phases.end(), phase) == all_phases.end()) all_phases.push_back(phase);
-      for (const Rows& rows : shuffled_batches(order, shuffle, o.batch_size, o.min_batch))
-        run_step(*phase, rows, means);
+      CG_CHECK(!group || !phase->after_step,
+               o.label << ": phase '" << phase->name << "' updates a second network after each step (an adversary), "
+                       << "which several processes cannot train yet; run it in one process");
+      for (const Rows& rows : shuffled_batches(order, shuffle, o.batch_size, o.min_batch)) {
+        if (!group) {
+          run_step(*phase, rows, means);
+          continue;
+        }
+        // Every process sees the same global batches; a batch whose smallest share is below
+        // min_batch is skipped by all of them.
+        const int64_t n = static_cast<int64_t>(rows.size());
+        if (smallest_share(n, group->size()) < o.min_batch) continue;
+        run_step(*phase, local_share(rows, group->rank(), group->size()), means, group, n);
+      }
     }
     if (profiling) {
       profiler::stop();
@@ -274,6 +331,7 @@ FitResult fit(const FitState& state, const std::function<std::vector<Phase*>(int
                        profiler::table(profiler::results(), wall_ms);
       std::fprintf(stderr, "%s", result.profile.c_str());
     }
+    if (group) means.all_reduce(*group);
     if (result.terms.empty()) result.terms = means.names();
     EpochRow row;
     row["epoch"] = epoch;
@@ -304,7 +362,7 @@ FitResult fit(const FitState& state, const std::function<std::vector<Phase*>(int
         best_copy.take(model);
       }
     }
-    if (progress.due(epoch, /*last=*/epoch == o.epochs || decision.stop))
+    if (writer && progress.due(epoch, /*last=*/epoch == o.epochs || decision.stop))
       progress.report(epoch, progress_detail(result.terms, row, decision.improved));
     const bool last_epoch = decision.stop || epoch == o.epochs;
     if (resumable && (last_epoch || (o.checkpoint_every > 0 && epoch % o.checkpoint_every == 0))) {
@@ -314,7 +372,7 @@ FitResult fit(const FitState& state, const std::function<std::vector<Phase*>(int
     if (decision.stop) break;
   }
   result.seconds = progress.elapsed_seconds();
-  if (!o.last_checkpoint.empty()) {
+  if (writer && !o.last_checkpoint.empty()) {
     TrainingState last = last_state_of(state, resumable ? every_phase : all_phases, &shuffle);
     last.epoch = static_cast<int64_t>(result.history.size());
     last.scalars = {{"best_epoch", result.best_epoch}, {"best_val_loss", result.best_val}};

@@ -20,6 +20,7 @@
 #include "autograd/tensor.h"
 #include "nn/loss_weighting.h"
 #include "nn/module.h"
+#include "nn/process_group.h"
 
 namespace cg {
 class Optimizer;
@@ -87,6 +88,11 @@ struct FitOptions {
   int profile_epoch = 0;
   // Metrics log (one row per epoch); empty paths: none.
   std::string history_csv, history_jsonl;
+  // Data parallel across processes (mpirun; see nn/data_parallel.h): null or a group of one is
+  // a single process. Each process takes its share of every global batch of batch_size rows
+  // and the gradients are averaged before each step; rank 0 alone writes the checkpoints, the
+  // metrics log and progress. Not with resume or an after_step (an adversary's own update).
+  ProcessGroup* group = nullptr;
   // All four files in `folder` (a path ending in '/'): best.h5, last.h5, history.csv and
   // history.jsonl; an empty folder leaves them unset.
   void write_into(const std::string& folder);

@@ -1,0 +1,29 @@
+#pragma once
+// What fit() does differently when it runs in several processes (FitOptions::group): each takes
+// a contiguous share of every global minibatch, and before each optimizer step the gradients
+// become the gradient of the global batch's mean loss: each process scales its own by its
+// share of the batch, and one all-reduce per contiguous gradient segment (one for a flattened
+// model) sums them. The same seed shuffles the same global batches everywhere, so with batch
+// norm and dropout off the loss curve is the single process's (up to float rounding).
+#include <vector>
+
+#include "autograd/tensor.h"
+#include "nn/module.h"
+#include "nn/process_group.h"
+
+namespace cg::nn {
+
+// Rows [rank * n / size, (rank + 1) * n / size) of a global batch of n rows.
+std::vector<int64_t> local_share(const std::vector<int64_t>& global, int rank, int size);
+// The smallest share any process gets of a batch of n rows.
+int64_t smallest_share(int64_t n, int size);
+
+// grad <- sum over processes of (local_fraction * grad), for every parameter (a missing
+// gradient counts as zeros and is created, so every process reduces the same buffers).
+// Parameters on CUDA go through host memory (the NCCL path is not built yet).
+void reduce_gradients(ProcessGroup& group, const std::vector<Tensor>& params, double local_fraction);
+
+// Rank 0's parameters and buffers to every process (so all start from the same state).
+void broadcast_state(ProcessGroup& group, Module& model);
+
+}  // namespace cg::nn

@@ -1,0 +1,32 @@
+#pragma once
+// The processes of one data-parallel training run (mpirun -np K): each holds the whole model,
+// takes its share of every global minibatch, and the gradients are averaged across processes
+// before each optimizer step, so every process keeps the same parameters. Collectives go through
+// an existing engine (MPI on the CPU), not a home-made one.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace cg::nn {
+
+class ProcessGroup {
+ public:
+  virtual ~ProcessGroup() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // In place, the element-wise sum over all processes (every process gets the result).
+  virtual void all_reduce_sum(float* data, int64_t n) = 0;
+  virtual void all_reduce_sum(double* data, int64_t n) = 0;
+  // Rank 0's values to every process.
+  virtual void broadcast(float* data, int64_t n) = 0;
+  virtual void broadcast(double* data, int64_t n) = 0;
+};
+
+// The group of the processes mpirun started this one with; null when it was not started by
+// mpirun (a single process). cg::Error when it was, but this build has no MPI (says how to get
+// it). The first call initialises MPI; it is finalised at exit.
+ProcessGroup* launched_process_group();
+// Whether this build can run under mpirun ("" when it can; otherwise why not).
+std::string process_group_unavailable_reason();
+
+}  // namespace cg::nn
