@@ -13,7 +13,9 @@ ours=0
 skip='(__interceptor_|__asan|__sanitizer|__ubsan|__lsan|fuzzer::|libc\.so|sysdeps/| in (malloc|calloc|realloc|free|memcpy|memmove|memset|strlen|operator new|operator delete)\b)'
 for a in "$@"; do
   report=$("$bin" -rss_limit_mb=2048 -timeout=20 "$a" 2>&1 || true)
-  what=$(printf '%s\n' "$report" | grep -E 'ERROR: |runtime error:|deadly signal|uncaught|timeout' | head -n 1 | sed 's/^ *//')
+  # Not a bare "timeout": it matches the "Running: <artifact>" line of a timeout-* artifact and the
+  # ALARM line before libFuzzer's "ERROR: libFuzzer: timeout after N seconds".
+  what=$(printf '%s\n' "$report" | grep -E 'ERROR: |runtime error:|deadly signal|uncaught' | head -n 1 | sed 's/^ *//')
   frame=$(printf '%s\n' "$report" | grep -E '^ +#[0-9]+ ' | grep -vE "$skip" | head -n 1)
   if [ -z "$what" ]; then
     who=norepro
