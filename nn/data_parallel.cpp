@@ -8,24 +8,18 @@
 namespace cg::nn {
 namespace {
 
-// Consecutive parameters whose gradients are adjacent in one CPU float32 storage form one
-// segment, reduced in place with one call; anything else is reduced through a host copy.
+// Consecutive parameters whose float32 gradients are adjacent in one storage (a flattened model)
+// form one segment, reduced in place with one call.
 struct Segment {
   float* data = nullptr;
   int64_t n = 0;
+  Device device = Device::CPU;  // CUDA segments go through NCCL
 };
 
-bool in_place_ok(const Tensor& g) { return g.device() == Device::CPU && g.dtype() == DType::F32; }
+bool in_place_ok(const Tensor& g) { return g.dtype() == DType::F32; }
 
-void reduce_through_host(ProcessGroup& group, Tensor& g) {
-  if (g.dtype() == DType::F64 && g.device() == Device::CPU) {
-    group.all_reduce_sum(g.data<double>(), g.numel());
-    return;
-  }
-  std::vector<float> host = g.to_vector<float>();
-  group.all_reduce_sum(host.data(), static_cast<int64_t>(host.size()));
-  g.copy_(Tensor::from_vector(host, g.shape()).to(g.dtype()));
-}
+// Float64 gradients (CPU only, as float64 is): one call each.
+void reduce_double(ProcessGroup& group, Tensor& g) { group.all_reduce_sum(g.data<double>(), g.numel()); }
 
 }  // namespace
 
@@ -52,21 +46,22 @@ void reduce_gradients(ProcessGroup& group, const std::vector<Tensor>& params, do
   }
   Segment open;
   auto flush = [&] {
-    if (open.n > 0) group.all_reduce_sum(open.data, open.n);
+    if (open.n > 0 && open.device == Device::CPU) group.all_reduce_sum(open.data, open.n);
+    if (open.n > 0 && open.device == Device::CUDA) group.all_reduce_sum_device(open.data, open.n);
     open = Segment{};
   };
   for (Tensor& g : grads) {
     if (!in_place_ok(g)) {
       flush();
-      reduce_through_host(group, g);
+      reduce_double(group, g);
       continue;
     }
     float* d = g.data<float>();
-    if (open.n > 0 && open.data + open.n == d) {
+    if (open.n > 0 && open.device == g.device() && open.data + open.n == d) {
       open.n += g.numel();
     } else {
       flush();
-      open = {d, g.numel()};
+      open = {d, g.numel(), g.device()};
     }
   }
   flush();
@@ -75,6 +70,8 @@ void reduce_gradients(ProcessGroup& group, const std::vector<Tensor>& params, do
 void broadcast_state(ProcessGroup& group, Module& model) {
   auto send = [&](Tensor t) {
     if (t.device() == Device::CPU && t.dtype() == DType::F32) return group.broadcast(t.data<float>(), t.numel());
+    if (t.device() == Device::CUDA && t.dtype() == DType::F32)
+      return group.broadcast_device(t.data<float>(), t.numel());
     if (t.device() == Device::CPU && t.dtype() == DType::F64) return group.broadcast(t.data<double>(), t.numel());
     std::vector<float> host = t.to_vector<float>();
     group.broadcast(host.data(), static_cast<int64_t>(host.size()));

@@ -9,7 +9,7 @@
 
 #include "autograd/tensor.h"
 #include "nn/module.h"
-#include "nn/process_group.h"
+#include "autograd/process_group.h"
 
 namespace cg::nn {
 
@@ -20,7 +20,7 @@ int64_t smallest_share(int64_t n, int size);
 
 // grad <- sum over processes of (local_fraction * grad), for every parameter (a missing
 // gradient counts as zeros and is created, so every process reduces the same buffers).
-// Parameters on CUDA go through host memory (the NCCL path is not built yet).
+// Float32 gradients on CUDA are reduced on the device (NCCL), contiguous ones in one call.
 void reduce_gradients(ProcessGroup& group, const std::vector<Tensor>& params, double local_fraction);
 
 // Rank 0's parameters and buffers to every process (so all start from the same state).

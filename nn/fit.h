@@ -20,7 +20,7 @@
 #include "autograd/tensor.h"
 #include "nn/loss_weighting.h"
 #include "nn/module.h"
-#include "nn/process_group.h"
+#include "autograd/process_group.h"
 
 namespace cg {
 class Optimizer;

@@ -19,7 +19,11 @@
 #include "nn/data_parallel.h"
 #include "nn/fit.h"
 #include "nn/layers.h"
+#include "tests/op_check.h"
 #include "tests/test_omics_io_util.h"
+#ifdef CELLGRAD_CUDA
+#include "kernels/cuda/nccl.h"
+#endif
 
 using namespace cg;
 using namespace cg::nn;
@@ -157,4 +161,30 @@ TEST_CASE("data parallel: mpirun -np 2 follows the one-process loss curve; both 
     INFO("value " << i << ": one process " << one[i] << ", two " << rank0[i]);
     CHECK(std::abs(one[i] - rank0[i]) <= 1e-5 * std::max(1.0, std::abs(one[i])));
   }
+}
+
+#ifdef CELLGRAD_CUDA
+TEST_CASE("NCCL: the library loads without a GPU (the toolkit's lib folder is searched)") {
+  if (std::ifstream("/usr/local/cuda/lib/libnccl.so.2").good() || std::ifstream("/usr/local/cuda/lib64/libnccl.so.2").good())
+    CHECK(kernels::cuda::nccl_unavailable_reason() == "");
+  else
+    MESSAGE("skipped: no libnccl.so.2 in /usr/local/cuda/lib or lib64");
+}
+#endif
+
+// The NCCL path with one rank on one GPU (what the GPU check can run without mpirun): the
+// library loads, a communicator forms, and an all-reduce and a broadcast leave the data as it was.
+TEST_CASE("NCCL: a communicator of one process all-reduces and broadcasts CUDA memory") {
+  if (!cg::test::cuda_ready("NCCL with one rank")) return;
+#ifdef CELLGRAD_CUDA
+  const std::string why = kernels::cuda::nccl_unavailable_reason();
+  REQUIRE_MESSAGE(why.empty(), why);
+  kernels::cuda::NcclComm comm(kernels::cuda::nccl_unique_id(), 0, 1);
+  const std::vector<float> values{1.5f, -2.f, 3.25f, 0.f, 7.f};
+  Tensor t = Tensor::from_vector(values, {5}).to(Device::CUDA);
+  comm.all_reduce_sum(t.data<float>(), t.numel());
+  CHECK(t.to_vector<float>() == values);
+  comm.broadcast(t.data<float>(), t.numel());
+  CHECK(t.to_vector<float>() == values);
+#endif
 }

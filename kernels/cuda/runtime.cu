@@ -53,6 +53,8 @@ void check_launch(const char* file, int line) {
 }
 void raw_free(void* p) { CG_CUDA_CHECK(cudaFree(p)); }
 
+void set_device(int device) { CG_CUDA_CHECK(cudaSetDevice(device)); }
+
 void* device_scratch(size_t bytes) {
   thread_local void* area = nullptr;
   thread_local size_t capacity = 0;

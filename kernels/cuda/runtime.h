@@ -10,6 +10,8 @@ namespace cg::kernels::cuda {
 // Number of usable devices; 0 when there is no driver or no GPU (never throws).
 int device_count();
 std::string device_name();
+// The GPU this process uses from now on (call before any other CUDA work).
+void set_device(int device);
 void* raw_malloc(size_t bytes);
 void raw_free(void* p);
 void copy_host_to_device(void* dst, const void* src, size_t bytes);

@@ -3,8 +3,14 @@
 #include <cstdlib>
 #include <string>
 
+#include "autograd/process_group.h"
 #include "base/error.h"
-#include "nn/process_group.h"
+#ifdef CELLGRAD_CUDA
+#include <memory>
+
+#include "kernels/cuda/nccl.h"
+#include "kernels/cuda/runtime.h"
+#endif
 
 #ifdef CELLGRAD_MPI
 // The C API only: the deprecated C++ bindings would need libmpi_cxx.
@@ -13,7 +19,7 @@
 #include <mpi.h>
 #endif
 
-namespace cg::nn {
+namespace cg {
 namespace {
 
 // mpirun (Open MPI, MPICH, Slurm's PMI) tells its processes their size in the environment.
@@ -45,6 +51,11 @@ class MpiGroup final : public ProcessGroup {
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
+#ifdef CELLGRAD_CUDA
+    const int gpus = kernels::cuda::device_count();
+    const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_RANK");
+    if (gpus > 1) kernels::cuda::set_device((local ? std::atoi(local) : rank_) % gpus);
+#endif
     std::atexit([] {
       int done = 0;
       MPI_Finalized(&done);
@@ -57,8 +68,30 @@ class MpiGroup final : public ProcessGroup {
   void all_reduce_sum(double* data, int64_t n) override { reduce(data, n, MPI_DOUBLE); }
   void broadcast(float* data, int64_t n) override { bcast(data, n, MPI_FLOAT); }
   void broadcast(double* data, int64_t n) override { bcast(data, n, MPI_DOUBLE); }
+  void all_reduce_sum_device(float* device_data, int64_t n) override { nccl().all_reduce_sum(device_data, n); }
+  void broadcast_device(float* device_data, int64_t n) override { nccl().broadcast(device_data, n); }
 
  private:
+#ifdef CELLGRAD_CUDA
+  // Rank 0 makes the NCCL id and MPI sends it to the others.
+  kernels::cuda::NcclComm& nccl() {
+    if (!nccl_) {
+      kernels::cuda::NcclId id{};
+      if (rank_ == 0) id = kernels::cuda::nccl_unique_id();
+      check(MPI_Bcast(id.data(), static_cast<int>(id.size()), MPI_CHAR, 0, MPI_COMM_WORLD), "MPI_Bcast");
+      nccl_ = std::make_unique<kernels::cuda::NcclComm>(id, rank_, size_);
+    }
+    return *nccl_;
+  }
+  std::unique_ptr<kernels::cuda::NcclComm> nccl_;
+#else
+  struct NoDevice {
+    [[noreturn]] void all_reduce_sum(float*, int64_t) { fail(); }
+    [[noreturn]] void broadcast(float*, int64_t) { fail(); }
+    [[noreturn]] static void fail() { throw Error("a CUDA collective in a build without CUDA"); }
+  };
+  NoDevice nccl() { return {}; }
+#endif
   // MPI counts are int: large buffers go in pieces.
   static constexpr int64_t kPiece = int64_t(1) << 30;
   template <class T> void reduce(T* data, int64_t n, MPI_Datatype type) {
@@ -95,4 +128,4 @@ ProcessGroup* launched_process_group() {
 #endif
 }
 
-}  // namespace cg::nn
+}  // namespace cg

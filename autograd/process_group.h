@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-namespace cg::nn {
+namespace cg {
 
 class ProcessGroup {
  public:
@@ -20,13 +20,18 @@ class ProcessGroup {
   // Rank 0's values to every process.
   virtual void broadcast(float* data, int64_t n) = 0;
   virtual void broadcast(double* data, int64_t n) = 0;
+  // The same on float32 CUDA memory, through NCCL (one GPU per process; the communicator is
+  // made at the first call, its id sent by MPI). cg::Error when NCCL cannot be loaded.
+  virtual void all_reduce_sum_device(float* device_data, int64_t n) = 0;
+  virtual void broadcast_device(float* device_data, int64_t n) = 0;
 };
 
 // The group of the processes mpirun started this one with; null when it was not started by
 // mpirun (a single process). cg::Error when it was, but this build has no MPI (says how to get
-// it). The first call initialises MPI; it is finalised at exit.
+// it). The first call initialises MPI (it is finalised at exit) and, on a machine with several
+// GPUs, makes this process use GPU (local rank mod GPUs): call it before any CUDA work.
 ProcessGroup* launched_process_group();
 // Whether this build can run under mpirun ("" when it can; otherwise why not).
 std::string process_group_unavailable_reason();
 
-}  // namespace cg::nn
+}  // namespace cg
