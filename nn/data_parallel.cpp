@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "autograd/ops.h"
 #include "base/error.h"
 
 namespace cg::nn {
@@ -35,14 +34,12 @@ int64_t smallest_share(int64_t n, int size) {
   return smallest;
 }
 
-void reduce_gradients(ProcessGroup& group, const std::vector<Tensor>& params, double local_fraction) {
+void reduce_gradients(ProcessGroup& group, const std::vector<Tensor>& params) {
   std::vector<Tensor> grads;
   for (const Tensor& p : params) {
     Tensor p_handle = p;
     if (!p.grad().defined()) p_handle.set_grad(Tensor::zeros(p.shape(), p.dtype(), p.device()));
-    Tensor g = p.grad();
-    g.copy_(mul_scalar(g.detach(), local_fraction));
-    grads.push_back(g);
+    grads.push_back(p.grad());
   }
   Segment open;
   auto flush = [&] {

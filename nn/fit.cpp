@@ -141,14 +141,20 @@ void run_step(Phase& phase, const Rows& rows, TermMeans& means, ProcessGroup* gr
   if (group) means.check_group(*group);
   if (phase.zero_grad_module) phase.zero_grad_module->zero_grad();
   phase.optimizer->zero_grad();
-  if (!terms.weighted.empty()) {
-    if (phase.weighting) phase.weighting->backward(terms.weighted, phase.shared_parameters);
-    else sum_of(terms.weighted).backward();
+  // In a group, each process's terms (means over its share) are scaled by its share of the global
+  // batch before the backward, so the summed gradients are those of the global batch's mean.
+  NamedLosses weighted = terms.weighted, separate = terms.separate;
+  if (group) {
+    const double share = static_cast<double>(rows.size()) / static_cast<double>(global_rows);
+    for (auto* list : {&weighted, &separate})
+      for (auto& [name, t] : *list) t = mul_scalar(t, share);
   }
-  for (const auto& [name, t] : terms.separate) t.backward();
-  if (group)
-    reduce_gradients(*group, phase.optimizer->params(),
-                     static_cast<double>(rows.size()) / static_cast<double>(global_rows));
+  if (!weighted.empty()) {
+    if (phase.weighting) phase.weighting->backward(weighted, phase.shared_parameters);
+    else sum_of(weighted).backward();
+  }
+  for (const auto& [name, t] : separate) t.backward();
+  if (group) reduce_gradients(*group, phase.optimizer->params());
   phase.optimizer->step();
   if (phase.after_step) means.add(phase.after_step(rows), static_cast<int64_t>(rows.size()));
 }
