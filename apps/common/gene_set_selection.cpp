@@ -37,12 +37,12 @@ void check_shared_gene_set_settings(const GeneEncoderSettings& s) {
 void check_encoder_choice(const GeneEncoderSettings& s) {
   const GeneEncoderSpec::Kind kind = gene_encoder_kind(s.encoder, s.encoder_flag);
   if (s.mask == "soft" && s.gene_sets.empty())
-    fail("--mask soft: needs " + s.gene_sets_flag + " FILE (a GMT file): the soft mask starts from the gene sets");
+    fail("--mask soft: needs " + s.gene_sets_flag + s.assign + "FILE (a GMT file): the soft mask starts from the gene sets");
   if (kind != GeneEncoderSpec::Kind::Mlp && s.gene_sets.empty())
-    fail(s.encoder_flag + " " + s.encoder + ": needs " + s.gene_sets_flag +
-         " FILE (a GMT file) to know which genes form each pathway");
+    fail(s.encoder_flag + s.assign + s.encoder + ": needs " + s.gene_sets_flag + s.assign +
+         "FILE (a GMT file) to know which genes form each pathway");
   if (s.mask == "soft" && kind != GeneEncoderSpec::Kind::PathwayAttention)
-    fail("--mask soft: applies to pathway-attention, found " + s.encoder_flag + " " + s.encoder);
+    fail("--mask soft: applies to pathway-attention, found " + s.encoder_flag + s.assign + s.encoder);
 }
 
 std::optional<PathwaySets> select_pathways(const GeneEncoderSettings& s, const std::vector<std::string>& genes) {
@@ -74,7 +74,7 @@ GeneEncoderSpec gene_encoder_for(const GeneEncoderSettings& s, const PathwaySets
   GeneEncoderSpec spec;
   spec.kind = gene_encoder_kind(s.encoder, s.encoder_flag);
   if (spec.kind == GeneEncoderSpec::Kind::Mlp) return spec;
-  if (!sets) fail(s.encoder_flag + " " + s.encoder + ": no gene sets were selected");
+  if (!sets) fail(s.encoder_flag + s.assign + s.encoder + ": no gene sets were selected");
   spec.members = sets->members;
   spec.pathway_names = sets->ids;
   spec.heads = s.heads;

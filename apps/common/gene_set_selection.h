@@ -26,7 +26,8 @@ struct GeneEncoderSettings {
   double redundancy = 1.0;
   // How errors name the encoder and gene-set flags: "--encoder" / "--gene-sets" in
   // predict_perturbation, "--encoder RNA" / "--gene-sets RNA" per modality in train_multitask.
-  std::string encoder_flag = "--encoder", gene_sets_flag = "--gene-sets";
+  // `assign` joins a flag and its value in messages (" " or "=": "--encoder RNA=pathway-attention").
+  std::string encoder_flag = "--encoder", gene_sets_flag = "--gene-sets", assign = " ";
 };
 
 // The settings every encoder shares, one line naming the flag: an unknown --mask, --heads or
