@@ -8,9 +8,10 @@
 namespace cg::test::multitask {
 
 // A small dense modality: `names` as cells, deterministic values, an obs column "type" cycling
-// through `types` classes; the first `constant_features` features are constant.
+// through `types` classes; the first `constant_features` features are constant; features are
+// named <prefix>0, <prefix>1, ...
 inline void write_modality(const std::string& path, std::vector<std::string> names, int features, int types,
-                           int constant_features = 0) {
+                           int constant_features = 0, const std::string& prefix = "f") {
   cg::omics::AnnData a;
   const int64_t n = static_cast<int64_t>(names.size());
   cg::omics::DenseMatrix x(n, features);
@@ -22,7 +23,7 @@ inline void write_modality(const std::string& path, std::vector<std::string> nam
   std::vector<std::string> t;
   for (int64_t i = 0; i < n; ++i) t.push_back("type" + std::to_string(i % types));
   a.obs.set("type", cg::omics::Column::categorical(t));
-  for (int j = 0; j < features; ++j) a.var.index.push_back("f" + std::to_string(j));
+  for (int j = 0; j < features; ++j) a.var.index.push_back(prefix + std::to_string(j));
   cg::omics::write_h5ad(path, a);
 }
 

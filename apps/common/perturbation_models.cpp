@@ -19,37 +19,6 @@ Tensor bce_logits(const Tensor& logits, const Tensor& target) { return mean(soft
 
 }  // namespace
 
-// ---- pathway front ----------------------------------------------------------------------------
-PathwayFront::PathwayFront(int64_t genes, const GeneEncoderSpec& spec, Generator& init)
-    : nn::Module("PathwayFront"), pathways_(static_cast<int64_t>(spec.members.size())) {
-  if (spec.kind == GeneEncoderSpec::Kind::MaskedLinear) {
-    Tensor mask = Tensor::zeros({pathways_, genes});  // [out, in] = [sets, genes], as MaskedLinear wants
-    float* m = mask.data<float>();
-    for (int64_t s = 0; s < pathways_; ++s)
-      for (int64_t g : spec.members[static_cast<size_t>(s)]) m[s * genes + g] = 1.0f;
-    masked_ = register_module("masked",
-                              std::make_shared<nn::MaskedLinear>(genes, pathways_, mask, init, nn::Init::XavierUniform));
-  } else {
-    nn::PathwayAttentionConfig pc;
-    pc.genes = genes;
-    pc.pathways = pathways_;
-    pc.dim = spec.embed;
-    pc.heads = spec.heads;
-    pc.mask = spec.soft_mask ? nn::PathwayMask::Soft : nn::PathwayMask::Hard;
-    pc.pooled = true;
-    attention_ = register_module("attention", std::make_shared<nn::SparsePathwayAttention>(
-                                                  pc, spec.members, init,
-                                                  spec.soft_mask ? spec.candidates : std::vector<std::vector<int64_t>>{}));
-  }
-}
-
-// NetActivity puts an ELU on the masked layer's activities; the attention's pooled readout is
-// already a per-pathway linear score and goes to the first hidden block (BatchNorm, LeakyReLU) as is.
-Tensor PathwayFront::forward(const Tensor& x) {
-  if (masked_) return elu(masked_->forward(x));
-  return attention_->forward(x).pooled;
-}
-
 // ---- scGen -------------------------------------------------------------------------------------
 ScGenVAE::ScGenVAE(int64_t genes, const std::vector<int64_t>& hidden, int64_t latent, double dropout, double alpha,
                    uint64_t seed, const GeneEncoderSpec& gene_encoder)

@@ -6,12 +6,11 @@
 #include <utility>
 #include <vector>
 
+#include "apps/common/pathway_encoder.h"
 #include "autograd/optim.h"
 #include "nn/film.h"
 #include "nn/gaussian_encoder.h"
-#include "nn/masked_linear.h"
 #include "nn/mlp.h"
-#include "nn/sparse_pathway_attention.h"
 
 namespace cg::perturb {
 
@@ -32,34 +31,9 @@ class PerturbModel : public nn::Module {
   virtual std::vector<std::pair<std::string, Optimizer*>> internal_optimizers() { return {}; }
 };
 
-// How a network reads the genes before its hidden layers (methods.md, NetActivity and masked
-// gene-to-pathway attention). Mlp: the genes feed the first hidden layer directly (the published
-// networks). MaskedLinear: genes -> one ELU activity per gene set (weights only on the set's
-// genes) -> the hidden layers. PathwayAttention: SparsePathwayAttention's pooled per-pathway
-// readout (hard mask: only the set's genes; soft: learned gates over the set plus coexpressed
-// candidate genes) -> the hidden layers. Members and candidates are gene indices (columns of X),
-// so a saved model stores them and needs no gene-set file to load.
-struct GeneEncoderSpec {
-  enum class Kind { Mlp, MaskedLinear, PathwayAttention };
-  Kind kind = Kind::Mlp;
-  std::vector<std::vector<int64_t>> members;     // per pathway
-  std::vector<std::vector<int64_t>> candidates;  // per pathway (soft mask only)
-  bool soft_mask = false;
-  int64_t heads = 4, embed = 32;
-};
-
-// Genes -> pathway activities [N, P], the front of a GeneEncoderSpec that is not Mlp.
-class PathwayFront : public nn::Module {
- public:
-  PathwayFront(int64_t genes, const GeneEncoderSpec& spec, Generator& init);
-  Tensor forward(const Tensor& x);
-  int64_t pathways() const { return pathways_; }
-
- private:
-  int64_t pathways_;
-  std::shared_ptr<nn::MaskedLinear> masked_;
-  std::shared_ptr<nn::SparsePathwayAttention> attention_;
-};
+// How a network reads the genes (Mlp, or a genes -> pathway activities front): pathway_encoder.h.
+using apps::GeneEncoderSpec;
+using apps::PathwayFront;
 
 // scGen: VAE G -> hidden... -> (mu, logvar) latent, decoder latent -> hidden reversed -> G; blocks
 // Linear, BatchNorm, LeakyReLU, Dropout; loss 0.5 * sum_g (x - x_hat)^2 + 0.5 * alpha * KL.

@@ -1,40 +1,35 @@
 #pragma once
-// Gene sets in predict_perturbation: the --gene-sets / --encoder settings, the NetActivity-style
-// selection of sets on a run's genes, the pathway encoder a network is built with, and how that
-// encoder is stored in a model folder.
-#include <nlohmann/json.hpp>
+// Gene sets in predict_perturbation: its flat --encoder / --gene-sets / --mask ... settings read
+// into the shared GeneEncoderSettings (apps/common/gene_set_selection.h holds the checks, the
+// NetActivity-style selection and the encoder spec; apps/common/pathway_encoder.h its model.json
+// form), plus the check that only this app makes.
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "apps/common/gene_set_selection.h"
 #include "apps/common/perturbation_models.h"
 #include "apps/predict_perturbation/config.h"
 #include "omics/matrix.h"
 
 namespace cg::perturb {
 
-// Throws one line naming the flag: an unknown --encoder or --mask, a pathway encoder or --mask
-// soft without --gene-sets, --embed not divisible by --heads, selection bounds out of range, a
-// pathway encoder when no chosen model trains a network.
+using apps::gene_encoder_from_json;
+using apps::gene_encoder_json;
+using apps::PathwaySets;
+
+apps::GeneEncoderSettings gene_encoder_settings(const Config& c);
+
+// Throws one line naming the flag: the shared checks (unknown --encoder or --mask, a pathway
+// encoder or --mask soft without --gene-sets, --embed not divisible by --heads, selection bounds
+// out of range), and a pathway encoder when no chosen model trains a network.
 void check_gene_set_settings(const Config& c);
 
-struct PathwaySets {
-  std::vector<std::string> ids;
-  std::vector<std::vector<int64_t>> members;  // per kept set, gene indices (columns of X)
-  std::string summary;                        // how many sets and genes matched and were kept
-};
-// --gene-sets read and selected on `genes`; nullopt without --gene-sets. A malformed file, no set
-// gene among `genes` or no set passing the filters is a DataError naming the file.
+// --gene-sets read and selected on `genes`; nullopt without --gene-sets.
 std::optional<PathwaySets> select_pathways(const Config& c, const std::vector<std::string>& genes);
 
-// The encoder the networks are built with: Mlp unless --encoder says otherwise; then `sets`' members and,
-// for --mask soft, coexpression candidates computed on rows `train` of X.
+// The encoder the networks are built with (apps::gene_encoder_for on c's settings).
 GeneEncoderSpec gene_encoder_for(const Config& c, const PathwaySets* sets, const omics::DenseMatrix& X,
                                  const std::vector<int64_t>& train);
-
-// model.json's "gene_encoder" (null for Mlp) and back; `genes` bounds the indices, `where`
-// names the file in errors.
-nlohmann::json gene_encoder_json(const GeneEncoderSpec& spec);
-GeneEncoderSpec gene_encoder_from_json(const nlohmann::json& j, int64_t genes, const std::string& where);
 
 }  // namespace cg::perturb

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "apps/common/gene_set_selection.h"
 #include "apps/predict_perturbation/data.h"
 #include "apps/predict_perturbation/evaluate.h"
 #include "apps/predict_perturbation/trainer.h"
@@ -37,8 +38,7 @@ void print_scores(const std::string& model, const std::string& label, const nloh
 // genes of mean(cells) - mean(held-out controls), for the real perturbed cells and the predicted
 // ones; written as <stem>.csv and <stem>.md in real-rank order. Returns their Pearson over sets
 // (null when undefined, e.g. a prediction that changes nothing).
-struct PathwaySets;
-nlohmann::json write_pathway_tables(const std::string& stem, const PathwaySets& sets, const omics::DenseMatrix& pred,
+nlohmann::json write_pathway_tables(const std::string& stem, const apps::PathwaySets& sets, const omics::DenseMatrix& pred,
                                     const EvalReference& ref, const std::string& title);
 void write_history(const std::string& csv_path, const std::string& svg_path, const TrainHistory& h,
                    const std::string& title);

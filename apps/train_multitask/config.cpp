@@ -38,7 +38,7 @@ namespace cg::multitask {
   X(test_fraction)                                                                                            \
   X(folds)                                                                                                    \
   X(fold)                                                                                                     \
-  X(validation_fraction) X(model) X(dropout) X(pretrain_epochs) X(hidden) X(latent) X(projector) X(vae) X(kl_warmup) X(temperature) X(no_classifier) \
+  X(validation_fraction) X(model) X(dropout) X(pretrain_epochs) X(hidden) X(latent) X(projector) X(vae) X(kl_warmup) X(temperature) X(encoder) X(gene_sets) X(mask) X(heads) X(embed) X(min_set_size) X(max_set_size) X(min_genes_present) X(redundancy) X(no_classifier) \
       X(no_translation) X(no_reconstruction) X(no_discriminator) X(no_contrastive) X(weight_reconstruction)   \
           X(weight_translation) X(weight_discriminator) X(weight_generator) X(weight_classification)          \
               X(weight_contrastive) X(weight_kl) X(schedule) X(weighting) X(epochs) X(patience) X(select_on)  \
@@ -79,7 +79,56 @@ void check_model_settings(const Config& c, const std::map<std::string, std::stri
            "scale; add --no-discriminator with a count likelihood");
   }
 }
+// --encoder and --gene-sets name given modalities; each modality's choice is consistent; the
+// shared attention and selection settings are in range; --mask soft has an attention encoder.
+void check_encoder_settings(const Config& c, const std::map<std::string, std::string>& mods) {
+  const auto encoders = parse_assignments(c.encoder, "--encoder");
+  const auto sets = parse_assignments(c.gene_sets, "--gene-sets");
+  for (const auto* entries : {&encoders, &sets})
+    for (const auto& [name, value] : *entries)
+      if (!mods.count(name))
+        fail(std::string(entries == &encoders ? "--encoder" : "--gene-sets") + ": '" + name +
+             "' is not a modality given with --modality");
+  if (c.mask == "soft" && sets.empty())
+    fail("--mask soft: needs --gene-sets NAME=FILE (a GMT file): the soft mask starts from the gene sets");
+  bool attention = false;
+  for (const auto& [name, file] : mods) {
+    const apps::GeneEncoderSettings s = gene_encoder_settings(c, name);
+    const bool mlp = apps::gene_encoder_kind(s.encoder, s.encoder_flag) == apps::GeneEncoderSpec::Kind::Mlp;
+    if (mlp && !s.gene_sets.empty())
+      fail("--gene-sets " + name + ": the modality's encoder is mlp, which uses no gene sets; give --encoder " + name +
+           "=masked-linear or pathway-attention");
+    if (mlp) continue;
+    attention = attention || s.encoder == "pathway-attention";
+    apps::GeneEncoderSettings one = s;
+    if (s.encoder != "pathway-attention") one.mask = "hard";  // --mask applies to the attention encoders
+    apps::check_encoder_choice(one);
+  }
+  apps::check_shared_gene_set_settings(gene_encoder_settings(c, mods.begin()->first));
+  if (c.mask == "soft" && !attention)
+    fail("--mask soft: applies to pathway-attention encoders, and no --encoder NAME=pathway-attention is given");
+}
+
 }  // namespace
+
+apps::GeneEncoderSettings gene_encoder_settings(const Config& c, const std::string& name) {
+  apps::GeneEncoderSettings s;
+  const auto encoders = parse_assignments(c.encoder, "--encoder");
+  const auto sets = parse_assignments(c.gene_sets, "--gene-sets");
+  if (encoders.count(name)) s.encoder = encoders.at(name);
+  if (sets.count(name)) s.gene_sets = sets.at(name);
+  s.mask = c.mask;
+  s.heads = c.heads;
+  s.embed = c.embed;
+  s.min_set_size = c.min_set_size;
+  s.max_set_size = c.max_set_size;
+  s.min_genes_present = c.min_genes_present;
+  s.redundancy = c.redundancy;
+  s.encoder_flag = "--encoder " + name;
+  s.gene_sets_flag = "--gene-sets " + name;
+  s.assign = "=";
+  return s;
+}
 
 std::map<std::string, std::string> parse_assignments(const std::vector<std::string>& entries, const std::string& flag) {
   std::map<std::string, std::string> out;
@@ -151,6 +200,7 @@ void Config::validate() const {
     check_names(distance, "--distance", std::set<std::string>(known.begin(), known.end()));
   }
   check_model_settings(*this, mods);
+  check_encoder_settings(*this, mods);
   check_names(top_features, "--top-features", {});
   parse_control_features(control_features, mods);
   check_matrix_sources(layer, use_raw, mods);
@@ -226,6 +276,7 @@ CG_DEFINE_SETTINGS_JSON(Config, CG_MULTITASK_SETTINGS)
 nlohmann::json resolved_json(const Config& c) {
   Config r = c;
   absolute_modality_paths(r.modalities);
+  absolute_modality_paths(r.gene_sets);
   r.out = apps::absolute_path(r.out);
   r.save_model = apps::absolute_path(r.save_model);
   return to_json(r);
@@ -237,6 +288,7 @@ void load_config_files(int argc, char** argv, Config& c) {
     merge_json(from_file, file.settings, file.source);
     // Paths in the file are relative to the file's folder.
     if (file.settings.contains("modalities")) modality_paths_under(file.folder, from_file.modalities);
+    if (file.settings.contains("gene_sets")) modality_paths_under(file.folder, from_file.gene_sets);
     if (file.settings.contains("out")) from_file.out = apps::path_under(file.folder, from_file.out);
     if (file.settings.contains("save_model"))
       from_file.save_model = apps::path_under(file.folder, from_file.save_model);
@@ -284,6 +336,24 @@ void add_flags(CLI::App& app, Config& c) {
   app.add_flag("--vae", c.vae, "Gaussian (VAE) latents with a KL term");
   app.add_option("--kl-warmup", c.kl_warmup, "epochs over which the KL weight ramps up");
   app.add_option("--temperature", c.temperature, "contrastive temperature");
+  app.add_option("--encoder", c.encoder,
+                 "NAME=KIND: how modality NAME's encoder reads its features (default mlp): mlp (a dense first "
+                 "layer), masked-linear (NetActivity: one ELU activity per gene set, weights only on its genes) or "
+                 "pathway-attention (masked gene-to-pathway attention, pooled per pathway), then the model's own "
+                 "layers into its latent; the last two need --gene-sets NAME=FILE");
+  app.add_option("--gene-sets", c.gene_sets,
+                 "NAME=FILE.gmt: the gene sets of modality NAME's pathway encoder, matched to its feature names "
+                 "(symbols, case-insensitive); saved with the model, so predict needs no GMT");
+  app.add_option("--mask", c.mask, "pathway-attention: hard (only the set's genes) or soft (learned gates, plus 10 "
+                                   "coexpressed candidate genes per pathway)");
+  app.add_option("--heads", c.heads, "pathway-attention: attention heads");
+  app.add_option("--embed", c.embed, "pathway-attention: embedding width (divisible by --heads)");
+  app.add_option("--min-set-size", c.min_set_size, "gene sets: at least this many genes listed in the file");
+  app.add_option("--max-set-size", c.max_set_size, "gene sets: at most this many genes listed (0: no bound)");
+  app.add_option("--min-genes-present", c.min_genes_present, "gene sets: at least this many genes in the modality");
+  app.add_option("--redundancy", c.redundancy,
+                 "gene sets: merge sets with Jaccard similarity >= this, keeping the largest (1: only identical "
+                 "sets; NetActivity uses 0.5)");
   app.add_flag("--no-classifier", c.no_classifier, "switch the classification task off");
   app.add_flag("--no-translation", c.no_translation,
                "switch reconstruction, translation, GAN and contrastive terms off");

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/gene_set_selection.h"
 #include "apps/common/settings.h"
 
 namespace CLI {
@@ -48,6 +49,16 @@ struct Config {
   double temperature = 0.1;
   bool no_classifier = false, no_translation = false, no_reconstruction = false;
   bool no_discriminator = false, no_contrastive = false;
+  // How each modality's encoder reads its features (apps/common/gene_set_selection.h):
+  // "NAME=mlp|masked-linear|pathway-attention" (default mlp), the pathway encoders with a GMT
+  // file "NAME=FILE.gmt" matched to the modality's feature names; the rest applies to every
+  // pathway encoder: the attention's mask, heads and width, and the NetActivity-style selection.
+  std::vector<std::string> encoder;
+  std::vector<std::string> gene_sets;
+  std::string mask = "hard";
+  int64_t heads = 4, embed = 32;
+  int64_t min_set_size = 0, max_set_size = 0, min_genes_present = 5;
+  double redundancy = 1.0;
 
   // ---- loss weights (UnitedNet's defaults)
   double weight_reconstruction = 1, weight_translation = 1, weight_discriminator = 0.1, weight_generator = 0.1;
@@ -124,6 +135,10 @@ MatrixSource matrix_source(const std::vector<std::string>& layer, const std::vec
 // Every --layer and --use-raw entry names a given modality, and none is in both.
 void check_matrix_sources(const std::vector<std::string>& layer, const std::vector<std::string>& use_raw,
                           const std::map<std::string, std::string>& modalities);
+
+// The gene-encoder settings of modality `name` (its --encoder and --gene-sets entries, mlp
+// without one).
+apps::GeneEncoderSettings gene_encoder_settings(const Config& c, const std::string& name);
 
 // "NAME=VALUE" entries as a map; throws naming the flag on a malformed or repeated entry.
 std::map<std::string, std::string> parse_assignments(const std::vector<std::string>& entries, const std::string& flag);

@@ -27,6 +27,7 @@
 #include "apps/train_multitask/model_io.h"
 #include "apps/train_multitask/model_registry.h"
 #include "apps/train_multitask/outputs.h"
+#include "apps/train_multitask/pathway_encoders.h"
 #include "apps/train_multitask/predict.h"
 #include "apps/train_multitask/predict_config.h"
 #include "apps/train_multitask/splits.h"
@@ -167,6 +168,7 @@ nlohmann::json run_one(const Config& c, const Dataset& data, const Split& split,
   spec.discriminators = active.has("discriminator") || active.has("generator");
   spec.model = c.model;
   spec.dropout = c.dropout;
+  spec.gene_encoders = gene_encoders_for(c, prepared, split.train, full_outputs);
   const ModelEntry& entry = model_entry(c.model);
   if (c.model != "unitednet") spec.classes = 0;  // only UnitedNet has a classifier
   std::unique_ptr<TranslationModel> owned = entry.make(spec, c.seed);
@@ -190,6 +192,7 @@ nlohmann::json run_one(const Config& c, const Dataset& data, const Split& split,
   if (ev.latent.cols() > 0) write_latent(dir, ev, data, split, c.label_key);
   write_class_report(dir, ev, data, split);
   if (full_outputs) write_translations(dir, ev, data, prepared, split);
+  if (full_outputs) write_pathways(dir, model, data, prepared, split);
   if (full_outputs && c.attributions > 0)
     write_attributions(
         dynamic_cast<UnitedNetModel&>(model), td, names, features, data.label_names, split, active.has("classification"), device,
@@ -304,6 +307,7 @@ int run(int argc, char** argv) {
   const Device device = apps::resolve_device(c.device);
   const Dataset data = load_dataset(c);
   check_count_modalities(data, c.distance);
+  check_gene_sets_match(c, data);
   const std::vector<Split> splits = make_splits(c, data);
   check_baseline_cells(c, splits);
   std::vector<std::string> inputs;  // never inside a folder that is replaced

@@ -17,7 +17,7 @@ MlpTranslator::MlpTranslator(const ModelSpec& spec, uint64_t seed)
     for (size_t i = 0; i < M; ++i) {
       if (i == j) continue;
       nn::MLPConfig c;
-      c.widths = {spec.inputs[j]};
+      c.widths = {spec.encoder_inputs(j)};
       c.widths.insert(c.widths.end(), spec.hidden.begin(), spec.hidden.end());
       c.widths.push_back(spec.outputs(i));
       c.batch_norm = true;
@@ -29,10 +29,11 @@ MlpTranslator::MlpTranslator(const ModelSpec& spec, uint64_t seed)
                                     nn::make_mlp(c, init, spec.dropout > 0 ? dropout_ : nullptr));
     }
   add_count_parameters();
+  add_pathway_fronts(seed);
 }
 
 Tensor MlpTranslator::raw(size_t source, size_t target, const Tensor& x) {
-  return nets_.at(source).at(target)->forward(x);
+  return nets_.at(source).at(target)->forward(encoder_input(source, x));
 }
 
 Tensor MlpTranslator::translate(size_t source, size_t target, const Tensor& x, const Tensor&) {

@@ -4,6 +4,8 @@
 // -> ReLU -> Dropout; the output Linear is plain and feeds the target's likelihood
 // (likelihoods.h). Trained by nn::fit with one Adam on the mean over directions of each
 // direction's loss, early-stopped on the same loss over the validation cells.
+// A pathway encoder (--encoder NAME=...) is one genes -> pathway activities front per source
+// modality, shared by its directions (the modality's X_pathways), before each direction's MLP.
 // Defaults (model_registry.cpp): hidden 256,256, dropout 0.1, Adam lr 1e-3, batch 64; PyTorch's default
 // Linear init, and output biases started at the training mean (start_outputs_at_mean).
 #include <memory>

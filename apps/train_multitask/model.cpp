@@ -16,6 +16,16 @@ const LikelihoodInfo& ModelSpec::output(size_t m) const {
   return multitask::likelihood(bce.at(m) ? "bce" : "mse");
 }
 
+const apps::GeneEncoderSpec& ModelSpec::gene_encoder(size_t m) const {
+  static const apps::GeneEncoderSpec mlp;
+  return m < gene_encoders.size() ? gene_encoders[m] : mlp;
+}
+
+int64_t ModelSpec::encoder_inputs(size_t m) const {
+  const apps::GeneEncoderSpec& g = gene_encoder(m);
+  return g.is_pathway() ? static_cast<int64_t>(g.members.size()) : inputs.at(m);
+}
+
 TranslationModel::TranslationModel(const std::string& type, const ModelSpec& spec)
     : nn::Module(type), spec_(spec) {}
 
@@ -36,6 +46,31 @@ void TranslationModel::add_count_parameters() {
       counts_[m] = register_module("counts" + std::to_string(m),
                                    std::make_shared<CountParameters>(
                                        spec_.inputs[m], m < spec_.library.size() ? spec_.library[m] : 1.0));
+}
+
+void TranslationModel::add_pathway_fronts(uint64_t seed) {
+  fronts_.assign(modalities(), nullptr);
+  Generator init(seed, 13);
+  for (size_t m = 0; m < modalities(); ++m)
+    if (spec_.gene_encoder(m).is_pathway())
+      fronts_[m] = register_module("pathways" + std::to_string(m),
+                                   std::make_shared<apps::PathwayFront>(spec_.inputs[m], spec_.gene_encoder(m), init));
+}
+
+Tensor TranslationModel::encoder_input(size_t m, const Tensor& x) {
+  return has_pathways(m) ? fronts_[m]->forward(x) : x;
+}
+
+Tensor TranslationModel::pathway_activities(size_t m, const Tensor& x) {
+  if (!has_pathways(m)) throw Error("pathway_activities: modality " + std::to_string(m) + " has no pathway encoder");
+  return fronts_[m]->forward(x);
+}
+
+std::vector<Tensor> TranslationModel::pathway_parameters() const {
+  std::vector<Tensor> p;
+  for (const auto& f : fronts_)
+    if (f) append(p, f->parameters());
+  return p;
 }
 
 Tensor TranslationModel::output_loss(size_t m, const Tensor& out, const Tensor& x, const Tensor& counts,
@@ -98,7 +133,7 @@ UnitedNetModel::UnitedNetModel(const ModelSpec& spec, uint64_t seed)
   for (size_t m = 0; m < M; ++m) {
     const std::string n = std::to_string(m);
     nn::MLPConfig enc;
-    enc.widths = {spec.inputs[m]};
+    enc.widths = {spec.encoder_inputs(m)};
     enc.widths.insert(enc.widths.end(), spec.hidden.begin(), spec.hidden.end());
     enc.batch_norm = true;
     enc.activation = nn::Activation::ReLU;
@@ -136,25 +171,28 @@ UnitedNetModel::UnitedNetModel(const ModelSpec& spec, uint64_t seed)
   if (spec.classes > 0)
     head_ = register_module("head", std::make_shared<nn::ClusterHead>(spec.projector, spec.classes, init));
   add_count_parameters();
+  add_pathway_fronts(seed);
 }
 
 UnitedNetModel::Encoded UnitedNetModel::encode(const std::vector<Tensor>& x) {
   Encoded e;
   for (size_t m = 0; m < modalities(); ++m) {
+    const Tensor in = encoder_input(m, x[m]);
     if (spec_.vae) {
-      auto o = vae_encoders_[m]->forward(x[m]);
+      auto o = vae_encoders_[m]->forward(in);
       e.z.push_back(o.z);
       e.mu.push_back(o.mu);
       e.logvar.push_back(o.logvar);
     } else {
-      e.z.push_back(encoders_[m]->forward(x[m]));
+      e.z.push_back(encoders_[m]->forward(in));
     }
   }
   return e;
 }
 
 Tensor UnitedNetModel::encode_one(size_t m, const Tensor& x) {
-  return spec_.vae ? vae_encoders_.at(m)->forward(x).z : encoders_.at(m)->forward(x);
+  const Tensor in = encoder_input(m, x);
+  return spec_.vae ? vae_encoders_.at(m)->forward(in).z : encoders_.at(m)->forward(in);
 }
 
 Tensor UnitedNetModel::decode(size_t target, const Tensor& z, const Tensor& condition) {
@@ -179,7 +217,7 @@ Tensor UnitedNetModel::discriminate(size_t m, const Tensor& x) {
 }
 
 std::vector<Tensor> UnitedNetModel::encoder_parameters() const {
-  std::vector<Tensor> p;
+  std::vector<Tensor> p = pathway_parameters();
   for (const auto& e : encoders_) append(p, e->parameters());
   for (const auto& e : vae_encoders_) append(p, e->parameters());
   return p;

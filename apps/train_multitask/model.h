@@ -4,12 +4,15 @@
 // encoder), a decoder mirroring it (FiLM-conditioned on the one-hot condition when there is
 // one, as the multi-task autoencoder does) and a least-squares discriminator (in -> 64 -> 1);
 // a softmax Fuser of the modality latents, a projector (latent -> projector, LayerNorm, ReLU)
-// and a ClusterHead (projector -> classes). Parameter groups are exposed so the trainer can give
+// and a ClusterHead (projector -> classes). A modality with a pathway encoder (--encoder) feeds
+// its pathway activities, not its features, to its encoder; its decoder and discriminator still
+// see the features. Parameter groups are exposed so the trainer can give
 // each schedule group and the discriminators their own optimizer.
 #include <cstdint>
 #include <memory>
 #include <vector>
 
+#include "apps/common/pathway_encoder.h"
 #include "autograd/rng.h"
 #include "nn/cluster_head.h"
 #include "nn/film.h"
@@ -35,8 +38,15 @@ struct ModelSpec {
   int64_t conditions = 0;  // 0: unconditioned decoders
   bool vae = false;
   bool discriminators = true;
+  // Per modality: how its encoder reads the features (empty, or Mlp: directly). A pathway encoder
+  // puts a genes -> pathway activities front (apps/common/pathway_encoder.h) before the model's
+  // own encoder layers, whose input is then the activities.
+  std::vector<apps::GeneEncoderSpec> gene_encoders;
 
-  const LikelihoodInfo& output(size_t m) const;  // the likelihood of modality m
+  const LikelihoodInfo& output(size_t m) const;
+  const apps::GeneEncoderSpec& gene_encoder(size_t m) const;
+  // The width the model's own encoder layers of modality m read: its pathways or its features.
+  int64_t encoder_inputs(size_t m) const;  // the likelihood of modality m
   int64_t outputs(size_t m) const { return inputs[m] * output(m).outputs_per_feature; }
 };
 
@@ -67,6 +77,12 @@ class TranslationModel : public nn::Module {
   // The output layers' biases of modality m (none: the model keeps its initialisation).
   virtual std::vector<Tensor> output_biases(size_t) { return {}; }
 
+  // Modality m's pathway activities (cells x pathways) for its values x; only for a modality
+  // with a pathway encoder (has_pathways).
+  bool has_pathways(size_t m) const { return m < fronts_.size() && fronts_[m]; }
+  Tensor pathway_activities(size_t m, const Tensor& x);
+  std::vector<Tensor> pathway_parameters() const;  // every front's
+
   // The loss of modality m's raw decoder output, and the prediction made from it.
   Tensor output_loss(size_t m, const Tensor& out, const Tensor& x, const Tensor& counts, const Tensor& library);
   Tensor output_prediction(size_t m, const Tensor& out);
@@ -74,10 +90,17 @@ class TranslationModel : public nn::Module {
  protected:
   // Registers the count parameters of every count modality ("counts<m>"); call once.
   void add_count_parameters();
+  // Registers the pathway front of every modality with a pathway encoder ("pathways<m>"), drawn
+  // from its own generator stream so that models without one keep their weights bit for bit;
+  // call once, in the constructor.
+  void add_pathway_fronts(uint64_t seed);
+  // What modality m's own encoder layers read: x itself, or its pathway activities.
+  Tensor encoder_input(size_t m, const Tensor& x);
   ModelSpec spec_;
 
  private:
   std::vector<std::shared_ptr<CountParameters>> counts_;  // per modality; null without counts
+  std::vector<std::shared_ptr<apps::PathwayFront>> fronts_;  // per modality; null for Mlp
 };
 
 // Decoder latent -> hidden (reversed) -> out; every hidden block is Linear -> BatchNorm ->

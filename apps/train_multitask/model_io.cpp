@@ -17,7 +17,7 @@ constexpr const char* kWeights = "weights.h5";
 [[noreturn]] void fail(const std::string& m) { throw Error(m); }
 
 nlohmann::json spec_to_json(const ModelSpec& s) {
-  return {{"inputs", s.inputs},
+  nlohmann::json j = {{"inputs", s.inputs},
           {"bce", s.bce},
           {"hidden", s.hidden},
           {"latent", s.latent},
@@ -30,6 +30,15 @@ nlohmann::json spec_to_json(const ModelSpec& s) {
           {"likelihood", s.likelihood},
           {"library", s.library},
           {"dropout", s.dropout}};
+  // Per modality (null: mlp); left out when no modality has a pathway encoder, as before them.
+  bool pathways = false;
+  nlohmann::json enc = nlohmann::json::array();
+  for (size_t m = 0; m < s.inputs.size(); ++m) {
+    enc.push_back(apps::gene_encoder_json(s.gene_encoder(m)));
+    pathways = pathways || s.gene_encoder(m).is_pathway();
+  }
+  if (pathways) j["gene_encoders"] = enc;
+  return j;
 }
 
 ModelSpec spec_from_json(const nlohmann::json& j, const std::string& where) {
@@ -68,6 +77,15 @@ ModelSpec spec_from_json(const nlohmann::json& j, const std::string& where) {
     for (const auto& l : s.likelihood) likelihood(l);
   } catch (const std::exception& e) {
     fail(where + ": spec: " + e.what());
+  }
+  if (j.contains("gene_encoders")) {
+    const nlohmann::json& enc = j.at("gene_encoders");
+    if (!enc.is_array() || enc.size() != s.inputs.size())
+      fail(where + ": spec 'gene_encoders' must list one entry per modality (" + std::to_string(s.inputs.size()) +
+           ")");
+    for (size_t m = 0; m < enc.size(); ++m)
+      s.gene_encoders.push_back(
+          apps::gene_encoder_from_json(enc[m], s.inputs[m], where + ": spec modality " + std::to_string(m)));
   }
   if (!s.likelihood.empty() && s.likelihood.size() != s.inputs.size())
     fail(where + ": spec 'likelihood' names " + std::to_string(s.likelihood.size()) + " modalities, expected " +

@@ -6,6 +6,7 @@
 #include "apps/common/matrix_bridge.h"
 #include "apps/common/run_folder.h"
 #include "apps/common/svg_plot.h"
+#include "apps/train_multitask/pathway_encoders.h"
 #include "base/text.h"
 #include "omics/metrics_classification.h"
 #include "omics/pca.h"
@@ -84,6 +85,17 @@ void write_latent(const std::string& dir, const Evaluation& ev, const Dataset& d
   for (int64_t i = 0; i < n; ++i)
     csv << d.obs.index[static_cast<size_t>(i)] << "," << i << "," << splits[static_cast<size_t>(i)] << "\n";
   apps::write_text_file(dir + "split.csv", csv.str());
+}
+
+void write_pathways(const std::string& dir, TranslationModel& model, const Dataset& d,
+                    const std::vector<PreparedModality>& prepared, const Split& split) {
+  for (size_t m = 0; m < prepared.size(); ++m) {
+    if (!model.has_pathways(m)) continue;
+    omics::AnnData a = pathway_anndata(pathway_activities(model, m, prepared[m].X), d.obs, prepared[m].name,
+                                       model.spec().gene_encoder(m));
+    a.obs.set("split", omics::Column::categorical(split_labels(split, d.cells())));
+    omics::write_h5ad(dir + "pathways_" + prepared[m].name + ".h5ad", a);
+  }
 }
 
 void add_class_predictions(omics::AnnData& a, const std::string& label_key, const std::vector<std::string>& classes,

@@ -22,6 +22,11 @@ void write_translations(const std::string& dir, const Evaluation& ev, const Data
 // by label (PCA fitted on the training cells), split.csv (cell, row, split).
 void write_latent(const std::string& dir, const Evaluation& ev, const Dataset& d, const Split& split,
                   const std::string& label_key);
+// pathways_<modality>.h5ad for every modality with a pathway encoder (--encoder): every cell
+// (obs column "split"), X and obsm X_pathways its pathway activities, uns['pathways'] their names
+// (pathway_encoders.h).
+void write_pathways(const std::string& dir, TranslationModel& model, const Dataset& d,
+                    const std::vector<PreparedModality>& prepared, const Split& split);
 // Per-cell classifier outputs: obs['predicted_<label>'] (categorical over every class),
 // obs['predicted_<label>_probability'] (the highest probability), obsm['<label>_probabilities']
 // (cells x classes) and uns['<label>_classes'] (the class names, the obsm columns' order).

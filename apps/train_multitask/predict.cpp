@@ -16,6 +16,7 @@
 #include "apps/train_multitask/evaluate.h"
 #include "apps/train_multitask/model_io.h"
 #include "apps/train_multitask/outputs.h"
+#include "apps/train_multitask/pathway_encoders.h"
 #include "autograd/engine.h"
 #include "autograd/error.h"
 #include "base/text.h"
@@ -261,6 +262,13 @@ int run_predict(const PredictConfig& c) {
     }
   }
   if (!directions.empty()) metrics["translation"] = directions;
+  for (const auto& g : in.given)
+    if (model.has_pathways(g.model_index)) {
+      omics::AnnData pa =
+          pathway_anndata(pathway_activities(model, g.model_index, g.X), in.obs, g.name, m.spec.gene_encoder(g.model_index));
+      pa.uns["model"] = omics::UnsValue::text(model_dir);
+      omics::write_h5ad(run.path("pathways/" + g.name + ".h5ad"), pa);
+    }
 
   if (model.latent_width() == 0) {
     not_computed.push_back("latent and classification: the " + m.spec.model + " model has no shared latent");

@@ -7,6 +7,8 @@
 //                                      the input cells; var: the target's features), on the
 //                                      target file's scale where the preprocessing can be undone
 //                                      (uns['scale'] says what the values are)
+//   pathways/<NAME>.h5ad               each given modality with a pathway encoder: its pathway
+//                                      activities (X, obsm X_pathways; names in uns['pathways'])
 //   latent.h5ad                        obsm X_latent: the fused latent of the given modalities
 //                                      (one given: that modality's latent), and with a classifier
 //                                      the predicted class, its probability and every class's

@@ -47,8 +47,16 @@ ScButterflyModel::ScButterflyModel(const ModelSpec& spec, uint64_t seed)
     widths.push_back(h1);
     const double input_dropout = m == 0 ? 0.5 : 0.0;
     const bool drop = spec.dropout > 0 || input_dropout > 0;
-    encoders_.push_back(register_module(
-        "encoder" + n, net_block(widths, input_dropout, spec.dropout, false, init, drop ? noise_ : nullptr)));
+    // A pathway encoder reads the activities; the input dropout stays on the features (a
+    // denoising of the genes; dropping half of ~50 pathway activities would be another model).
+    const bool front = spec.gene_encoder(m).is_pathway();
+    std::vector<int64_t> encoder_widths = widths;
+    encoder_widths.front() = spec.encoder_inputs(m);
+    input_dropouts_.push_back(front && input_dropout > 0
+                                  ? register_module("input_dropout" + n, std::make_shared<nn::Dropout>(input_dropout, noise_))
+                                  : nullptr);
+    encoders_.push_back(register_module("encoder" + n, net_block(encoder_widths, front ? 0.0 : input_dropout,
+                                                                 spec.dropout, false, init, drop ? noise_ : nullptr)));
     mu_.push_back(register_module("mu" + n, net_block({h1, spec.latent}, 0, 0, false, init, nullptr)));
     logvar_.push_back(register_module("logvar" + n, net_block({h1, spec.latent}, 0, 0, false, init, nullptr)));
     latent_decoders_.push_back(
@@ -62,10 +70,12 @@ ScButterflyModel::ScButterflyModel(const ModelSpec& spec, uint64_t seed)
       "discriminator", std::make_shared<nn::Linear>(spec.latent, static_cast<int64_t>(spec.inputs.size()), init,
                                                     nn::Init::XavierUniform));
   add_count_parameters();
+  add_pathway_fronts(seed);
 }
 
 ScButterflyModel::Latent ScButterflyModel::encode(size_t m, const Tensor& x) {
-  const Tensor h = encoders_.at(m)->forward(x);
+  const Tensor in = input_dropouts_.at(m) ? input_dropouts_[m]->forward(x) : x;
+  const Tensor h = encoders_.at(m)->forward(encoder_input(m, in));
   Latent l{Tensor(), mu_[m]->forward(h), logvar_[m]->forward(h)};
   if (is_training()) {
     const Tensor eps = noise_->normal(l.mu.shape(), l.mu.device(), l.mu.dtype());

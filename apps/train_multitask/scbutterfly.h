@@ -5,6 +5,9 @@
 //     between layers; Xavier-uniform weights; input dropout "noise" 0.5 on the first --modality,
 //     scButterfly's RNA side, 0 on the others), h0 = hidden[0] when the modality has more
 //     features than that, else h1 (RNA [G, 256, 128], ADT [n, 128, 128]);
+//   - with --encoder NAME=masked-linear|pathway-attention, the modality encoder reads the
+//     modality's pathway activities (a PathwayFront) instead of its genes; the input dropout stays
+//     on the genes;
 //   - per modality a VAE translator: mu = LeakyReLU(BN(W_mu h)), logvar = LeakyReLU(BN(W_v h)),
 //     z = mu + eps exp(logvar / 2) while training, mu when predicting; its decoder
 //     LeakyReLU(BN(W z)) back to h1;
@@ -64,6 +67,7 @@ class ScButterflyModel : public TranslationModel {
 
  private:
   std::shared_ptr<Generator> noise_;
+  std::vector<std::shared_ptr<nn::Dropout>> input_dropouts_;  // before a pathway front (null otherwise)
   std::vector<std::shared_ptr<nn::Sequential>> encoders_, decoders_;
   std::vector<std::shared_ptr<nn::Sequential>> mu_, logvar_, latent_decoders_;
   std::shared_ptr<nn::Linear> discriminator_;

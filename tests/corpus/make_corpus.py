@@ -246,6 +246,21 @@ case("unknown distance/tm", "train_multitask", tm(good, extra="--distance A=cosi
 case("unknown translator/tm", "train_multitask", tm(good, extra="--model transformer"), "transformer")
 case("top-features zero/tm", "train_multitask", tm(good, extra="--top-features A=0"), "")
 case("layer absent/tm", "train_multitask", tm(good, extra="--layer A=counts"), "counts")
+# pathway encoders (--encoder NAME=KIND, --gene-sets NAME=FILE): A's genes are g0..g11, B's p0..p4
+with open(path("sets.gmt"), "w") as f:
+    f.write("S1\tfirst\tg0\tg1\tg2\tg3\tg4\tg5\nS2\tsecond\tg6\tg7\tg8\tg9\tg10\tg11\n")
+with open(path("human.gmt"), "w") as f:
+    f.write("HALLMARK_A\tx\tCD3E\tCD4\tCD8A\nHALLMARK_B\tx\tMS4A1\tCD19\n")
+sets = path("sets.gmt")
+case("unknown encoder kind/tm", "train_multitask", tm(good, extra="--encoder A=transformer"), "transformer")
+case("pathway encoder without gene sets/tm", "train_multitask", tm(good, extra="--encoder A=pathway-attention"), "--gene-sets A=FILE")
+case("gene sets matching no gene/tm", "train_multitask",
+     tm(good, extra=f"--encoder A=masked-linear --gene-sets A={path('human.gmt')}"), "none of the 5 genes in 2 gene sets")
+case("mask soft without gene sets/tm", "train_multitask", tm(good, extra="--mask soft"), "--mask soft")
+case("embed not divisible by heads/tm", "train_multitask",
+     tm(good, extra=f"--encoder A=pathway-attention --gene-sets A={sets} --heads 4 --embed 6"), "not divisible")
+case("pathway encoder on a non-gene modality/tm", "train_multitask",
+     tm(good, extra=f"--encoder B=pathway-attention --gene-sets B={sets}"), "none of the 12 genes in 2 gene sets")
 
 # ---- 5. numbers out of range or not numbers -----------------------------------------------------
 for flag, val in (("--epochs", "-1"), ("--epochs", "0"), ("--epochs", "1e30"), ("--epochs", "ten"),
