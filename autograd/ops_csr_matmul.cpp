@@ -35,24 +35,24 @@ Tensor csr_matmul(const CsrMatrix& a, const Tensor& b) {
   Tensor out = Tensor::empty({rows, m}, dt, dev);
   if (dev == Device::CPU)
     CG_DISPATCH_FLOAT(dt, op, T,
-                      kernels::cpu::csr_matmul_forward<T>(idx, a.values.data<T>(), rows, b.data<T>(), m,
+                      kernels::cpu::csr_matmul_forward<T>(idx, a.values.data<T>(), rows, cols, b.data<T>(), m,
                                                           out.data<T>()));
   else
-    CG_IF_CUDA(kernels::cuda::csr_matmul_forward(idx, a.values.data<float>(), rows, b.data<float>(), m,
+    CG_IF_CUDA(kernels::cuda::csr_matmul_forward(idx, a.values.data<float>(), rows, cols, b.data<float>(), m,
                                                  out.data<float>()));
   if (!needs_grad({&b})) return out;
 
   const CsrMatrix saved{a.pattern, a.values.detach()};
-  return record(out, op, {b}, [saved, cols, m](const Tensor& g) -> std::vector<Tensor> {
+  return record(out, op, {b}, [saved, rows, cols, m](const Tensor& g) -> std::vector<Tensor> {
     Tensor gb = Tensor::empty({cols, m}, g.dtype(), g.device());
     const kernels::CsrIndex ix = saved.pattern.index();
     if (g.device() == Device::CPU)
       CG_DISPATCH_FLOAT(g.dtype(), "csr_matmul", T,
-                        kernels::cpu::csr_matmul_backward_b<T>(ix, saved.values.data<T>(), cols, g.data<T>(), m,
-                                                               gb.data<T>()));
+                        kernels::cpu::csr_matmul_backward_b<T>(ix, saved.values.data<T>(), rows, cols, g.data<T>(),
+                                                               m, gb.data<T>()));
     else
-      CG_IF_CUDA(kernels::cuda::csr_matmul_backward_b(ix, saved.values.data<float>(), cols, g.data<float>(), m,
-                                                      gb.data<float>()));
+      CG_IF_CUDA(kernels::cuda::csr_matmul_backward_b(ix, saved.values.data<float>(), rows, cols, g.data<float>(),
+                                                      m, gb.data<float>()));
     return {gb};
   });
 }

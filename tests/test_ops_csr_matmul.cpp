@@ -42,6 +42,25 @@ TEST_CASE("csr_matmul: equals the dense product, from_dense/to_dense round-trip,
   for (int64_t j = 0; j < 5; ++j) CHECK(sparse[static_cast<size_t>(1 * 5 + j)] == 0.0);  // the empty row
 }
 
+TEST_CASE("csr_matmul: the packed column-block path (over 64 columns, many nonzeros per column) equals the dense product") {
+  // 150 columns: two full 64-wide blocks and a partial one; 40 x 12 at 60% gives ~24 nonzeros per
+  // column of b (the forward packs b above 4), and the backward always packs grad_out.
+  const Tensor dense = sparse_like(40, 12, 0.6, 21);
+  const CsrMatrix a = CsrMatrix::from_dense(dense);
+  REQUIRE(a.nnz() > 4 * 12);
+  const Tensor b = random_input({12, 150}, 22, 1.0, 0.0, true);
+  const Tensor w = random_input({40, 150}, 23, 1.0, 0.0, false);
+  const Tensor y = csr_matmul(a, b);
+  CHECK(cg::test::max_rel_diff(y.to_vector<double>(), matmul(dense, b.detach()).to_vector<double>()) < 1e-13);
+  sum(mul(y, w)).backward();
+  const auto reference = matmul(transpose(dense), w).to_vector<double>();
+  CHECK(cg::test::max_rel_diff(b.grad().to_vector<double>(), reference) < 1e-13);
+  // Few nonzeros per column (no packing in the forward), same width: the same answers.
+  const Tensor thin = sparse_like(6, 12, 0.3, 24);
+  CHECK(cg::test::max_rel_diff(csr_matmul(CsrMatrix::from_dense(thin), b.detach()).to_vector<double>(),
+                               matmul(thin, b.detach()).to_vector<double>()) < 1e-13);
+}
+
 TEST_CASE("csr_matmul: gradient w.r.t. b (float64 finite differences), with duplicates and unsorted columns") {
   const CsrMatrix a = CsrMatrix::from_dense(sparse_like(5, 7, 0.4, 4));
   CHECK_GRADIENTS([&](const std::vector<Tensor>& in) { return csr_matmul(a, in[0]); },

@@ -6,18 +6,23 @@
 // this does a twentieth of the dense GEMM's multiply-adds. Each output row is written by one
 // loop iteration in a fixed entry order (forward: the row's entries in CSR order; backward: the
 // column's entries through the transposed index, ascending), so the results are the same bits for
-// any thread count. Accumulation is in T, as the dense GEMM's.
+// any thread count. Accumulation is in T, as the dense GEMM's. With m over 64 the dense side is
+// read in 64-column blocks packed contiguously first (forward: when A has more than 4 nonzeros
+// per column of b; backward: always), so a block stays in cache and in few pages while every
+// nonzero reads from it; the summation order is the same either way.
 #include <cstdint>
 
 #include "kernels/csr_index.h"
 
 namespace cg::kernels::cpu {
 
+// rows, cols: A's shape (b and grad_b have cols rows; out and grad_out have rows rows).
 template <class T>
-void csr_matmul_forward(const CsrIndex& a, const T* values, int64_t rows, const T* b, int64_t m, T* out);
+void csr_matmul_forward(const CsrIndex& a, const T* values, int64_t rows, int64_t cols, const T* b, int64_t m,
+                        T* out);
 
 template <class T>
-void csr_matmul_backward_b(const CsrIndex& a, const T* values, int64_t cols, const T* grad_out, int64_t m,
-                           T* grad_b);
+void csr_matmul_backward_b(const CsrIndex& a, const T* values, int64_t rows, int64_t cols, const T* grad_out,
+                           int64_t m, T* grad_b);
 
 }  // namespace cg::kernels::cpu

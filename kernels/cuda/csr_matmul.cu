@@ -39,14 +39,15 @@ int row_blocks(int64_t rows) { return static_cast<int>(rows < 65535 ? rows : 655
 
 }  // namespace
 
-void csr_matmul_forward(const CsrIndex& a, const float* values, int64_t rows, const float* b, int64_t m, float* out) {
+void csr_matmul_forward(const CsrIndex& a, const float* values, int64_t rows, int64_t cols, const float* b, int64_t m,
+                        float* out) {
   if (rows == 0 || m == 0) return;
   forward_kernel<<<row_blocks(rows), kRowThreads>>>(a, values, rows, b, m, out);
   CG_CUDA_LAUNCH_CHECK();
 }
 
-void csr_matmul_backward_b(const CsrIndex& a, const float* values, int64_t cols, const float* grad_out, int64_t m,
-                           float* grad_b) {
+void csr_matmul_backward_b(const CsrIndex& a, const float* values, int64_t rows, int64_t cols, const float* grad_out,
+                           int64_t m, float* grad_b) {
   if (cols == 0 || m == 0) return;
   backward_b_kernel<<<row_blocks(cols), kRowThreads>>>(a, values, cols, grad_out, m, grad_b);
   CG_CUDA_LAUNCH_CHECK();

@@ -9,8 +9,9 @@
 
 namespace cg::kernels::cuda {
 
-void csr_matmul_forward(const CsrIndex& a, const float* values, int64_t rows, const float* b, int64_t m, float* out);
-void csr_matmul_backward_b(const CsrIndex& a, const float* values, int64_t cols, const float* grad_out, int64_t m,
-                           float* grad_b);
+void csr_matmul_forward(const CsrIndex& a, const float* values, int64_t rows, int64_t cols, const float* b, int64_t m,
+                        float* out);
+void csr_matmul_backward_b(const CsrIndex& a, const float* values, int64_t rows, int64_t cols, const float* grad_out,
+                           int64_t m, float* grad_b);
 
 }  // namespace cg::kernels::cuda
