@@ -31,6 +31,11 @@ class ProcessGroup {
 // it). The first call initialises MPI (it is finalised at exit) and, on a machine with several
 // GPUs, makes this process use GPU (local rank mod GPUs): call it before any CUDA work.
 ProcessGroup* launched_process_group();
+// The group launched_process_group() returned before, without starting MPI; null before that
+// or in a single process. nn::fit trains data-parallel in it unless told otherwise.
+ProcessGroup* current_process_group();
+// Whether this process was started by mpirun (reads the environment only).
+bool started_by_mpirun();
 // Whether this build can run under mpirun ("" when it can; otherwise why not).
 std::string process_group_unavailable_reason();
 

@@ -22,14 +22,20 @@
 namespace cg {
 namespace {
 
+ProcessGroup* g_launched = nullptr;
+
+}  // namespace
+
 // mpirun (Open MPI, MPICH, Slurm's PMI) tells its processes their size in the environment.
-bool launched_by_mpirun() {
+bool started_by_mpirun() {
   for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"}) {
     const char* s = std::getenv(v);
     if (s && *s) return true;
   }
   return false;
 }
+
+namespace {
 
 #ifdef CELLGRAD_MPI
 void check(int status, const char* call) {
@@ -118,10 +124,13 @@ std::string process_group_unavailable_reason() {
 #endif
 }
 
+ProcessGroup* current_process_group() { return g_launched; }
+
 ProcessGroup* launched_process_group() {
-  if (!launched_by_mpirun()) return nullptr;
+  if (!started_by_mpirun()) return nullptr;
 #ifdef CELLGRAD_MPI
   static MpiGroup* group = new MpiGroup();  // lives until exit (MPI is finalised by atexit)
+  g_launched = group;
   return group;
 #else
   throw Error("started by mpirun, but " + process_group_unavailable_reason());

@@ -229,7 +229,8 @@ FitResult fit(const FitState& state, const std::function<std::vector<Phase*>(int
            o.label << ": " << train.size() << " training cells, at least " << o.min_batch << " are needed");
   CG_CHECK(o.epochs >= 1 && o.patience >= 1, o.label << ": epochs and patience must be at least 1");
   Module& model = *state.model;
-  ProcessGroup* group = o.group && o.group->size() > 1 ? o.group : nullptr;
+  ProcessGroup* given = o.group ? o.group : current_process_group();
+  ProcessGroup* group = given && given->size() > 1 ? given : nullptr;
   const bool writer = !group || group->rank() == 0;  // the process that writes files and progress
   CG_CHECK(!group || o.resume_checkpoint.empty(),
            o.label << ": resumable training is not available with several processes yet; run without --resume "

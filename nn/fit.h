@@ -88,8 +88,9 @@ struct FitOptions {
   int profile_epoch = 0;
   // Metrics log (one row per epoch); empty paths: none.
   std::string history_csv, history_jsonl;
-  // Data parallel across processes (mpirun; see nn/data_parallel.h): null or a group of one is
-  // a single process. Each process takes its share of every global batch of batch_size rows
+  // Data parallel across processes (mpirun; see nn/data_parallel.h): null means the group the
+  // app joined (current_process_group(), none in a single process); a group of one is a single
+  // process. Each process takes its share of every global batch of batch_size rows
   // and the gradients are averaged before each step; rank 0 alone writes the checkpoints, the
   // metrics log and progress. Not with resume or an after_step (an adversary's own update).
   ProcessGroup* group = nullptr;

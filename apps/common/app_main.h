@@ -6,12 +6,16 @@
 #include <functional>
 
 #include "apps/common/app_cli.h"
+#include "apps/common/process_role.h"
 
 namespace cg::apps {
 
-inline int run_app(const char* app, const std::function<int()>& body) {
+// data_parallel: the app trains across processes under mpirun (apps/common/process_role.h);
+// the others refuse mpirun with more than one process.
+inline int run_app(const char* app, const std::function<int()>& body, bool data_parallel = false) {
   prepare_app_process();
   try {
+    join_process_group(app, data_parallel);
     return body();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: error: %s\n", app, e.what());

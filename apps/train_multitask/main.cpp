@@ -12,6 +12,7 @@
 
 #include "apps/common/app_cli.h"
 #include "apps/common/app_main.h"
+#include "autograd/process_group.h"
 #include "apps/common/checkpoint_folder.h"
 #include "apps/common/run_folder.h"
 #include "apps/common/run_notes.h"
@@ -310,6 +311,9 @@ int run(int argc, char** argv) {
   check_gene_sets_match(c, data);
   const std::vector<Split> splits = make_splits(c, data);
   check_baseline_cells(c, splits);
+  // Under mpirun the processes after the first write into scratch folders (removed at exit).
+  c.out = apps::own_output_folder(c.out);
+  if (!apps::writes_outputs()) c.save_model.clear();
   std::vector<std::string> inputs;  // never inside a folder that is replaced
   for (const auto& [name, file] : parse_assignments(c.modalities, "--modality")) inputs.push_back(file);
   apps::RunFolder run(c.out, c.overwrite, inputs);
@@ -321,9 +325,12 @@ int run(int argc, char** argv) {
 
   std::string shape;
   for (const auto& m : data.modalities) shape += " " + m.name + " " + std::to_string(m.X.cols());
-  std::fprintf(stderr, "train_multitask: %lld cells;%s features; %zu classes; %zu split(s); device %s\n",
+  const ProcessGroup* group = current_process_group();
+  const std::string processes =
+      group && group->size() > 1 ? "; " + std::to_string(group->size()) + " processes, each taking its share of every batch" : "";
+  std::fprintf(stderr, "train_multitask: %lld cells;%s features; %zu classes; %zu split(s); device %s%s\n",
                static_cast<long long>(data.cells()), shape.c_str(), data.label_names.size(), splits.size(),
-               device_name(device));
+               device_name(device), processes.c_str());
 
   std::vector<VariantResult> results;
   if (variants.empty()) {
@@ -390,5 +397,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return apps::run_app("train_multitask", [&] { return run(argc, argv); });
+  return apps::run_app("train_multitask", [&] { return run(argc, argv); }, /*data_parallel=*/true);
 }
