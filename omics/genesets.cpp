@@ -65,10 +65,29 @@ double parse_number(const std::string& s, const std::string& path, size_t line_n
   return v;
 }
 
-// Dataset genes by upper-cased symbol (a symbol may name several columns).
+// Cell Ranger names the genes of a multi-genome reference "<genome>_<symbol>" (ECCITE's RNA here:
+// hg19_CD3E); the symbol after a known genome prefix, or "" when there is none.
+std::string without_genome_prefix(const std::string& upper_name) {
+  static const char* const kGenomes[] = {"HG19", "HG38", "GRCH37", "GRCH38", "MM9", "MM10", "MM39", "GRCM38", "GRCM39"};
+  for (const char* g : kGenomes) {
+    const std::string p(g);
+    if (upper_name.size() > p.size() + 1 && upper_name.compare(0, p.size(), p) == 0 &&
+        (upper_name[p.size()] == '_' || upper_name[p.size()] == '-'))
+      return upper_name.substr(p.size() + 1);
+  }
+  return "";
+}
+
+// Dataset genes by upper-cased symbol (a symbol may name several columns), also under the symbol
+// without a genome prefix, so "hg19_CD3E" matches a set's CD3E.
 std::unordered_map<std::string, std::vector<int64_t>> index_genes(const std::vector<std::string>& genes) {
   std::unordered_map<std::string, std::vector<int64_t>> idx;
-  for (size_t i = 0; i < genes.size(); ++i) idx[upper(genes[i])].push_back(static_cast<int64_t>(i));
+  for (size_t i = 0; i < genes.size(); ++i) {
+    const std::string u = upper(genes[i]);
+    idx[u].push_back(static_cast<int64_t>(i));
+    const std::string bare = without_genome_prefix(u);
+    if (!bare.empty()) idx[bare].push_back(static_cast<int64_t>(i));
+  }
   return idx;
 }
 
@@ -255,7 +274,8 @@ GeneSetMask build_mask(const std::vector<std::string>& dataset_genes, const std:
       }
     throw DataError(source + ": none of the " + std::to_string(match.set_genes) + " genes in " +
                     std::to_string(sets.size()) + " gene sets is among the " + std::to_string(dataset_genes.size()) +
-                    " dataset genes (matched by symbol, case-insensitive; wrong species or identifier type?); "
+                    " dataset genes (matched by symbol, case-insensitive, genome prefixes like hg19_ ignored; wrong species or "
+                    "identifier type?); "
                     "dataset genes look like [" +
                     ex_data + "], set genes like [" + ex_set + "]");
   }

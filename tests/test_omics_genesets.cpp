@@ -173,6 +173,18 @@ TEST_CASE("build_mask: membership, size filters, and clear errors") {
   CHECK(contains(msg, "no gene set passes"));
 }
 
+TEST_CASE("genes named <genome>_<symbol> (Cell Ranger's multi-genome references) match the sets' symbols") {
+  // ECCITE's RNA genes are hg19_CD3E, ...; a mouse one mm10_Cd19; an unknown prefix stays as it is.
+  const std::vector<std::string> genes = {"hg19_CD3E", "hg19_MS4A1", "mm10_Cd19", "GRCh38-CD4", "xx_CD8A", "hg19_"};
+  const std::vector<GeneSet> sets = {{"T", "", {"CD3E", "CD4", "CD8A"}}, {"B", "", {"MS4A1", "CD19"}}};
+  const GeneMatch m = match_genes(genes, sets);
+  CHECK(m.members[0] == std::vector<int64_t>{0, 3});
+  CHECK(m.members[1] == std::vector<int64_t>{1, 2});
+  CHECK(m.dataset_genes_matched == 4);
+  // The full name still matches a set that lists it.
+  CHECK(match_genes(genes, {{"X", "", {"xx_cd8a"}}}).members[0] == std::vector<int64_t>{4});
+}
+
 TEST_CASE("redundancy filter: Jaccard single linkage keeps the largest set per cluster") {
   auto range = [](int64_t a, int64_t b) {
     std::vector<int64_t> v;
