@@ -1,11 +1,13 @@
 #pragma once
 // The trainable perturbation models. Each turns a batch (cells x genes, plus each cell's
 // one-hot condition) into named loss terms; the first term, "loss", is what backward uses.
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "apps/common/discrepancy_batch.h"
 #include "autograd/optim.h"
 #include "nn/film.h"
 #include "nn/gaussian_encoder.h"
@@ -17,10 +19,17 @@ namespace cg::perturb {
 
 using LossTerms = std::vector<std::pair<std::string, Tensor>>;
 
+class PathwayFront;
+
 class PerturbModel : public nn::Module {
  public:
   using nn::Module::Module;
-  virtual LossTerms losses(const Tensor& x, const Tensor& condition) = 0;
+  // With `discrepancy` (weight > 0; discrepancy_batch.h), the terms gain "mmd" (the mean over the batch's perturbed
+  // values of MMD^2_u(predicted, observed)) and "loss" gains weight * mmd; null: the model's own
+  // terms only, exactly as without the option. 0 when the batch lacks two controls or two
+  // perturbed cells of every value.
+  virtual LossTerms losses(const Tensor& x, const Tensor& condition, const DiscrepancyBatch* discrepancy) = 0;
+  LossTerms losses(const Tensor& x, const Tensor& condition) { return losses(x, condition, nullptr); }
   // Models with an adversary update it here, with its own optimizer and its own backward,
   // before the main step (MTAe --adversarial). Returns its loss terms for logging.
   virtual LossTerms adversary_step(const Tensor& x, const Tensor& condition) { return {}; }
@@ -30,6 +39,8 @@ class PerturbModel : public nn::Module {
   // generators (dropout, sampling) and an adversary's optimizer.
   virtual std::vector<std::pair<std::string, Generator*>> generators() { return {}; }
   virtual std::vector<std::pair<std::string, Optimizer*>> internal_optimizers() { return {}; }
+  // The genes -> pathways front of a pathway encoder; null for the Mlp encoder.
+  virtual PathwayFront* pathway_front() const { return nullptr; }
 };
 
 // How a network reads the genes before its hidden layers (methods.md, NetActivity and masked
@@ -52,8 +63,12 @@ struct GeneEncoderSpec {
 class PathwayFront : public nn::Module {
  public:
   PathwayFront(int64_t genes, const GeneEncoderSpec& spec, Generator& init);
+  // The per-pathway activities the network's hidden layers read: masked-linear, ELU of the
+  // masked layer; pathway-attention, the layer's pooled readout (one linear score per pathway of
+  // its head-concatenated output, so it already combines the heads). Also obsm X_pathways.
   Tensor forward(const Tensor& x);
   int64_t pathways() const { return pathways_; }
+  nn::SparsePathwayAttention* attention() const { return attention_.get(); }  // null for masked-linear
 
  private:
   int64_t pathways_;
@@ -67,10 +82,12 @@ class ScGenVAE : public PerturbModel {
  public:
   ScGenVAE(int64_t genes, const std::vector<int64_t>& hidden, int64_t latent, double dropout, double alpha,
            uint64_t seed, const GeneEncoderSpec& gene_encoder = {});
-  LossTerms losses(const Tensor& x, const Tensor& condition) override;
+  using PerturbModel::losses;
+  LossTerms losses(const Tensor& x, const Tensor& condition, const DiscrepancyBatch* discrepancy) override;
   Tensor encode_mean(const Tensor& x);  // posterior means (call in eval mode)
   Tensor decode(const Tensor& z);
   std::vector<std::pair<std::string, Generator*>> generators() override { return {{"noise", gen_.get()}}; }
+  PathwayFront* pathway_front() const override { return front_.get(); }
 
  private:
   nn::GaussianEncoder::Output encode(const Tensor& x);
@@ -107,13 +124,15 @@ struct MtaeSpec {
 class MultiTaskAE : public PerturbModel {
  public:
   MultiTaskAE(const MtaeSpec& spec, uint64_t seed);
-  LossTerms losses(const Tensor& x, const Tensor& condition) override;
+  using PerturbModel::losses;
+  LossTerms losses(const Tensor& x, const Tensor& condition, const DiscrepancyBatch* discrepancy) override;
   LossTerms adversary_step(const Tensor& x, const Tensor& condition) override;
   std::vector<Tensor> main_parameters() const override;
   std::vector<std::pair<std::string, Generator*>> generators() override { return {{"noise", gen_.get()}}; }
   // The discriminator's Adam, made on first use: after the model has moved to its device (an
   // optimizer made on the CPU would step CUDA parameters with CPU state).
   std::vector<std::pair<std::string, Optimizer*>> internal_optimizers() override;
+  PathwayFront* pathway_front() const override { return front_.get(); }
   Tensor encode(const Tensor& x);  // the latent (posterior mean for MTVae; call in eval mode)
   Tensor decode(const Tensor& z, const Tensor& condition);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "apps/common/matrix_bridge.h"
 #include "apps/predict_perturbation/model_registry.h"
@@ -31,9 +32,23 @@ std::string kind_name(GeneEncoderSpec::Kind k) {
   }
 }
 
-}  // namespace
+// The comma-separated entries of a --encoder or --mask value; empty or repeated entries refused.
+std::vector<std::string> listed(const std::string& value, const std::string& flag) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream in(value);
+  while (std::getline(in, item, ',')) {
+    if (item.empty()) throw Error(flag + ": an empty entry in '" + value + "'");
+    if (std::find(out.begin(), out.end(), item) != out.end())
+      throw Error(flag + ": '" + item + "' is listed twice");
+    out.push_back(item);
+  }
+  if (out.empty()) throw Error(flag + ": expected at least one value");
+  return out;
+}
 
-void check_gene_set_settings(const Config& c) {
+// The checks of one variant (c.encoder and c.mask single values).
+void check_one_encoder(const Config& c) {
   auto fail = [](const std::string& m) { throw Error(m); };
   const GeneEncoderSpec::Kind kind = encoder_kind(c.encoder);
   if (c.mask != "hard" && c.mask != "soft") fail("--mask: expected hard or soft, found '" + c.mask + "'");
@@ -41,8 +56,6 @@ void check_gene_set_settings(const Config& c) {
     fail("--mask soft: needs --gene-sets FILE (a GMT file): the soft mask starts from the gene sets");
   if (kind != GeneEncoderSpec::Kind::Mlp && c.gene_sets.empty())
     fail("--encoder " + c.encoder + ": needs --gene-sets FILE (a GMT file) to know which genes form each pathway");
-  if (c.mask == "soft" && kind != GeneEncoderSpec::Kind::PathwayAttention)
-    fail("--mask soft: applies to --encoder pathway-attention, found --encoder " + c.encoder);
   if (c.heads < 1 || c.embed < 1)
     fail("--heads and --embed: expected positive values, found " + std::to_string(c.heads) + " and " +
          std::to_string(c.embed));
@@ -59,6 +72,52 @@ void check_gene_set_settings(const Config& c) {
   if (kind != GeneEncoderSpec::Kind::Mlp && networks_of(c.models).empty())
     fail("--encoder " + c.encoder + ": applies to the trained networks (scgen, vidr, the mtae family); the chosen "
          "models train none");
+}
+
+}  // namespace
+
+std::vector<EncoderVariant> encoder_variants(const Config& c) {
+  const std::vector<std::string> encoders = listed(c.encoder, "--encoder"), masks = listed(c.mask, "--mask");
+  std::vector<EncoderVariant> out;
+  for (const auto& e : encoders) {
+    if (e != "pathway-attention") {
+      out.push_back({e, "hard", e});
+      continue;
+    }
+    for (const auto& m : masks) out.push_back({e, m, e});
+  }
+  if (out.size() > 1)
+    for (auto& v : out)
+      if (v.encoder == "pathway-attention") v.label += "-" + v.mask;
+  return out;
+}
+
+Config with_encoder(const Config& c, const EncoderVariant& v) {
+  Config one = c;
+  one.encoder = v.encoder;
+  one.mask = v.mask;
+  return one;
+}
+
+void require_one_encoder(const Config& c, const std::string& command) {
+  if (encoder_variants(c).size() != 1)
+    throw Error("--encoder " + c.encoder + " --mask " + c.mask + ": " + command +
+                " trains one encoder; several (a comma-separated list) are compared by the leave-one-out benchmark");
+}
+
+void check_gene_set_settings(const Config& c) {
+  const std::vector<std::string> encoders = listed(c.encoder, "--encoder"), masks = listed(c.mask, "--mask");
+  for (const auto& e : encoders) encoder_kind(e);  // an unknown name first, as a single encoder reports it
+  const bool attention = std::find(encoders.begin(), encoders.end(), "pathway-attention") != encoders.end();
+  for (const auto& m : masks) {
+    if (m != "hard" && m != "soft") throw Error("--mask: expected hard or soft, found '" + m + "'");
+    if (m == "soft" && !attention)
+      throw Error("--mask soft: applies to --encoder pathway-attention, found --encoder " + c.encoder);
+  }
+  if (masks.size() > 1 && !attention)
+    throw Error("--mask " + c.mask + ": several masks apply to --encoder pathway-attention, found --encoder " +
+                c.encoder);
+  for (const EncoderVariant& v : encoder_variants(c)) check_one_encoder(with_encoder(c, v));
 }
 
 std::optional<PathwaySets> select_pathways(const Config& c, const std::vector<std::string>& genes) {

@@ -13,7 +13,22 @@
 
 namespace cg::perturb {
 
-// Throws one line naming the flag: an unknown --encoder or --mask, a pathway encoder or --mask
+// One encoder a network is built with. --encoder and --mask may each list several, comma-
+// separated ("mlp,masked-linear,pathway-attention" and "hard,soft"): the benchmark then trains
+// every network once per variant (each listed encoder; pathway-attention once per listed mask)
+// and names the table's rows "<model>+<label>" (scgen+pathway-attention-soft), so an encoder
+// ablation reads in one table. train and --held-out-dose take one variant.
+struct EncoderVariant {
+  std::string encoder, mask;
+  std::string label;  // the encoder; pathway-attention with its mask when several variants run
+};
+std::vector<EncoderVariant> encoder_variants(const Config& c);
+// c with one variant's --encoder and --mask.
+Config with_encoder(const Config& c, const EncoderVariant& v);
+// Throws naming `command` unless c names exactly one variant.
+void require_one_encoder(const Config& c, const std::string& command);
+
+// Throws one line naming the flag: an unknown --encoder or --mask (or one listed twice), a pathway encoder or --mask
 // soft without --gene-sets, --embed not divisible by --heads, selection bounds out of range, a
 // pathway encoder when no chosen model trains a network.
 void check_gene_set_settings(const Config& c);

@@ -70,6 +70,7 @@ SavedModel describe(const Config& c, const PerturbData& d, const std::vector<int
 
 int run_train(Config& c) {
   c.validate();
+  require_one_encoder(c, "train");
   if (c.models.size() != 1)
     throw Error("train: --model names the one model to train and save; found " + std::to_string(c.models.size()) +
                 " (" + join(c.models) + ")");
