@@ -41,6 +41,20 @@ Tensor mean_discrepancy(const DiscrepancyBatch& d, const Tensor& x, const Predic
   return total * (1.0 / values);
 }
 
+// f() with `m` in eval mode, the mode restored after. The MMD term decodes its predictions so:
+// as the app predicts, batch norm on its running statistics (a batch of predicted cells only
+// would otherwise normalise itself, unlike any batch the prediction will meet, and move those
+// statistics), and no dropout.
+template <class F> Tensor in_eval_mode(nn::Module& m, F f) {
+  struct Restore {
+    nn::Module& m;
+    bool was;
+    ~Restore() { m.train(was); }
+  } restore{m, m.is_training()};
+  m.eval();
+  return f();
+}
+
 // Adds weight * mmd to "loss" and logs "mmd".
 void add_discrepancy(LossTerms& terms, const DiscrepancyBatch& d, const Tensor& mmd) {
   terms.front().second = terms.front().second + mmd * d.weight;
@@ -124,12 +138,12 @@ LossTerms ScGenVAE::losses(const Tensor& x, const Tensor&, const DiscrepancyBatc
   if (discrepancy && discrepancy->weight > 0) {
     // scGen's prediction within the batch: latent arithmetic on the posterior means, the batch's
     // own delta = mean z(perturbed) - mean z(control), decoded from z(control) + delta (the
-    // direct decode; the shift is differentiated too, so the term also shapes the latent that
-    // fit_scgen later averages per type).
+    // direct decode, in eval mode; the shift is differentiated too, so the term also shapes the
+    // latent that fit_scgen later averages per type).
     const Tensor mmd = mean_discrepancy(*discrepancy, x, [&](const Tensor& controls, const Tensor& observed) {
       const Tensor zc = gather_rows(e.mu, controls);
       const Tensor delta = mean_cols(gather_rows(e.mu, observed)) - mean_cols(zc);  // [1, latent]
-      return decoder_->forward(zc + delta);
+      return in_eval_mode(*decoder_, [&] { return decoder_->forward(zc + delta); });
     });
     add_discrepancy(terms, *discrepancy, mmd);
   }
@@ -245,12 +259,13 @@ LossTerms MultiTaskAE::losses(const Tensor& x, const Tensor& condition, const Di
   terms.front().second = total;
   if (discrepancy && discrepancy->weight > 0) {
     // MTAe's prediction within the batch: the controls' latent (posterior mean for MTVae, as
-    // apply_mtae uses) decoded under the perturbed value's condition, taken from the value's
-    // first observed cell (the one-hot row, repeated), so it stays on the device.
+    // apply_mtae uses) decoded, in eval mode, under the perturbed value's condition, taken from
+    // the value's first observed cell (the one-hot row, repeated), so it stays on the device.
     const Tensor mmd = mean_discrepancy(*discrepancy, x, [&](const Tensor& controls, const Tensor& observed) {
       const std::vector<int32_t> first(static_cast<size_t>(controls.dim(0)), 0);
       const Tensor target = gather_rows(gather_rows(condition, observed), Tensor::from_indices(first, x.device()));
-      return decode(gather_rows(e.mu, controls), target);
+      const Tensor zc = gather_rows(e.mu, controls);
+      return in_eval_mode(*this, [&] { return decode(zc, target); });  // the encoder has run already
     });
     add_discrepancy(terms, *discrepancy, mmd);
   }
