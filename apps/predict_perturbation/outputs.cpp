@@ -13,6 +13,19 @@
 #include "omics/pathway_scores.h"
 
 namespace cg::perturb {
+namespace {
+
+void add_pathways(omics::AnnData& a, const PathwayActivities* pathways) {
+  if (!pathways) return;
+  a.obsm["X_pathways"] = pathways->values;
+  omics::UnsValue names;
+  names.type = omics::UnsValue::Type::String;
+  names.scalar = false;
+  names.strings = pathways->names;
+  a.uns["pathway_names"] = names;
+}
+
+}  // namespace
 
 void write_prediction_h5ad(const std::string& path, const omics::DenseMatrix& pred, const PerturbData& d,
                            const std::string& cell_type, const std::string& condition_key,
@@ -26,14 +39,7 @@ void write_prediction_h5ad(const std::string& path, const omics::DenseMatrix& pr
   a.obs.set(condition_key, omics::Column::categorical(std::vector<std::string>(n, "predicted")));
   a.obs.set(cell_type_key, omics::Column::categorical(std::vector<std::string>(n, cell_type)));
   a.obs.set("target_condition", omics::Column::categorical(std::vector<std::string>(n, perturbed)));
-  if (pathways) {
-    a.obsm["X_pathways"] = pathways->values;
-    omics::UnsValue names;
-    names.type = omics::UnsValue::Type::String;
-    names.scalar = false;
-    names.strings = pathways->names;
-    a.uns["pathway_names"] = names;
-  }
+  add_pathways(a, pathways);
   omics::write_h5ad(path, a);
 }
 
@@ -53,12 +59,14 @@ void write_predicted_cells(const std::string& path, const PredictedCells& p, con
   omics::write_h5ad(path, a);
 }
 
-void write_latent_h5ad(const std::string& path, const omics::DenseMatrix& latent, const omics::DataFrame& obs) {
+void write_latent_h5ad(const std::string& path, const omics::DenseMatrix& latent, const omics::DataFrame& obs,
+                       const PathwayActivities* pathways) {
   omics::AnnData a;
   a.X = omics::Matrix::from(latent);
   a.obs = obs;
   for (int64_t k = 0; k < latent.cols(); ++k) a.var.index.push_back("latent_" + std::to_string(k));
   a.obsm["X_latent"] = latent;
+  add_pathways(a, pathways);
   omics::write_h5ad(path, a);
 }
 

@@ -33,7 +33,9 @@ void write_predicted_cells(const std::string& path, const PredictedCells& p, con
                            const std::string& target);
 // latent.h5ad: every cell's latent (obsm['X_latent']) with the file's obs; X is the latent too,
 // so scanpy can plot it directly.
-void write_latent_h5ad(const std::string& path, const omics::DenseMatrix& latent, const omics::DataFrame& obs);
+// pathways (optional): obsm X_pathways and uns pathway_names, as in the predicted cells.
+void write_latent_h5ad(const std::string& path, const omics::DenseMatrix& latent, const omics::DataFrame& obs,
+                       const PathwayActivities* pathways = nullptr);
 
 // Per-gene means of predicted vs real perturbed cells, top DEGs of the real response in red.
 void write_mean_scatter(const std::string& path, const omics::DenseMatrix& pred, const EvalReference& ref,
