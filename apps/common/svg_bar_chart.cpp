@@ -11,8 +11,9 @@ namespace cg::apps {
 std::string render_svg(const BarChart& p) {
   size_t longest = 0;
   for (const auto& c : p.categories) longest = std::max(longest, c.size());
-  // The left margin holds the names (text_box's generous width estimate at 11 px).
-  const double left = std::min(420.0, text_box(longest, 11).w + 16), right = 150, top = 40, bottom = 50;
+  // The left margin holds the names, drawn at 11 px; text_box's estimate at 12 px plus a gap, since
+  // at 11 px a long upper-case MSigDB id came out wider than estimated and lost its first letter.
+  const double left = std::min(480.0, text_box(longest, 12).w + 24), right = 150, top = 40, bottom = 50;
   const double row_h = 10.0 * static_cast<double>(std::max<size_t>(p.series.size(), 1)) + 8;
   const double plot_w = 420, plot_h = row_h * static_cast<double>(std::max<size_t>(p.categories.size(), 1));
   const double w = left + plot_w + right, h = top + plot_h + bottom;
