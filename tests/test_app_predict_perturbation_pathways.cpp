@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "omics/anndata.h"
 #include "tests/predict_perturbation_fixtures.h"
 
 using cg::test::TempDir;
@@ -92,6 +93,12 @@ TEST_CASE("predict_perturbation: a soft-mask pathway-attention scgen is saved wi
   CHECK(enc.at("heads") == 2);
   CHECK(enc.at("members") == nlohmann::json::parse("[[0,1,2],[3,10],[10,11,12]]"));
   CHECK(enc.at("candidates").size() == 3);
+  // Every trained cell's pathway activities beside its latent (issue 13 item 4).
+  const cg::omics::AnnData latent = cg::omics::read_h5ad(out + "/latent.h5ad");
+  REQUIRE(latent.obsm.count("X_pathways") == 1);
+  CHECK(latent.obsm.at("X_pathways").rows() == 72);
+  CHECK(latent.obsm.at("X_pathways").cols() == 3);
+  CHECK(latent.uns.at("pathway_names").strings == std::vector<std::string>{"UP", "MIX", "FLAT"});
   // The weights hold the attention layer's parameters: predict must rebuild it from model.json
   // (the gene-set file is not read again) for them to load.
   fs::remove(gmt);

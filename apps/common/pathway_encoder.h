@@ -40,8 +40,12 @@ std::string gene_encoder_kind_name(GeneEncoderSpec::Kind kind);
 class PathwayFront : public nn::Module {
  public:
   PathwayFront(int64_t genes, const GeneEncoderSpec& spec, Generator& init);
+  // The per-pathway activities the network's hidden layers read: masked-linear, ELU of the
+  // masked layer; pathway-attention, the layer's pooled readout (one linear score per pathway of
+  // its head-concatenated output, so it already combines the heads). Also obsm X_pathways.
   Tensor forward(const Tensor& x);
   int64_t pathways() const { return pathways_; }
+  nn::SparsePathwayAttention* attention() const { return attention_.get(); }  // null for masked-linear
 
  private:
   int64_t pathways_;

@@ -1,7 +1,10 @@
 #include "apps/common/perturbation_models.h"
 
+#include <functional>
+
 #include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "nn/losses.h"
 
 namespace cg::perturb {
 namespace {
@@ -16,6 +19,47 @@ Tensor soft_perturbed_labels(const Tensor& condition, bool flipped) {
 
 // Mean binary cross-entropy on logits, in the stable form softplus(x) - x t.
 Tensor bce_logits(const Tensor& logits, const Tensor& target) { return mean(softplus(logits) - logits * target); }
+
+// The model's perturbed cells of one value predicted from the batch's controls (both given as
+// positions in the batch; `observed` names the value's cells, for models that need them).
+using PredictPerturbed = std::function<Tensor(const Tensor& controls, const Tensor& observed)>;
+
+// The mean over the batch's perturbed values of MMD^2_u(predicted, observed), a [1] tensor;
+// a constant 0 when no value has two cells beside two controls.
+Tensor mean_discrepancy(const DiscrepancyBatch& d, const Tensor& x, const PredictPerturbed& predict) {
+  Tensor total;
+  int values = 0;
+  const Tensor controls = Tensor::from_indices(d.control, x.device());
+  for (const auto& [column, rows] : d.perturbed) {
+    if (d.control.size() < 2 || rows.size() < 2) continue;
+    const Tensor observed = Tensor::from_indices(rows, x.device());
+    const Tensor m = nn::mmd_rbf(predict(controls, observed), gather_rows(x, observed), d.bandwidths);
+    total = total.defined() ? total + m : m;
+    ++values;
+  }
+  if (values == 0) return Tensor::zeros({1}, x.dtype(), x.device());
+  return total * (1.0 / values);
+}
+
+// f() with `m` in eval mode, the mode restored after. The MMD term decodes its predictions so:
+// as the app predicts, batch norm on its running statistics (a batch of predicted cells only
+// would otherwise normalise itself, unlike any batch the prediction will meet, and move those
+// statistics), and no dropout.
+template <class F> Tensor in_eval_mode(nn::Module& m, F f) {
+  struct Restore {
+    nn::Module& m;
+    bool was;
+    ~Restore() { m.train(was); }
+  } restore{m, m.is_training()};
+  m.eval();
+  return f();
+}
+
+// Adds weight * mmd to "loss" and logs "mmd".
+void add_discrepancy(LossTerms& terms, const DiscrepancyBatch& d, const Tensor& mmd) {
+  terms.front().second = terms.front().second + mmd * d.weight;
+  terms.push_back({"mmd", mmd});
+}
 
 }  // namespace
 
@@ -51,7 +95,7 @@ nn::GaussianEncoder::Output ScGenVAE::encode(const Tensor& x) {
   return encoder_->forward(front_ ? front_->forward(x) : x);
 }
 
-LossTerms ScGenVAE::losses(const Tensor& x, const Tensor&) {
+LossTerms ScGenVAE::losses(const Tensor& x, const Tensor&, const DiscrepancyBatch* discrepancy) {
   const auto e = encode(x);
   const Tensor x_hat = decoder_->forward(e.z);
   const double n = static_cast<double>(x.dim(0));
@@ -59,7 +103,20 @@ LossTerms ScGenVAE::losses(const Tensor& x, const Tensor&) {
   const Tensor kl =
       sum(exp(e.logvar) + square(e.mu) - e.logvar - 1.0) * (0.5 / n);  // KL summed over latents, mean over cells
   const Tensor total = rec + kl * (0.5 * alpha_);
-  return {{"loss", total}, {"reconstruction", rec}, {"kl", kl}};
+  LossTerms terms = {{"loss", total}, {"reconstruction", rec}, {"kl", kl}};
+  if (discrepancy && discrepancy->weight > 0) {
+    // scGen's prediction within the batch: latent arithmetic on the posterior means, the batch's
+    // own delta = mean z(perturbed) - mean z(control), decoded from z(control) + delta (the
+    // direct decode, in eval mode; the shift is differentiated too, so the term also shapes the
+    // latent that fit_scgen later averages per type).
+    const Tensor mmd = mean_discrepancy(*discrepancy, x, [&](const Tensor& controls, const Tensor& observed) {
+      const Tensor zc = gather_rows(e.mu, controls);
+      const Tensor delta = mean_cols(gather_rows(e.mu, observed)) - mean_cols(zc);  // [1, latent]
+      return in_eval_mode(*decoder_, [&] { return decoder_->forward(zc + delta); });
+    });
+    add_discrepancy(terms, *discrepancy, mmd);
+  }
+  return terms;
 }
 
 Tensor ScGenVAE::encode_mean(const Tensor& x) { return encode(x).mu; }
@@ -152,7 +209,7 @@ Tensor MultiTaskAE::decode(const Tensor& z, const Tensor& condition) {
 
 Tensor MultiTaskAE::discriminator_logits(const Tensor& z) { return discriminator_->forward(z); }
 
-LossTerms MultiTaskAE::losses(const Tensor& x, const Tensor& condition) {
+LossTerms MultiTaskAE::losses(const Tensor& x, const Tensor& condition, const DiscrepancyBatch* discrepancy) {
   const Encoded e = encode_sampled(x);
   const Tensor rec = mean(square(decode(e.z, condition) - x));
   LossTerms terms = {{"loss", rec}, {"reconstruction", rec}};
@@ -169,6 +226,18 @@ LossTerms MultiTaskAE::losses(const Tensor& x, const Tensor& condition) {
     terms.push_back({"adversarial", fool});
   }
   terms.front().second = total;
+  if (discrepancy && discrepancy->weight > 0) {
+    // MTAe's prediction within the batch: the controls' latent (posterior mean for MTVae, as
+    // apply_mtae uses) decoded, in eval mode, under the perturbed value's condition, taken from
+    // the value's first observed cell (the one-hot row, repeated), so it stays on the device.
+    const Tensor mmd = mean_discrepancy(*discrepancy, x, [&](const Tensor& controls, const Tensor& observed) {
+      const std::vector<int32_t> first(static_cast<size_t>(controls.dim(0)), 0);
+      const Tensor target = gather_rows(gather_rows(condition, observed), Tensor::from_indices(first, x.device()));
+      const Tensor zc = gather_rows(e.mu, controls);
+      return in_eval_mode(*this, [&] { return decode(zc, target); });  // the encoder has run already
+    });
+    add_discrepancy(terms, *discrepancy, mmd);
+  }
   return terms;
 }
 

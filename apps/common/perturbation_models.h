@@ -1,11 +1,13 @@
 #pragma once
 // The trainable perturbation models. Each turns a batch (cells x genes, plus each cell's
 // one-hot condition) into named loss terms; the first term, "loss", is what backward uses.
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "apps/common/discrepancy_batch.h"
 #include "apps/common/pathway_encoder.h"
 #include "autograd/optim.h"
 #include "nn/film.h"
@@ -16,10 +18,19 @@ namespace cg::perturb {
 
 using LossTerms = std::vector<std::pair<std::string, Tensor>>;
 
+// How a network reads the genes (Mlp, or a genes -> pathway activities front): pathway_encoder.h.
+using apps::GeneEncoderSpec;
+using apps::PathwayFront;
+
 class PerturbModel : public nn::Module {
  public:
   using nn::Module::Module;
-  virtual LossTerms losses(const Tensor& x, const Tensor& condition) = 0;
+  // With `discrepancy` (weight > 0; discrepancy_batch.h), the terms gain "mmd" (the mean over the batch's perturbed
+  // values of MMD^2_u(predicted, observed)) and "loss" gains weight * mmd; null: the model's own
+  // terms only, exactly as without the option. 0 when the batch lacks two controls or two
+  // perturbed cells of every value.
+  virtual LossTerms losses(const Tensor& x, const Tensor& condition, const DiscrepancyBatch* discrepancy) = 0;
+  LossTerms losses(const Tensor& x, const Tensor& condition) { return losses(x, condition, nullptr); }
   // Models with an adversary update it here, with its own optimizer and its own backward,
   // before the main step (MTAe --adversarial). Returns its loss terms for logging.
   virtual LossTerms adversary_step(const Tensor& x, const Tensor& condition) { return {}; }
@@ -29,11 +40,10 @@ class PerturbModel : public nn::Module {
   // generators (dropout, sampling) and an adversary's optimizer.
   virtual std::vector<std::pair<std::string, Generator*>> generators() { return {}; }
   virtual std::vector<std::pair<std::string, Optimizer*>> internal_optimizers() { return {}; }
+  // The genes -> pathways front of a pathway encoder; null for the Mlp encoder.
+  virtual PathwayFront* pathway_front() const { return nullptr; }
 };
 
-// How a network reads the genes (Mlp, or a genes -> pathway activities front): pathway_encoder.h.
-using apps::GeneEncoderSpec;
-using apps::PathwayFront;
 
 // scGen: VAE G -> hidden... -> (mu, logvar) latent, decoder latent -> hidden reversed -> G; blocks
 // Linear, BatchNorm, LeakyReLU, Dropout; loss 0.5 * sum_g (x - x_hat)^2 + 0.5 * alpha * KL.
@@ -41,10 +51,12 @@ class ScGenVAE : public PerturbModel {
  public:
   ScGenVAE(int64_t genes, const std::vector<int64_t>& hidden, int64_t latent, double dropout, double alpha,
            uint64_t seed, const GeneEncoderSpec& gene_encoder = {});
-  LossTerms losses(const Tensor& x, const Tensor& condition) override;
+  using PerturbModel::losses;
+  LossTerms losses(const Tensor& x, const Tensor& condition, const DiscrepancyBatch* discrepancy) override;
   Tensor encode_mean(const Tensor& x);  // posterior means (call in eval mode)
   Tensor decode(const Tensor& z);
   std::vector<std::pair<std::string, Generator*>> generators() override { return {{"noise", gen_.get()}}; }
+  PathwayFront* pathway_front() const override { return front_.get(); }
 
  private:
   nn::GaussianEncoder::Output encode(const Tensor& x);
@@ -81,13 +93,15 @@ struct MtaeSpec {
 class MultiTaskAE : public PerturbModel {
  public:
   MultiTaskAE(const MtaeSpec& spec, uint64_t seed);
-  LossTerms losses(const Tensor& x, const Tensor& condition) override;
+  using PerturbModel::losses;
+  LossTerms losses(const Tensor& x, const Tensor& condition, const DiscrepancyBatch* discrepancy) override;
   LossTerms adversary_step(const Tensor& x, const Tensor& condition) override;
   std::vector<Tensor> main_parameters() const override;
   std::vector<std::pair<std::string, Generator*>> generators() override { return {{"noise", gen_.get()}}; }
   // The discriminator's Adam, made on first use: after the model has moved to its device (an
   // optimizer made on the CPU would step CUDA parameters with CPU state).
   std::vector<std::pair<std::string, Optimizer*>> internal_optimizers() override;
+  PathwayFront* pathway_front() const override { return front_.get(); }
   Tensor encode(const Tensor& x);  // the latent (posterior mean for MTVae; call in eval mode)
   Tensor decode(const Tensor& z, const Tensor& condition);
 

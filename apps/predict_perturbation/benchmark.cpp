@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include "apps/common/app_cli.h"
 #include "apps/common/matrix_bridge.h"
@@ -22,6 +23,7 @@
 #include "apps/predict_perturbation/lr_search.h"
 #include "apps/predict_perturbation/model_registry.h"
 #include "apps/predict_perturbation/outputs.h"
+#include "apps/predict_perturbation/pathway_outputs.h"
 #include "apps/predict_perturbation/table.h"
 #include "apps/predict_perturbation/training_split.h"
 #include "autograd/error.h"
@@ -50,17 +52,29 @@ struct RunContext {
 };
 
 // One model's predictions for every perturbed value, scored, written and collected.
+// `row`: the model's name in the table and the run folder ("scgen", or "scgen+masked-linear" when
+// several encoders run).
 void predict_and_score(const RunContext& r, const PerturbData& d, const PerturbModelEntry& model,
-                       const HeldOutTask& task, const std::vector<EvalReference>& refs, uint64_t seed,
-                       const TrainedNetwork* net, const PathwaySets* sets) {
-  const std::string dir = safe_name(task.type) + "/" + model.name + "/seed" + std::to_string(seed) + "/";
+                       const std::string& row, const HeldOutTask& task, const std::vector<EvalReference>& refs,
+                       uint64_t seed, const TrainedNetwork* net, const PathwaySets* sets) {
+  const std::string dir = safe_name(task.type) + "/" + safe_name(row) + "/seed" + std::to_string(seed) + "/";
   if (net && !net->history.history.empty() && model.writes_history)
     write_history(r.run.path(dir + "history.csv"), r.run.path(dir + "loss_curves.svg"), net->history,
-                  model.name + " held out " + task.type);
+                  row + " held out " + task.type);
   EvalSettings es{r.c.top_degs, r.c.bootstrap, r.c.pca_components, seed};
   const omics::DenseMatrix controls = apps::take_rows(d.X, task.controls);
   const TrainingCells cells{d.X, d.cell_types, d.conditions, task.train};
   PerturbModel* network = net ? net->model.get() : nullptr;
+  PathwayFront* front = network ? network->pathway_front() : nullptr;
+  if (front && (!sets || static_cast<size_t>(front->pathways()) != sets->ids.size()))
+    throw Error(row + ": the pathway encoder's sets are not the run's --gene-sets selection");
+  if (front && front->attention() && model.writes_history) {
+    // What the held-out controls (the cells the network encodes for the prediction) attend to.
+    write_attention_top_genes(r.run.path(dir + "attention_top_genes.csv"), *network, controls, d.gene_names,
+                              sets->ids, r.device);
+    if (front->attention()->config().mask == nn::PathwayMask::Soft)
+      write_soft_mask_changes(r.run.path(dir + "soft_mask_links.csv"), *network, d.gene_names, sets->ids);
+  }
   for (size_t p = 0; p < d.perturbed.size(); ++p) {
     const std::string& value = d.perturbed[p];
     const Response response = model.fit(FitContext{cells, r.c, d.perturbed, value, seed, r.device, network});
@@ -76,15 +90,19 @@ void predict_and_score(const RunContext& r, const PerturbData& d, const PerturbM
     if (sets)
       m["pathway_pearson"] = write_pathway_tables(r.run.path(dir + "pathways_" + safe_name(task.type) + suffix),
                                                   *sets, pred, refs[p],
-                                                  model.name + ": held-out " + task.type + " (" + value + ")");
+                                                  row + ": held-out " + task.type + " (" + value + ")");
+    // The predicted cells' pathway activities, as the network's front reads them.
+    const std::optional<PathwayActivities> activities =
+        front ? std::optional<PathwayActivities>({pathway_activities(*network, pred, r.device), sets->ids})
+              : std::nullopt;
     write_prediction_h5ad(r.run.path(dir + "predicted" + suffix + ".h5ad"), pred, d, task.type, r.c.condition_key,
-                          r.c.cell_type_key, value);
+                          r.c.cell_type_key, value, activities ? &*activities : nullptr);
     const double r2_all = m["r2_all"].is_null() ? NAN : m["r2_all"].get<double>();
     write_mean_scatter(r.run.path(dir + "mean_scatter" + suffix + ".svg"), pred, refs[p], d,
-                       model.name + ": held-out " + task.type + " (" + value + ")", r2_all);
+                       row + ": held-out " + task.type + " (" + value + ")", r2_all);
     apps::write_text_file(r.run.path(dir + "metrics" + suffix + ".json"), m.dump(2) + "\n");
-    print_scores(model.name, task.type, m);
-    r.results.push_back(ResultRow{model.name, task.type, value, seed, m, model.network.empty() ? "" : r.c.decode,
+    print_scores(row, task.type, m);
+    r.results.push_back(ResultRow{row, task.type, value, seed, m, model.network.empty() ? "" : r.c.decode,
                                   omics::column_means(pred), refs[p].real_mean});
   }
 }
@@ -140,13 +158,24 @@ void run_held_out_type(const RunContext& r, const PerturbData& all_genes, const 
     sweep.begin({t, static_cast<int>(s)});
     TrainingSplit split = split_training_cells(d, task.train, r.c.validation_fraction, seed);
     if (r.c.search_lr) drop_validation_of_type(split, d, type);
-    const auto networks = train_networks(r.c, d, r.conditions, r.device, type + " seed " + std::to_string(seed), seed,
-                                         split, sweep.prefix());
+    // The networks once per encoder variant (all trained first); the rows in --models order, each
+    // networked model once per variant, the baselines (which read no encoder) once.
+    const std::vector<EncoderVariant> variants = encoder_variants(r.c);
+    auto suffix = [&](const EncoderVariant& v) { return variants.size() > 1 ? "+" + v.label : std::string(); };
+    std::vector<std::map<std::string, TrainedNetwork>> trained;
+    for (const EncoderVariant& v : variants)
+      trained.push_back(train_networks(with_encoder(r.c, v), d, r.conditions, r.device,
+                                       type + suffix(v) + " seed " + std::to_string(seed), seed, split,
+                                       sweep.prefix()));
     for (const auto& name : r.c.models) {
       const PerturbModelEntry& model = perturb_model(name);
-      const auto it = networks.find(model.network);
-      predict_and_score(r, d, model, task, refs, seed, it == networks.end() ? nullptr : &it->second,
-                        sets ? &*sets : nullptr);
+      for (size_t k = 0; k < variants.size(); ++k) {
+        const auto it = trained[k].find(model.network);
+        const bool networked = it != trained[k].end();
+        if (!networked && k > 0) break;  // a baseline: one row
+        predict_and_score(r, d, model, networked ? name + suffix(variants[k]) : name, task, refs, seed,
+                          networked ? &it->second : nullptr, sets ? &*sets : nullptr);
+      }
     }
     score_duplicate(r, d, task, seed);
     sweep.finish();

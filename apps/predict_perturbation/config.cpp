@@ -1,5 +1,6 @@
 #include "apps/predict_perturbation/config.h"
 
+#include <cmath>
 #include <set>
 
 #include "apps/common/app_cli.h"
@@ -10,6 +11,7 @@
 #include "apps/predict_perturbation/lr_search.h"
 #include "apps/predict_perturbation/model_registry.h"
 #include "autograd/error.h"
+#include "base/text.h"
 
 namespace cg::perturb {
 
@@ -43,6 +45,14 @@ void Config::validate() const {
     fail("--checkpoint-every: expected 0 (no checkpoints) or a number of epochs, found " +
          std::to_string(checkpoint_every));
   check_gene_set_settings(*this);
+  if (!(std::isfinite(mmd_weight) && mmd_weight >= 0))
+    fail("--mmd-weight: expected 0 (off) or a positive finite weight, found " + format_number(mmd_weight));
+  if (mmd_weight > 0 && networks_of(models).empty()) {
+    std::vector<std::string> trained;
+    for (const auto& m : perturb_models())
+      if (!m.network.empty()) trained.push_back(m.name);
+    fail("--mmd-weight: no chosen model trains a network (" + join(models) + "); the models that do: " + join(trained));
+  }
   if (min_cells < 2)
     fail("--min-cells: expected at least 2 (the evaluation compares two groups of cells), found " +
          std::to_string(min_cells));
@@ -90,7 +100,7 @@ void PredictConfig::validate() const {
   X(n_top_genes)                                                                                                     \
   X(condition_key)                                                                                                   \
   X(control) X(perturbed) X(cell_type_key) X(held_out) X(held_out_dose) X(models) X(seeds) X(epochs) X(patience) X(batch_size) X(lr)  \
-      X(warmup_steps) X(latent) X(dropout) X(input_dropout) X(alpha) X(adversarial) X(model_settings) X(search_lr)                 \
+      X(warmup_steps) X(latent) X(dropout) X(input_dropout) X(alpha) X(adversarial) X(model_settings) X(search_lr) X(mmd_weight)                 \
           X(encoder) X(gene_sets) X(mask) X(heads) X(embed) X(min_set_size) X(max_set_size) X(min_genes_present) \
           X(redundancy) X(validation_fraction) X(top_degs) X(bootstrap) X(pca_components) X(min_cells) X(save_model)               \
               X(checkpoint_every) X(device) X(out) X(decode)

@@ -44,6 +44,10 @@ struct Config {
   // Train every network once per rate of its declared grid (NetworkEntry::lr_grid) and keep the
   // one with the lowest validation loss (lr_search.h). Off by default: it multiplies training time.
   bool search_lr = false;
+  // > 0: every network (scgen, the MTAe family) adds this weight times the MMD (RBF, five
+  // bandwidths) between its predicted and the observed perturbed cells of each training
+  // minibatch (TrainSettings::mmd_weight, trainer.h). 0: off, training exactly as without it.
+  double mmd_weight = 0;
   // How the networks read the genes (GeneEncoderSpec, apps/common/perturbation_models.h):
   // mlp (the published network) | masked-linear | pathway-attention; the last two need gene_sets.
   std::string encoder = "mlp";

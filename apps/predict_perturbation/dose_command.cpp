@@ -14,6 +14,7 @@
 #include "apps/common/run_folder.h"
 #include "apps/common/run_notes.h"
 #include "apps/predict_perturbation/commands.h"
+#include "apps/predict_perturbation/gene_sets.h"
 #include "apps/predict_perturbation/data.h"
 #include "apps/predict_perturbation/encoded_input.h"
 #include "apps/predict_perturbation/evaluate.h"
@@ -61,6 +62,7 @@ std::string value_of_dose(const std::map<std::string, double>& doses, double dos
 
 int run_dose_benchmark(Config& c) {
   c.validate();
+  require_one_encoder(c, "--held-out-dose");
   const Device device = apps::resolve_device(c.device);
   std::vector<std::string> refused;
   for (const auto& m : c.models)

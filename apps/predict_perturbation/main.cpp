@@ -55,6 +55,10 @@ void add_training_flags(CLI::App& app, Config& c, std::string& config_file, int6
                "validation loss (ties: the smaller rate); benchmark: the validation cells of the training types "
                "only. Multiplies training time by the grid's size (3 or 4); not with --lr or a model_settings lr. "
                "metrics.json (train: model.json) records every rate's validation loss and the choice");
+  app.add_option("--mmd-weight", c.mmd_weight,
+                 "weight of an MMD term (RBF, 0.25-4x the median distance) between each minibatch's predicted and "
+                 "observed perturbed cells, added to every network's loss (scgen: the batch's latent shift; MTAe "
+                 "family: controls decoded under the perturbed condition); logged as train_mmd; 0: off");
   app.add_option("--warmup-steps", c.warmup_steps, "linear learning-rate warm-up over the first N steps");
   app.add_option("--validation-fraction", c.validation_fraction, "validation share of each (type, condition) group");
   app.add_option("--alpha", c.alpha, "KL weight (scgen, mtvae)");
@@ -68,12 +72,14 @@ void add_training_flags(CLI::App& app, Config& c, std::string& config_file, int6
   app.add_option("--encoder", c.encoder,
                  "how the networks (scgen, mtae family) read the genes: mlp (the published network), masked-linear (NetActivity: one ELU "
                  "activity per gene set, weights only on its genes) or pathway-attention (masked gene-to-pathway "
-                 "attention, pooled per pathway); the last two need --gene-sets");
+                 "attention, pooled per pathway); the last two need --gene-sets. benchmark: a comma-separated list "
+                 "trains every network once per encoder, rows <model>+<encoder> in one table");
   app.add_option("--gene-sets", c.gene_sets,
                  "GMT file: the pathways of --encoder, and for every model a per-pathway comparison of real and "
                  "predicted responses (pathways_<type>.csv/.md)");
   app.add_option("--mask", c.mask, "pathway-attention: hard (only the set's genes) or soft (learned gates, plus 10 "
-                                   "coexpressed candidate genes per pathway)");
+                                   "coexpressed candidate genes per pathway); benchmark: hard,soft trains both "
+                                   "(rows ...+pathway-attention-hard / -soft)");
   app.add_option("--heads", c.heads, "pathway-attention: attention heads");
   app.add_option("--embed", c.embed, "pathway-attention: embedding width (divisible by --heads)");
   app.add_option("--min-set-size", c.min_set_size, "gene sets: at least this many genes listed in the file");

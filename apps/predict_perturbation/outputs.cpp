@@ -1,20 +1,36 @@
 #include "apps/predict_perturbation/outputs.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
 
 #include "apps/common/run_folder.h"
+#include "apps/common/svg_bar_chart.h"
 #include "apps/common/svg_plot.h"
 #include "apps/predict_perturbation/gene_sets.h"
 #include "omics/gene_stats.h"
 #include "omics/pathway_scores.h"
 
 namespace cg::perturb {
+namespace {
+
+void add_pathways(omics::AnnData& a, const PathwayActivities* pathways) {
+  if (!pathways) return;
+  a.obsm["X_pathways"] = pathways->values;
+  omics::UnsValue names;
+  names.type = omics::UnsValue::Type::String;
+  names.scalar = false;
+  names.strings = pathways->names;
+  a.uns["pathway_names"] = names;
+}
+
+}  // namespace
 
 void write_prediction_h5ad(const std::string& path, const omics::DenseMatrix& pred, const PerturbData& d,
                            const std::string& cell_type, const std::string& condition_key,
-                           const std::string& cell_type_key, const std::string& perturbed) {
+                           const std::string& cell_type_key, const std::string& perturbed,
+                           const PathwayActivities* pathways) {
   omics::AnnData a;
   a.X = omics::Matrix::from(pred);
   a.var = d.var;
@@ -23,6 +39,7 @@ void write_prediction_h5ad(const std::string& path, const omics::DenseMatrix& pr
   a.obs.set(condition_key, omics::Column::categorical(std::vector<std::string>(n, "predicted")));
   a.obs.set(cell_type_key, omics::Column::categorical(std::vector<std::string>(n, cell_type)));
   a.obs.set("target_condition", omics::Column::categorical(std::vector<std::string>(n, perturbed)));
+  add_pathways(a, pathways);
   omics::write_h5ad(path, a);
 }
 
@@ -42,12 +59,14 @@ void write_predicted_cells(const std::string& path, const PredictedCells& p, con
   omics::write_h5ad(path, a);
 }
 
-void write_latent_h5ad(const std::string& path, const omics::DenseMatrix& latent, const omics::DataFrame& obs) {
+void write_latent_h5ad(const std::string& path, const omics::DenseMatrix& latent, const omics::DataFrame& obs,
+                       const PathwayActivities* pathways) {
   omics::AnnData a;
   a.X = omics::Matrix::from(latent);
   a.obs = obs;
   for (int64_t k = 0; k < latent.cols(); ++k) a.var.index.push_back("latent_" + std::to_string(k));
   a.obsm["X_latent"] = latent;
+  add_pathways(a, pathways);
   omics::write_h5ad(path, a);
 }
 
@@ -124,6 +143,21 @@ nlohmann::json write_pathway_tables(const std::string& stem, const PathwaySets& 
   const omics::PathwayDiscrepancy d = omics::pathway_discrepancy(sets.ids, sets.members, real_delta, pred_delta);
   apps::write_text_file(stem + ".csv", omics::discrepancy_csv(d));
   apps::write_text_file(stem + ".md", omics::discrepancy_markdown(d, title));
+  apps::BarChart bars;  // the table's first rows, drawn
+  bars.title = title;
+  bars.value_label = "pathway score: mean over its genes of mean(perturbed) - mean(control)";
+  bars.series = {{"real", {}}, {"predicted", {}}};
+  std::vector<size_t> by_real_rank(d.ids.size());
+  for (size_t s = 0; s < d.ids.size(); ++s) by_real_rank[s] = s;
+  std::sort(by_real_rank.begin(), by_real_rank.end(),
+            [&](size_t a, size_t b) { return d.real_rank[a] < d.real_rank[b]; });
+  for (size_t k = 0; k < by_real_rank.size() && k < 20; ++k) {
+    const size_t s = by_real_rank[k];
+    bars.categories.push_back(d.ids[s]);
+    bars.series[0].values.push_back(d.real[s]);
+    bars.series[1].values.push_back(d.predicted[s]);
+  }
+  apps::write_text_file(stem + ".svg", apps::render_svg(bars));
   return std::isnan(d.pearson) ? nlohmann::json() : nlohmann::json(d.pearson);
 }
 

@@ -11,9 +11,17 @@
 
 namespace cg::perturb {
 
+// Per-cell pathway activities for obsm X_pathways, their names for uns pathway_names
+// (pathway_outputs.h).
+struct PathwayActivities {
+  omics::DenseMatrix values;  // cells x pathways
+  std::vector<std::string> names;
+};
+// pathways (optional): obsm X_pathways and uns pathway_names of the predicted cells.
 void write_prediction_h5ad(const std::string& path, const omics::DenseMatrix& pred, const PerturbData& d,
                            const std::string& cell_type, const std::string& condition_key,
-                           const std::string& cell_type_key, const std::string& perturbed);
+                           const std::string& cell_type_key, const std::string& perturbed,
+                           const PathwayActivities* pathways = nullptr);
 // predict's outputs. predicted.h5ad: one predicted cell per source control cell (obs:
 // source_cell = its barcode, the cell type, target_condition), X in the model's genes, the
 // latent it was decoded from in obsm['X_latent'] (when the model has one).
@@ -26,7 +34,9 @@ void write_predicted_cells(const std::string& path, const PredictedCells& p, con
                            const std::string& target);
 // latent.h5ad: every cell's latent (obsm['X_latent']) with the file's obs; X is the latent too,
 // so scanpy can plot it directly.
-void write_latent_h5ad(const std::string& path, const omics::DenseMatrix& latent, const omics::DataFrame& obs);
+// pathways (optional): obsm X_pathways and uns pathway_names, as in the predicted cells.
+void write_latent_h5ad(const std::string& path, const omics::DenseMatrix& latent, const omics::DataFrame& obs,
+                       const PathwayActivities* pathways = nullptr);
 
 // Per-gene means of predicted vs real perturbed cells, top DEGs of the real response in red.
 void write_mean_scatter(const std::string& path, const omics::DenseMatrix& pred, const EvalReference& ref,
@@ -36,7 +46,8 @@ void write_mean_scatter(const std::string& path, const omics::DenseMatrix& pred,
 void print_scores(const std::string& model, const std::string& label, const nlohmann::json& metrics);
 // The pathway discrepancy of a prediction (omics/pathway_scores.h): per set, the mean over its
 // genes of mean(cells) - mean(held-out controls), for the real perturbed cells and the predicted
-// ones; written as <stem>.csv and <stem>.md in real-rank order. Returns their Pearson over sets
+// ones; written as <stem>.csv and <stem>.md in real-rank order, and <stem>.svg: the 20 most
+// discrepant pathways in the real cells, real and predicted scores side by side. Returns their Pearson over sets
 // (null when undefined, e.g. a prediction that changes nothing).
 nlohmann::json write_pathway_tables(const std::string& stem, const apps::PathwaySets& sets, const omics::DenseMatrix& pred,
                                     const EvalReference& ref, const std::string& title);

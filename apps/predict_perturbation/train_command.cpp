@@ -2,6 +2,7 @@
 // keep it as a model folder: model/ inside the run folder, and --save-model DIR when given.
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "apps/common/app_cli.h"
@@ -14,6 +15,7 @@
 #include "apps/predict_perturbation/gene_sets.h"
 #include "apps/predict_perturbation/model_io.h"
 #include "apps/predict_perturbation/outputs.h"
+#include "apps/predict_perturbation/pathway_outputs.h"
 #include "apps/predict_perturbation/training_split.h"
 #include "autograd/error.h"
 #include "base/text.h"
@@ -70,6 +72,7 @@ SavedModel describe(const Config& c, const PerturbData& d, const std::vector<int
 
 int run_train(Config& c) {
   c.validate();
+  require_one_encoder(c, "train");
   if (c.models.size() != 1)
     throw Error("train: --model names the one model to train and save; found " + std::to_string(c.models.size()) +
                 " (" + join(c.models) + ")");
@@ -121,7 +124,13 @@ int run_train(Config& c) {
     obs.index = d.cell_names;
     obs.set(c.cell_type_key, omics::Column::categorical(d.cell_types));
     obs.set(c.condition_key, omics::Column::categorical(d.conditions));
-    write_latent_h5ad(run.path("latent.h5ad"), perturb_network(model.network).latent(*network, d.X, device), obs);
+    // Every cell's pathway activities beside its latent, for a pathway encoder (the same
+    // selection train_networks built the encoder from).
+    std::optional<PathwayActivities> activities;
+    if (network->pathway_front())
+      activities = PathwayActivities{pathway_activities(*network, d.X, device), select_pathways(c, d.gene_names)->ids};
+    write_latent_h5ad(run.path("latent.h5ad"), perturb_network(model.network).latent(*network, d.X, device), obs,
+                      activities ? &*activities : nullptr);
   }
   const std::string model_dir = std::filesystem::path(run.path("model/config.json")).parent_path().string();
   write_model_folder(model_dir, c, saved, network);

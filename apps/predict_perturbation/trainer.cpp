@@ -53,7 +53,9 @@ TrainHistory train_model(PerturbModel& model, const omics::DenseMatrix& X, const
     if (s.warmup_steps > 0) warmup.apply(adam, adam.step_count());
     nn::StepTerms t;
     t.logged = model.adversary_step(x, c);  // the adversary's own update comes first
-    const LossTerms terms = model.losses(x, c);
+    const DiscrepancyBatch discrepancy =
+        s.mmd_weight > 0 ? discrepancy_batch(X, C, rows, s.mmd_weight) : DiscrepancyBatch{};
+    const LossTerms terms = model.losses(x, c, s.mmd_weight > 0 ? &discrepancy : nullptr);
     t.weighted = {terms.front()};  // "loss", the model's total
     t.logged.insert(t.logged.begin(), terms.begin(), terms.end());
     return t;

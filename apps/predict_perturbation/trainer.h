@@ -27,6 +27,11 @@ struct TrainSettings {
   int checkpoint_every = 0;
   bool resume = false;
   bool profile = false;  // op time totals of the second epoch (nn::FitOptions::profile_epoch)
+  // > 0: each training step adds mmd_weight * MMD between the model's predicted and the observed
+  // perturbed cells of the minibatch (DiscrepancyBatch, perturbation_models.h), logged as
+  // train_mmd. Validation (early stopping) stays on the model's own loss, so runs with different
+  // weights choose their best epoch on the same measure. 0: the step is exactly as without it.
+  double mmd_weight = 0;
 };
 
 // history: per epoch "train_<term>" (terms by name) and "val_loss".

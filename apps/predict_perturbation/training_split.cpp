@@ -69,6 +69,7 @@ std::map<std::string, TrainedNetwork> train_networks(const Config& c, const Pert
       ts.warmup_steps = candidate.warmup_steps;
       ts.seed = seed;
       ts.profile = c.profile;
+      ts.mmd_weight = c.mmd_weight;
       ts.device = device;
       ts.label = net.name + (c.search_lr ? " lr " + format_number(candidate.lr) : "") + " " + label;
       ts.progress_prefix = progress_prefix;

@@ -13,8 +13,6 @@ namespace {
 
 constexpr double kSlope = 0.01;  // torch's nn.LeakyReLU(), as scButterfly uses it
 
-void append(std::vector<Tensor>& to, const std::vector<Tensor>& from) { to.insert(to.end(), from.begin(), from.end()); }
-
 // scButterfly's NetBlock: [input dropout] then per layer Linear -> BatchNorm -> LeakyReLU, with
 // Dropout between layers (not after the last); plain_last: the last layer is a plain Linear.
 std::shared_ptr<nn::Sequential> net_block(const std::vector<int64_t>& widths, double input_dropout, double dropout,
