@@ -7,6 +7,7 @@
 
 #include "apps/common/app_cli.h"
 #include "apps/common/app_main.h"
+#include "apps/common/gene_set_flags.h"
 #include "apps/common/checkpoint_folder.h"
 #include "apps/predict_perturbation/commands.h"
 #include "apps/predict_perturbation/config.h"
@@ -80,14 +81,7 @@ void add_training_flags(CLI::App& app, Config& c, std::string& config_file, int6
   app.add_option("--mask", c.mask, "pathway-attention: hard (only the set's genes) or soft (learned gates, plus 10 "
                                    "coexpressed candidate genes per pathway); benchmark: hard,soft trains both "
                                    "(rows ...+pathway-attention-hard / -soft)");
-  app.add_option("--heads", c.heads, "pathway-attention: attention heads");
-  app.add_option("--embed", c.embed, "pathway-attention: embedding width (divisible by --heads)");
-  app.add_option("--min-set-size", c.min_set_size, "gene sets: at least this many genes listed in the file");
-  app.add_option("--max-set-size", c.max_set_size, "gene sets: at most this many genes listed (0: no bound)");
-  app.add_option("--min-genes-present", c.min_genes_present, "gene sets: at least this many genes in the data");
-  app.add_option("--redundancy", c.redundancy,
-                 "gene sets: merge sets with Jaccard similarity >= this, keeping the largest (1: only identical "
-                 "sets; NetActivity uses 0.5)");
+  apps::add_gene_set_selection_flags(app, c, "the data");
   app.add_option("--top-degs", c.top_degs, "number of top DEGs for R^2 and common DEGs");
   app.add_option("--bootstrap", c.bootstrap, "bootstrap resamples");
   app.add_option("--pca-components", c.pca_components, "PCA components for distances");

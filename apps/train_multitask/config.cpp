@@ -8,6 +8,7 @@
 #include <set>
 
 #include "apps/common/app_cli.h"
+#include "apps/common/gene_set_flags.h"
 #include "apps/common/settings.h"
 #include "apps/train_multitask/ablation.h"
 #include "apps/train_multitask/baselines.h"
@@ -346,14 +347,7 @@ void add_flags(CLI::App& app, Config& c) {
                  "(symbols, case-insensitive); saved with the model, so predict needs no GMT");
   app.add_option("--mask", c.mask, "pathway-attention: hard (only the set's genes) or soft (learned gates, plus 10 "
                                    "coexpressed candidate genes per pathway)");
-  app.add_option("--heads", c.heads, "pathway-attention: attention heads");
-  app.add_option("--embed", c.embed, "pathway-attention: embedding width (divisible by --heads)");
-  app.add_option("--min-set-size", c.min_set_size, "gene sets: at least this many genes listed in the file");
-  app.add_option("--max-set-size", c.max_set_size, "gene sets: at most this many genes listed (0: no bound)");
-  app.add_option("--min-genes-present", c.min_genes_present, "gene sets: at least this many genes in the modality");
-  app.add_option("--redundancy", c.redundancy,
-                 "gene sets: merge sets with Jaccard similarity >= this, keeping the largest (1: only identical "
-                 "sets; NetActivity uses 0.5)");
+  apps::add_gene_set_selection_flags(app, c, "the modality");
   app.add_flag("--no-classifier", c.no_classifier, "switch the classification task off");
   app.add_flag("--no-translation", c.no_translation,
                "switch reconstruction, translation, GAN and contrastive terms off");
