@@ -9,8 +9,8 @@
 #include <sstream>
 #include <string>
 
-#include "autograd/process_group.h"
 #include "tests/app_runner.h"
+#include "tests/mpirun_check.h"
 #include "tests/multitask_fixtures.h"
 
 using namespace cg::test;
@@ -19,21 +19,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool mpirun_ready() {
-  const std::string why = cg::process_group_unavailable_reason();
-  if (!why.empty() || std::system("command -v mpirun >/dev/null 2>&1") != 0) {
-    MESSAGE("skipped the mpirun app check: " << (why.empty() ? "mpirun is not installed" : why));
-    return false;
-  }
-  return true;
-}
-
 // mpirun -np 2 APP ARGS with TMPDIR set to `scratch` in every process; status and output.
 AppResult mpirun_app(const std::string& app, const TempDir& tmp, const std::string& scratch, const std::string& args) {
   const std::string log = tmp.file("mpirun.log");
-  const std::string cmd = "ASAN_OPTIONS=detect_leaks=0 OMPI_MCA_btl_vader_single_copy_mechanism=none TMPDIR=" + scratch +
-                          " OMP_NUM_THREADS=1 mpirun --allow-run-as-root --oversubscribe -np 2 -x ASAN_OPTIONS -x "
-                          "OMPI_MCA_btl_vader_single_copy_mechanism -x TMPDIR -x OMP_NUM_THREADS " +
+  const std::string cmd = "TMPDIR=" + scratch + " OMP_NUM_THREADS=1 " + mpirun_2("-x TMPDIR -x OMP_NUM_THREADS") +
                           app_binary(app) + " " + args + " > " + log + " 2>&1";
   const int status = std::system(cmd.c_str());
   std::ifstream f(log);
@@ -51,7 +40,7 @@ size_t count(const std::string& text, const std::string& part) {
 }  // namespace
 
 TEST_CASE("train_multitask under mpirun -np 2: one run folder, one voice, no scratch left") {
-  if (!have_app("train_multitask") || !mpirun_ready()) return;
+  if (!have_app("train_multitask") || !mpirun_ready("the mpirun app check")) return;
   TempDir tmp;
   write_modality(tmp.file("a.h5ad"), cell_names(48), 6, 3);
   write_modality(tmp.file("b.h5ad"), cell_names(48), 5, 3);
@@ -83,7 +72,7 @@ TEST_CASE("train_multitask under mpirun -np 2: one run folder, one voice, no scr
 }
 
 TEST_CASE("an app that does not train across processes refuses mpirun -np 2 in one line") {
-  if (!have_app("predict_perturbation") || !mpirun_ready()) return;
+  if (!have_app("predict_perturbation") || !mpirun_ready("the mpirun refusal check")) return;
   TempDir tmp;
   fs::create_directories(tmp.file("scratch"));
   const AppResult r = mpirun_app("predict_perturbation", tmp, tmp.file("scratch"),

@@ -19,6 +19,7 @@
 #include "nn/data_parallel.h"
 #include "nn/fit.h"
 #include "nn/layers.h"
+#include "tests/mpirun_check.h"
 #include "tests/op_check.h"
 #include "tests/test_omics_io_util.h"
 #ifdef CELLGRAD_CUDA
@@ -132,20 +133,14 @@ TEST_CASE("data-parallel probe" * doctest::skip()) {
 }
 
 TEST_CASE("data parallel: mpirun -np 2 follows the one-process loss curve; both ranks end equal") {
-  const std::string why = process_group_unavailable_reason();
-  if (!why.empty() || std::system("command -v mpirun >/dev/null 2>&1") != 0) {
-    MESSAGE("skipped the mpirun check: " << (why.empty() ? "mpirun is not installed" : why));
-    return;
-  }
+  if (!cg::test::mpirun_ready("the mpirun check")) return;
   cg::test::TempDir tmp;
   const std::string exe = self_exe(), probe = "-tc='data-parallel probe' --no-skip";
-  // Sanitizer builds: Open MPI's own start-up allocations are reported as leaks; not ours.
-  const std::string env = "ASAN_OPTIONS=detect_leaks=0 OMPI_MCA_btl_vader_single_copy_mechanism=none ";
+  const std::string env = cg::test::kMpiEnv;
   REQUIRE(std::system((env + "CELLGRAD_DP_PROBE_OUT=" + tmp.file("one") + " " + exe + " " + probe +
                        " > " + tmp.file("one.log") + " 2>&1").c_str()) == 0);
-  const std::string mpirun = env + "mpirun --allow-run-as-root --oversubscribe -np 2 -x ASAN_OPTIONS -x "
-                             "OMPI_MCA_btl_vader_single_copy_mechanism -x CELLGRAD_DP_PROBE_OUT=" + tmp.file("two") +
-                             " " + exe + " " + probe + " > " + tmp.file("two.log") + " 2>&1";
+  const std::string mpirun = cg::test::mpirun_2("-x CELLGRAD_DP_PROBE_OUT=" + tmp.file("two")) + exe + " " + probe +
+                             " > " + tmp.file("two.log") + " 2>&1";
   const int status = std::system(mpirun.c_str());
   std::ifstream log(tmp.file("two.log"));
   std::stringstream text;
