@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "apps/common/gene_set_flags.h"
 #include "apps/predict_perturbation/model_registry.h"
 #include "autograd/error.h"
 
@@ -36,16 +37,9 @@ void check_one_encoder(const Config& c) {
 }  // namespace
 
 apps::GeneEncoderSettings gene_encoder_settings(const Config& c) {
-  apps::GeneEncoderSettings s;
+  apps::GeneEncoderSettings s = apps::shared_gene_encoder_settings(c);
   s.encoder = c.encoder;
   s.gene_sets = c.gene_sets;
-  s.mask = c.mask;
-  s.heads = c.heads;
-  s.embed = c.embed;
-  s.min_set_size = c.min_set_size;
-  s.max_set_size = c.max_set_size;
-  s.min_genes_present = c.min_genes_present;
-  s.redundancy = c.redundancy;
   return s;
 }
 

@@ -113,18 +113,11 @@ void check_encoder_settings(const Config& c, const std::map<std::string, std::st
 }  // namespace
 
 apps::GeneEncoderSettings gene_encoder_settings(const Config& c, const std::string& name) {
-  apps::GeneEncoderSettings s;
+  apps::GeneEncoderSettings s = apps::shared_gene_encoder_settings(c);
   const auto encoders = parse_assignments(c.encoder, "--encoder");
   const auto sets = parse_assignments(c.gene_sets, "--gene-sets");
   if (encoders.count(name)) s.encoder = encoders.at(name);
   if (sets.count(name)) s.gene_sets = sets.at(name);
-  s.mask = c.mask;
-  s.heads = c.heads;
-  s.embed = c.embed;
-  s.min_set_size = c.min_set_size;
-  s.max_set_size = c.max_set_size;
-  s.min_genes_present = c.min_genes_present;
-  s.redundancy = c.redundancy;
   s.encoder_flag = "--encoder " + name;
   s.gene_sets_flag = "--gene-sets " + name;
   s.assign = "=";
